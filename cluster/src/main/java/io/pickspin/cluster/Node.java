@@ -64,7 +64,7 @@ public final class Node implements AutoCloseable {
       Gateway gateway =
           Gateway.start(
                   system,
-                  GatewaySettings.fromConfig(config.getConfig("pickspin.gateway")),
+                  GatewaySettings.fromConfig(config.getConfig("pickspin")),
                   catalog,
                   new StaticRoutingPolicy(catalog),
                   new StaticLeaseProvider(catalog))

@@ -1,0 +1,392 @@
+package io.pickspin.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.model.Catalog;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.model.Tier;
+import io.pickspin.pool.Lease;
+import io.pickspin.pool.LeaseProvider;
+import io.pickspin.pool.LeaseRequest;
+import io.pickspin.pool.Outcome;
+import io.pickspin.pool.PoolException;
+import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RoutingTelemetry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.ConnectHttp;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
+import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a routed request to a replica and streams the answer back without buffering it.
+ *
+ * <p>No accepted request is dropped while nothing has been streamed: a replica that refuses the connection, times out
+ * before its first byte, or answers 5xx is released as faulty and the request goes to another replica of the same
+ * model, then to the router's fallback models, up to {@code max-attempts} sends. Once answer bytes flow to the client
+ * the request is committed to that replica; if it dies then, a streamed answer ends with an error event.
+ */
+final class BackendForwarder {
+  private static final Logger log = LoggerFactory.getLogger(BackendForwarder.class);
+  private static final ByteString SSE_DONE = ByteString.fromString("data: [DONE]\n\n");
+
+  private final Http http;
+  private final Materializer materializer;
+  private final ConnectionPoolSettings pool;
+  private final GatewaySettings settings;
+  private final Catalog catalog;
+  private final LeaseProvider leases;
+  private final RoutingTelemetry telemetry;
+  private final GatewayObserver observer;
+  private final ObjectMapper json;
+  private final org.apache.pekko.event.LoggingAdapter clientLog;
+
+  BackendForwarder(
+      ActorSystem<?> system,
+      GatewaySettings settings,
+      Catalog catalog,
+      LeaseProvider leases,
+      RoutingTelemetry telemetry,
+      GatewayObserver observer,
+      ObjectMapper json) {
+    this.http = Http.get(system);
+    this.materializer = Materializer.matFromSystem(system);
+    this.settings = settings;
+    this.catalog = catalog;
+    this.leases = leases;
+    this.telemetry = telemetry;
+    this.observer = observer;
+    this.json = json;
+    this.clientLog = system.classicSystem().log();
+    int maxConnections = settings.backendMaxConnections();
+    this.pool =
+        ConnectionPoolSettings.create(system.classicSystem())
+            .withMaxConnections(maxConnections)
+            // must be a power of two, and at least max-connections so bursts queue in the pool, not fail
+            .withMaxOpenRequests(Integer.highestOneBit(Math.max(1, maxConnections - 1)) << 1)
+            .withConnectionSettings(
+                ClientConnectionSettings.create(system.classicSystem())
+                    .withConnectingTimeout(toScala(settings.connectTimeout()))
+                    .withIdleTimeout(toScala(settings.idleTimeout().plus(settings.firstByteTimeout()))));
+  }
+
+  /** One request's way through replicas and fallback models. */
+  private final class Attempt {
+    final CompletionRequest request;
+    final RouteDecision decision;
+    final long startNanos;
+    final long routeNanos;
+    final List<String> models = new ArrayList<>();
+    final Map<String, Set<String>> tried = new HashMap<>();
+    int modelIndex;
+    int sends;
+    ApiError lastError;
+
+    Attempt(CompletionRequest request, RouteDecision decision, long startNanos, long routeNanos) {
+      this.request = request;
+      this.decision = decision;
+      this.startNanos = startNanos;
+      this.routeNanos = routeNanos;
+      models.add(decision.model());
+      for (String f : decision.fallbacks()) if (!models.contains(f)) models.add(f);
+    }
+
+    String model() {
+      return models.get(modelIndex);
+    }
+
+    Tier tier() {
+      return catalog.find(model()).map(ModelSpec::tier).orElse(decision.tier());
+    }
+
+    boolean nextModel() {
+      if (modelIndex + 1 >= models.size()) return false;
+      modelIndex++;
+      return true;
+    }
+
+    Duration holdLeft() {
+      Duration left = settings.maxHold().minusNanos(System.nanoTime() - startNanos);
+      return left.isNegative() ? Duration.ZERO : left;
+    }
+  }
+
+  /**
+   * @param startNanos when the gateway received the request
+   * @param routeNanos how long the routing decision took
+   */
+  CompletionStage<HttpResponse> forward(CompletionRequest request, RouteDecision decision, long startNanos, long routeNanos) {
+    return acquire(new Attempt(request, decision, startNanos, routeNanos));
+  }
+
+  private CompletionStage<HttpResponse> acquire(Attempt a) {
+    String model = a.model();
+    long askedNanos = System.nanoTime();
+    Set<String> exclude = a.tried.getOrDefault(model, Set.of());
+    return leases
+        .acquire(new LeaseRequest(model, exclude, a.holdLeft()))
+        .handle(
+            (lease, err) -> {
+              if (err == null) {
+                long heldNanos = System.nanoTime() - askedNanos;
+                if (heldNanos > 1_000_000) observer.held(model, heldNanos);
+                return send(a, lease);
+              }
+              Throwable cause = unwrap(err);
+              if (cause instanceof PoolException pe) {
+                if (pe.reason() == PoolException.Reason.UNAVAILABLE) {
+                  if (a.nextModel()) return acquire(a);
+                  // every replica was tried: what went wrong with them says more than "none left"
+                  if (a.lastError != null) return CompletableFuture.completedFuture(fail(a, a.lastError));
+                }
+                return CompletableFuture.completedFuture(fail(a, poolError(model, pe)));
+              }
+              log.error("lease for {} failed", model, cause);
+              return CompletableFuture.completedFuture(
+                  fail(a, ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Could not lease a replica of " + model + ": " + cause)));
+            })
+        .thenCompose(s -> s);
+  }
+
+  private CompletionStage<HttpResponse> send(Attempt a, Lease lease) {
+    a.sends++;
+    ModelSpec spec = catalog.get(lease.model());
+    a.request.body().put("model", spec.servedName());
+    byte[] body;
+    try {
+      body = json.writeValueAsBytes(a.request.body());
+    } catch (Exception e) {
+      throw new CompletionException(e);
+    }
+    HttpRequest backendRequest =
+        HttpRequest.create(lease.backend().baseUrl().toString() + a.request.endpoint().path)
+            .withMethod(HttpMethods.POST)
+            .addHeaders(a.request.forwardHeaders())
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
+    long sentNanos = System.nanoTime();
+    CompletableFuture<HttpResponse> sent =
+        http.singleRequest(backendRequest, http.defaultClientHttpsContext(), pool, clientLog).toCompletableFuture();
+    // a late response after the first-byte timeout must still be drained, or its connection stays stuck
+    CompletableFuture<HttpResponse> answered = sent.copy().orTimeout(settings.firstByteTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    return answered
+        .handle(
+            (response, err) -> {
+              if (err != null) {
+                Throwable cause = unwrap(err);
+                boolean timedOut = cause instanceof TimeoutException;
+                if (timedOut) sent.thenAccept(late -> late.discardEntityBytes(materializer));
+                releaseOnce(lease, Outcome.failure(millisSince(sentNanos), timedOut ? "timeout" : "connect", true), new AtomicBoolean());
+                ApiError e =
+                    timedOut
+                        ? ApiError.backend(
+                            StatusCodes.GATEWAY_TIMEOUT,
+                            "backend_timeout",
+                            "Replica " + lease.backend().id() + " of " + lease.model() + " sent nothing within " + settings.firstByteTimeout().toMillis() + " ms.")
+                        : ApiError.backend(
+                            StatusCodes.BAD_GATEWAY,
+                            "backend_unreachable",
+                            "Replica " + lease.backend().id() + " of " + lease.model() + " is unreachable: " + cause.getMessage());
+                return retry(a, lease, e);
+              }
+              if (response.status().intValue() >= 500) {
+                response.discardEntityBytes(materializer);
+                releaseOnce(lease, Outcome.failure(millisSince(sentNanos), "backend-" + response.status().intValue(), true), new AtomicBoolean());
+                return retry(
+                    a,
+                    lease,
+                    ApiError.backend(
+                        StatusCodes.BAD_GATEWAY,
+                        "backend_error",
+                        "Replica " + lease.backend().id() + " of " + lease.model() + " answered " + response.status().intValue() + "."));
+              }
+              return CompletableFuture.completedFuture(relay(a, lease, response, sentNanos));
+            })
+        .thenCompose(s -> s);
+  }
+
+  /** Another replica of the same model, else the next fallback model, while sends remain. */
+  private CompletionStage<HttpResponse> retry(Attempt a, Lease failed, ApiError error) {
+    a.lastError = error;
+    a.tried.computeIfAbsent(failed.model(), k -> new HashSet<>()).add(failed.backend().id());
+    if (a.sends >= settings.maxAttempts()) {
+      return CompletableFuture.completedFuture(fail(a, error));
+    }
+    log.info("retrying request for {} after: {}", a.model(), error.getMessage());
+    return acquire(a);
+  }
+
+  /** Streams the replica's answer to the client; the lease ends when the stream does. */
+  private HttpResponse relay(Attempt a, Lease lease, HttpResponse response, long sentNanos) {
+    ResponseEntity entity = response.entity();
+    boolean success = response.status().isSuccess();
+    AtomicBoolean released = new AtomicBoolean();
+    List<HttpHeader> headers = decisionHeaders(a, lease);
+    if (entity.isStrict()) {
+      long ms = millisSince(sentNanos);
+      finish(a, lease, released, success, ms, ms, success ? null : "backend-" + response.status().intValue());
+      return HttpResponse.create().withStatus(response.status()).withEntity(entity).addHeaders(headers);
+    }
+    AtomicLong firstByteNanos = new AtomicLong(-1);
+    boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
+    Source<ByteString, ?> bytes =
+        entity
+            .getDataBytes()
+            .idleTimeout(settings.idleTimeout())
+            .map(
+                chunk -> {
+                  if (firstByteNanos.get() < 0) firstByteNanos.compareAndSet(-1, System.nanoTime());
+                  return chunk;
+                });
+    if (sse) {
+      bytes =
+          bytes.recoverWithRetries(
+              1,
+              Throwable.class,
+              () -> Source.from(List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE)));
+    }
+    Source<ByteString, ?> observed =
+        bytes.watchTermination(
+            (mat, done) -> {
+              done.whenComplete(
+                  (d, err) -> {
+                    long ms = millisSince(sentNanos);
+                    long ttft = firstByteNanos.get() < 0 ? -1 : (firstByteNanos.get() - sentNanos) / 1_000_000;
+                    String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
+                    finish(a, lease, released, error == null, ms, ttft, error);
+                  });
+              return mat;
+            });
+    ResponseEntity relayed =
+        entity.getContentLengthOption().isPresent()
+            ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), observed)
+            : HttpEntities.createChunked(entity.getContentType(), observed);
+    return HttpResponse.create().withStatus(response.status()).withEntity(relayed).addHeaders(headers);
+  }
+
+  private ByteString sseError(Lease lease, String why) {
+    ApiError e =
+        ApiError.backend(
+            StatusCodes.BAD_GATEWAY,
+            "backend_stream_error",
+            "Replica " + lease.backend().id() + " of " + lease.model() + " failed after the answer started: " + why + ".");
+    return ByteString.fromString("data: " + e.toJson() + "\n\n");
+  }
+
+  private void finish(Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error) {
+    Outcome outcome = ok ? Outcome.success(ms, ttftMs, 0) : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
+    if (!releaseOnce(lease, outcome, released)) return;
+    telemetry.record(lease.model(), lease.backend().kind(), outcome);
+    long total = System.nanoTime() - a.startNanos;
+    observer.finished(
+        lease.model(),
+        a.tier(),
+        ok ? GatewayObserver.Outcome.OK : GatewayObserver.Outcome.BACKEND_ERROR,
+        total,
+        ttftMs < 0 ? -1 : total - TimeUnit.MILLISECONDS.toNanos(ms - ttftMs));
+  }
+
+  private boolean releaseOnce(Lease lease, Outcome outcome, AtomicBoolean released) {
+    if (!released.compareAndSet(false, true)) return false;
+    try {
+      leases.release(lease, outcome);
+    } catch (RuntimeException e) {
+      log.warn("releasing lease {} of {} failed: {}", lease.id(), lease.model(), e.toString());
+    }
+    return true;
+  }
+
+  private HttpResponse fail(Attempt a, ApiError error) {
+    GatewayObserver.Outcome outcome =
+        switch (error.status().intValue()) {
+          case 429 -> GatewayObserver.Outcome.OVERLOADED;
+          case 503 -> GatewayObserver.Outcome.UNAVAILABLE;
+          case 504 -> GatewayObserver.Outcome.TIMEOUT;
+          default -> GatewayObserver.Outcome.BACKEND_ERROR;
+        };
+    observer.finished(a.model(), a.tier(), outcome, System.nanoTime() - a.startNanos, -1);
+    return error.toResponse().addHeaders(decisionHeaders(a, null));
+  }
+
+  private static ApiError poolError(String model, PoolException e) {
+    return switch (e.reason()) {
+      case OVERLOADED ->
+          new ApiError(
+              StatusCodes.TOO_MANY_REQUESTS,
+              "rate_limit_error",
+              "model_overloaded",
+              null,
+              "Model " + model + " is at capacity and its wait queue is full: " + e.getMessage(),
+              Math.max(1, e.retryAfterSeconds()));
+      case TIMED_OUT ->
+          new ApiError(
+              StatusCodes.SERVICE_UNAVAILABLE,
+              "server_error",
+              "model_not_ready",
+              null,
+              "No replica of " + model + " became ready in time: " + e.getMessage(),
+              Math.max(1, e.retryAfterSeconds()));
+      case UNAVAILABLE ->
+          new ApiError(
+              StatusCodes.SERVICE_UNAVAILABLE,
+              "server_error",
+              "model_unavailable",
+              null,
+              "Model " + model + " has no replica to serve this request: " + e.getMessage(),
+              e.retryAfterSeconds());
+    };
+  }
+
+  private List<HttpHeader> decisionHeaders(Attempt a, Lease lease) {
+    List<HttpHeader> h = new ArrayList<>(6);
+    h.add(RawHeader.create("x-pickspin-model", a.model()));
+    h.add(RawHeader.create("x-pickspin-tier", a.tier().name().toLowerCase(java.util.Locale.ROOT)));
+    h.add(RawHeader.create("x-pickspin-router", a.decision.router()));
+    h.add(RawHeader.create("x-pickspin-route-ms", String.format(java.util.Locale.ROOT, "%.3f", a.routeNanos / 1e6)));
+    if (lease != null) h.add(RawHeader.create("x-pickspin-backend", lease.backend().id()));
+    if (a.sends > 1) h.add(RawHeader.create("x-pickspin-attempts", Integer.toString(a.sends)));
+    return h;
+  }
+
+  private static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static scala.concurrent.duration.FiniteDuration toScala(Duration d) {
+    return scala.concurrent.duration.FiniteDuration.apply(d.toNanos(), TimeUnit.NANOSECONDS);
+  }
+}

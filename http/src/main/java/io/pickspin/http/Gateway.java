@@ -1,0 +1,304 @@
+package io.pickspin.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pickspin.model.Catalog;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.model.Tier;
+import io.pickspin.pool.LeaseProvider;
+import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteRequest;
+import io.pickspin.routing.RoutingPolicy;
+import io.pickspin.routing.RoutingTelemetry;
+import io.pickspin.routing.UnknownModelException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OpenAI-compatible front door: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
+ * {@code GET /v1/models}, {@code GET /health}. It validates, asks the routing policy for a model, and hands the request
+ * to {@link BackendForwarder}. Errors use OpenAI's error JSON.
+ *
+ * <p>A plain request handler rather than the routing DSL: the hot path is a few string compares.
+ */
+public final class Gateway {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": pickspin: waiting for a replica\n\n");
+  private static final ContentType EVENT_STREAM = MediaTypes.TEXT_EVENT_STREAM.toContentType();
+
+  private final GatewaySettings settings;
+  private final Catalog catalog;
+  private final RoutingPolicy routing;
+  private final GatewayObserver observer;
+  private final BackendForwarder forwarder;
+  private final Materializer materializer;
+  private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages;
+  private final ObjectMapper json = new ObjectMapper();
+  private final byte[] modelList;
+  private volatile ServerBinding binding;
+
+  private Gateway(
+      ActorSystem<?> system,
+      GatewaySettings settings,
+      Catalog catalog,
+      RoutingPolicy routing,
+      LeaseProvider leases,
+      GatewayObserver observer,
+      Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
+    this.settings = settings;
+    this.catalog = catalog;
+    this.routing = routing;
+    this.observer = observer;
+    this.pages = Map.copyOf(pages);
+    this.materializer = Materializer.matFromSystem(system);
+    RoutingTelemetry telemetry = routing instanceof RoutingTelemetry t ? t : (m, k, o) -> {};
+    this.forwarder = new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json);
+    this.modelList = modelListJson();
+  }
+
+  public static CompletionStage<Gateway> start(
+      ActorSystem<?> system, GatewaySettings settings, Catalog catalog, RoutingPolicy routing, LeaseProvider leases) {
+    return start(system, settings, catalog, routing, leases, GatewayObserver.NONE, Map.of());
+  }
+
+  /**
+   * @param pages extra GET pages by exact path (the status page and its JSON), served beside the API
+   */
+  public static CompletionStage<Gateway> start(
+      ActorSystem<?> system,
+      GatewaySettings settings,
+      Catalog catalog,
+      RoutingPolicy routing,
+      LeaseProvider leases,
+      GatewayObserver observer,
+      Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
+    Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, pages);
+    return Http.get(system)
+        .newServerAt(settings.host(), settings.port())
+        .bind(g::handle)
+        .thenApply(
+            b -> {
+              g.binding = b;
+              return g;
+            });
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  /** Stops accepting connections and gives requests in flight up to {@code drain} to finish. */
+  public CompletionStage<Done> stop(Duration drain) {
+    ServerBinding b = binding;
+    if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
+    return b.terminate(drain).thenApply(t -> Done.getInstance());
+  }
+
+  public CompletionStage<Done> stop() {
+    return stop(Duration.ofSeconds(10));
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest request) {
+    String path = request.getUri().path();
+    try {
+      switch (path) {
+        case "/v1/chat/completions":
+          return post(request, CompletionRequest.Endpoint.CHAT);
+        case "/v1/completions":
+          return post(request, CompletionRequest.Endpoint.TEXT);
+        case "/v1/models":
+          requireGet(request, path);
+          return jsonResponse(modelList);
+        case "/health":
+          requireGet(request, path);
+          return jsonResponse("{\"status\":\"ok\"}".getBytes());
+        default:
+          if (path.startsWith("/v1/models/")) {
+            requireGet(request, path);
+            return model(path.substring("/v1/models/".length()));
+          }
+          Function<HttpRequest, CompletionStage<HttpResponse>> page = pages.get(path);
+          if (page != null) {
+            requireGet(request, path);
+            return page.apply(request);
+          }
+          request.discardEntityBytes(materializer);
+          throw ApiError.notFound(
+              "No such endpoint: " + request.method().value() + " " + path
+                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions and GET /v1/models.");
+      }
+    } catch (ApiError e) {
+      request.discardEntityBytes(materializer);
+      return CompletableFuture.completedFuture(e.toResponse());
+    }
+  }
+
+  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint) {
+    long start = System.nanoTime();
+    if (request.method() != HttpMethods.POST) {
+      throw new ApiError(
+          StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
+          request.method().value() + " is not allowed on " + endpoint.path + "; use POST.", 0);
+    }
+    RequestEntity entity = request.entity();
+    if (entity.getContentType().mediaType() != MediaTypes.APPLICATION_JSON) {
+      throw new ApiError(
+          StatusCodes.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type", null,
+          "The request body must be JSON with Content-Type: application/json, not " + entity.getContentType() + ".", 0);
+    }
+    if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > settings.maxBodyBytes()) {
+      throw tooLarge();
+    }
+    CompletionStage<byte[]> body =
+        entity.isStrict()
+            ? CompletableFuture.completedFuture(((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) entity).getData().toArray())
+            : entity
+                .withSizeLimit(settings.maxBodyBytes())
+                .toStrict(settings.idleTimeout().toMillis(), materializer)
+                .thenApply(s -> s.getData().toArray());
+    return body.handle(
+            (bytes, err) -> {
+              if (err != null) {
+                Throwable cause = BackendForwarder.unwrap(err);
+                ApiError e =
+                    cause instanceof EntityStreamSizeException
+                        ? tooLarge()
+                        : ApiError.invalid(null, "The request body could not be read: " + cause.getMessage());
+                return CompletableFuture.completedFuture(e.toResponse());
+              }
+              try {
+                return complete(request, endpoint, bytes, start);
+              } catch (ApiError e) {
+                observer.finished("none", Tier.MEDIUM, GatewayObserver.Outcome.CLIENT_ERROR, System.nanoTime() - start, -1);
+                return CompletableFuture.completedFuture(e.toResponse());
+              }
+            })
+        .thenCompose(s -> s);
+  }
+
+  private CompletionStage<HttpResponse> complete(
+      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, long start) {
+    CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, settings);
+    RouteDecision decision;
+    long routeStart = System.nanoTime();
+    try {
+      decision = routing.decide(request.route());
+    } catch (UnknownModelException e) {
+      throw ApiError.modelNotFound(request.route().requestedModel());
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid(null, e.getMessage());
+    }
+    long routeNanos = System.nanoTime() - routeStart;
+    observer.routed(decision, routeNanos);
+    CompletableFuture<HttpResponse> answer =
+        forwarder
+            .forward(request, decision, start, routeNanos)
+            .toCompletableFuture()
+            .exceptionally(
+                t -> {
+                  log.error("request for {} failed unexpectedly", decision.model(), t);
+                  return ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Internal error: " + BackendForwarder.unwrap(t))
+                      .toResponse();
+                });
+    if (!request.stream()) return answer;
+    // a streamed request that must wait for a replica gets its 200 now and SSE comments while it waits,
+    // so that clients and proxies with read timeouts keep the connection
+    CompletableFuture<HttpResponse> early = answer.copy();
+    early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
+    return early.thenApply(r -> r != null ? r : heldStream(answer, decision));
+  }
+
+  private HttpResponse heldStream(CompletableFuture<HttpResponse> answer, RouteDecision decision) {
+    Source<ByteString, ?> events =
+        Source.completionStage(answer)
+            .flatMapConcat(
+                r -> r.status().isSuccess()
+                    ? r.entity().getDataBytes()
+                    : r.entity().getDataBytes().fold(ByteString.emptyByteString(), ByteString::concat)
+                        .map(err -> ByteString.fromString("data: ").concat(err).concat(ByteString.fromString("\n\ndata: [DONE]\n\n"))))
+            .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE);
+    return HttpResponse.create()
+        .withEntity(HttpEntities.createChunked(EVENT_STREAM, events))
+        .addHeaders(
+            List.of(
+                RawHeader.create("x-pickspin-model", decision.model()),
+                RawHeader.create("x-pickspin-tier", decision.tier().name().toLowerCase(Locale.ROOT)),
+                RawHeader.create("x-pickspin-router", decision.router()),
+                RawHeader.create("x-pickspin-held", "true")));
+  }
+
+  private CompletionStage<HttpResponse> model(String id) {
+    if (RouteRequest.AUTO.equals(id)) return jsonResponse(modelJson(id, "pickspin").toString().getBytes());
+    ModelSpec spec = catalog.find(id).orElseThrow(() -> ApiError.modelNotFound(id));
+    return jsonResponse(modelJson(spec.id(), "pickspin").toString().getBytes());
+  }
+
+  private byte[] modelListJson() {
+    ObjectNode root = json.createObjectNode();
+    root.put("object", "list");
+    ArrayNode data = root.putArray("data");
+    data.add(modelJson(RouteRequest.AUTO, "pickspin"));
+    for (ModelSpec m : catalog.models()) {
+      ObjectNode n = modelJson(m.id(), "pickspin");
+      n.put("tier", m.tier().name().toLowerCase(Locale.ROOT));
+      n.put("served_name", m.servedName());
+      data.add(n);
+    }
+    return root.toString().getBytes();
+  }
+
+  private ObjectNode modelJson(String id, String owner) {
+    ObjectNode n = json.createObjectNode();
+    n.put("id", id);
+    n.put("object", "model");
+    n.put("created", 0);
+    n.put("owned_by", owner);
+    return n;
+  }
+
+  private static void requireGet(HttpRequest request, String path) {
+    if (request.method() != HttpMethods.GET) {
+      throw new ApiError(
+          StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
+          request.method().value() + " is not allowed on " + path + "; use GET.", 0);
+    }
+  }
+
+  private ApiError tooLarge() {
+    return new ApiError(
+        StatusCodes.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", null,
+        "The request body is larger than the limit of " + settings.maxBodyBytes() + " bytes (pickspin.gateway.max-body-bytes).", 0);
+  }
+
+  private static CompletionStage<HttpResponse> jsonResponse(byte[] body) {
+    return CompletableFuture.completedFuture(
+        HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body)));
+  }
+}

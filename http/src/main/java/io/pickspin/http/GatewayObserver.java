@@ -1,0 +1,34 @@
+package io.pickspin.http;
+
+import io.pickspin.model.Tier;
+import io.pickspin.routing.RouteDecision;
+
+/** What the gateway reports about each request, for metrics. Called on the request path: implementations must be cheap. */
+public interface GatewayObserver {
+  GatewayObserver NONE = new GatewayObserver() {};
+
+  /** How a request ended, as a metric label. */
+  enum Outcome {
+    OK,
+    CLIENT_ERROR,
+    OVERLOADED,
+    UNAVAILABLE,
+    BACKEND_ERROR,
+    TIMEOUT;
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  default void routed(RouteDecision decision, long routeNanos) {}
+
+  /**
+   * @param model the model that served (or was to serve) the request, "none" when routing failed
+   * @param ttftNanos time to the first byte of the answer, -1 when none arrived
+   */
+  default void finished(String model, Tier tier, Outcome outcome, long latencyNanos, long ttftNanos) {}
+
+  /** A request waited for a replica (scale from zero, or all busy) for this long before it was sent. */
+  default void held(String model, long holdNanos) {}
+}

@@ -1,0 +1,59 @@
+package io.pickspin.http;
+
+import com.typesafe.config.Config;
+import io.pickspin.routing.Profile;
+import io.pickspin.routing.RouterKind;
+import java.time.Duration;
+
+/**
+ * How the gateway serves: where it listens, request limits, backend timeouts, and the routing defaults a request gets
+ * when it names neither a profile nor a router.
+ */
+public record GatewaySettings(
+    String host,
+    int port,
+    long maxBodyBytes,
+    Duration connectTimeout,
+    Duration firstByteTimeout,
+    Duration idleTimeout,
+    Duration maxHold,
+    int maxAttempts,
+    Duration streamHoldGrace,
+    Duration keepAliveInterval,
+    int backendMaxConnections,
+    Profile defaultProfile,
+    RouterKind defaultRouter) {
+
+  public GatewaySettings {
+    if (port < 0 || port > 65535) throw new IllegalArgumentException("gateway port must be in 0..65535");
+    if (maxBodyBytes < 1) throw new IllegalArgumentException("max-body-bytes must be positive");
+    if (maxAttempts < 1) throw new IllegalArgumentException("max-attempts must be >= 1");
+    if (backendMaxConnections < 1) throw new IllegalArgumentException("backend-max-connections must be >= 1");
+  }
+
+  /** Reads {@code pickspin.gateway} and the routing defaults of {@code pickspin.routing}. */
+  public static GatewaySettings fromConfig(Config pickspin) {
+    Config g = pickspin.getConfig("gateway");
+    Config r = pickspin.getConfig("routing");
+    return new GatewaySettings(
+        g.getString("host"),
+        g.getInt("port"),
+        g.getMemorySize("max-body-bytes").toBytes(),
+        g.getDuration("connect-timeout"),
+        g.getDuration("first-byte-timeout"),
+        g.getDuration("idle-timeout"),
+        g.getDuration("max-hold"),
+        g.getInt("max-attempts"),
+        g.getDuration("stream-hold-grace"),
+        g.getDuration("keep-alive-interval"),
+        g.getInt("backend-max-connections"),
+        Profile.parse(r.getString("default-profile")),
+        RouterKind.parse(r.getString("default-router")));
+  }
+
+  public GatewaySettings withPort(int newPort) {
+    return new GatewaySettings(
+        host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, defaultProfile, defaultRouter);
+  }
+}

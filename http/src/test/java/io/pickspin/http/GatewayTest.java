@@ -1,0 +1,354 @@
+package io.pickspin.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.model.BackendEndpoint;
+import io.pickspin.model.Catalog;
+import io.pickspin.model.LatencyProfile;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.model.Tier;
+import io.pickspin.pool.Lease;
+import io.pickspin.pool.LeaseProvider;
+import io.pickspin.pool.LeaseRequest;
+import io.pickspin.pool.Outcome;
+import io.pickspin.pool.PoolException;
+import io.pickspin.pool.StaticLeaseProvider;
+import io.pickspin.routing.StaticRoutingPolicy;
+import io.pickspin.sim.server.SimModel;
+import io.pickspin.sim.server.SimServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The gateway over real HTTP on 127.0.0.1 against in-process sim backends. */
+class GatewayTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static ActorTestKit kit;
+  private static SimServer fast;
+  private static SimServer slow;
+  private static URI deadUrl;
+
+  @BeforeAll
+  static void startBackends() throws Exception {
+    kit = ActorTestKit.create("gateway-test");
+    fast = SimServer.start(kit.system(), "127.0.0.1", 0, List.of(new SimModel("small-served", new LatencyProfile(5, 1, 8, 0))))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // 20 tokens at 50 ms each: a buffered relay would hold the first token back for about a second
+    slow = SimServer.start(kit.system(), "127.0.0.1", 0, List.of(new SimModel("large-served", new LatencyProfile(20, 50, 8, 0))))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try (ServerSocket s = new ServerSocket(0)) {
+      deadUrl = URI.create("http://127.0.0.1:" + s.getLocalPort()); // closed again: connections are refused
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    fast.close();
+    slow.close();
+    kit.shutdownTestKit();
+  }
+
+  private static ModelSpec model(String id, Tier tier, String served, BackendEndpoint... backends) {
+    return new ModelSpec(id, tier, served, 0.5, 1, 2.0, new LatencyProfile(5, 1, 8, 0), 0, backends.length, List.of(backends));
+  }
+
+  private static Catalog catalog() {
+    return new Catalog(
+        List.of(
+            model("small", Tier.LOW, "small-served", new BackendEndpoint("fast-0", "sim", fast.baseUrl())),
+            model("large", Tier.HIGH, "large-served", new BackendEndpoint("slow-0", "sim", slow.baseUrl())),
+            // the first replica refuses connections: requests must end up on the second
+            model(
+                "flaky", Tier.MEDIUM, "small-served",
+                new BackendEndpoint("dead-0", "sim", deadUrl),
+                new BackendEndpoint("fast-1", "sim", fast.baseUrl())),
+            model("down", Tier.MEDIUM, "small-served", new BackendEndpoint("dead-1", "sim", deadUrl))));
+  }
+
+  private static GatewaySettings settings() {
+    return GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
+  }
+
+  /** Runs a gateway for the duration of one test. */
+  private interface WithGateway {
+    void run(String baseUrl) throws Exception;
+  }
+
+  private static void withGateway(LeaseProvider leases, GatewaySettings settings, WithGateway body) throws Exception {
+    Catalog catalog = catalog();
+    Gateway g = Gateway.start(kit.system(), settings, catalog, new StaticRoutingPolicy(catalog), leases)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      body.run("http://127.0.0.1:" + g.port());
+    } finally {
+      g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void withGateway(WithGateway body) throws Exception {
+    withGateway(new StaticLeaseProvider(catalog()), settings(), body);
+  }
+
+  private static HttpResponse<String> post(String url, String contentType, String body) throws Exception {
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("content-type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String chat(String model, int maxTokens, boolean stream) {
+    return "{\"model\":\"" + model + "\",\"max_tokens\":" + maxTokens + ",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"What is the capital of France?\"}]}";
+  }
+
+  private static void assertOpenAiError(HttpResponse<String> r, int status, String code) throws Exception {
+    assertEquals(status, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+    JsonNode err = JSON.readTree(r.body()).get("error");
+    assertNotNull(err, r.body());
+    assertEquals(code, err.get("code").asText(), r.body());
+    assertTrue(err.get("message").asText().length() > 10, "the message must say what is wrong: " + r.body());
+  }
+
+  @Test
+  void answersAChatCompletionWithTheDecisionInHeaders() throws Exception {
+    withGateway(url -> {
+      HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 7, false));
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode body = JSON.readTree(r.body());
+      assertEquals("chat.completion", body.get("object").asText());
+      assertEquals(7, body.at("/usage/completion_tokens").asInt());
+      assertEquals("small", r.headers().firstValue("x-pickspin-model").orElseThrow());
+      assertEquals("fast-0", r.headers().firstValue("x-pickspin-backend").orElseThrow());
+      assertEquals("low", r.headers().firstValue("x-pickspin-tier").orElseThrow());
+      assertTrue(Double.parseDouble(r.headers().firstValue("x-pickspin-route-ms").orElseThrow()) >= 0);
+    });
+  }
+
+  @Test
+  void answersATextCompletion() throws Exception {
+    withGateway(url -> {
+      HttpResponse<String> r =
+          post(url + "/v1/completions", "application/json", "{\"model\":\"small\",\"prompt\":\"Once upon\",\"max_tokens\":3}");
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("text_completion", JSON.readTree(r.body()).get("object").asText());
+    });
+  }
+
+  @Test
+  void streamsTokensAsTheyAreGeneratedNotBuffered() throws Exception {
+    withGateway(url -> {
+      long start = System.nanoTime();
+      HttpResponse<java.io.InputStream> r = CLIENT.send(
+          HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(chat("large", 20, true))).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, r.statusCode());
+      assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+      List<Long> arrivalsMs = new ArrayList<>();
+      int contentEvents = 0;
+      boolean done = false;
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          if (!line.startsWith("data: ")) continue;
+          arrivalsMs.add((System.nanoTime() - start) / 1_000_000);
+          if (line.equals("data: [DONE]")) done = true;
+          else if (JSON.readTree(line.substring(6)).at("/choices/0/delta/content").isTextual()) contentEvents++;
+        }
+      }
+      assertTrue(done, "the stream must end with [DONE]");
+      assertEquals(20, contentEvents);
+      long first = arrivalsMs.get(0);
+      long last = arrivalsMs.get(arrivalsMs.size() - 1);
+      // generation takes about 20 x 50 ms; the first token must reach the client long before the last
+      assertTrue(last - first >= 600, "tokens arrived together (buffered): first " + first + " ms, last " + last + " ms");
+    });
+  }
+
+  @Test
+  void listsTheCatalogueAndAuto() throws Exception {
+    withGateway(url -> {
+      HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(url + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode());
+      List<String> ids = new ArrayList<>();
+      JSON.readTree(r.body()).get("data").forEach(m -> ids.add(m.get("id").asText()));
+      assertEquals(List.of("auto", "small", "large", "flaky", "down"), ids);
+      HttpResponse<String> one = CLIENT.send(HttpRequest.newBuilder(URI.create(url + "/v1/models/large")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals("large", JSON.readTree(one.body()).get("id").asText());
+      assertOpenAiError(
+          CLIENT.send(HttpRequest.newBuilder(URI.create(url + "/v1/models/nope")).build(), HttpResponse.BodyHandlers.ofString()),
+          404, "model_not_found");
+    });
+  }
+
+  @Test
+  void rejectsBadRequestsWithOpenAiErrors() throws Exception {
+    withGateway(url -> {
+      String chatUrl = url + "/v1/chat/completions";
+      assertOpenAiError(post(chatUrl, "application/json", "{\"model\": \"small\", "), 400, "invalid_value");
+      assertOpenAiError(post(chatUrl, "application/json", "{\"model\":\"small\"}"), 400, "invalid_value");
+      assertOpenAiError(post(chatUrl, "application/json", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"), 400, "invalid_value");
+      assertOpenAiError(post(chatUrl, "application/json", "{\"model\":\"small\",\"messages\":[]}"), 400, "invalid_value");
+      assertOpenAiError(post(chatUrl, "application/json", "[1,2]"), 400, "invalid_value");
+      assertOpenAiError(post(chatUrl, "application/json", chat("no-such-model", 3, false)), 404, "model_not_found");
+      assertOpenAiError(post(chatUrl, "text/plain", chat("small", 3, false)), 415, "unsupported_media_type");
+      String big = "{\"model\":\"small\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(1_100_000) + "\"}]}";
+      assertOpenAiError(post(chatUrl, "application/json", big), 413, "request_too_large");
+      assertOpenAiError(
+          post(chatUrl, "application/json", "{\"model\":\"small\",\"pickspin_profile\":\"fastest\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
+          400, "invalid_value");
+      assertOpenAiError(
+          CLIENT.send(HttpRequest.newBuilder(URI.create(chatUrl)).build(), HttpResponse.BodyHandlers.ofString()), 405, "method_not_allowed");
+      assertOpenAiError(post(url + "/v2/whatever", "application/json", "{}"), 404, "not_found");
+    });
+  }
+
+  @Test
+  void retriesOnAnotherReplicaWhenOneRefusesConnections() throws Exception {
+    withGateway(url -> {
+      for (int i = 0; i < 4; i++) {
+        HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("flaky", 3, i % 2 == 0));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("fast-1", r.headers().firstValue("x-pickspin-backend").orElseThrow());
+      }
+    });
+  }
+
+  @Test
+  void aModelWhoseOnlyReplicaIsDownIsA502QuicklyNotAHang() throws Exception {
+    withGateway(url -> {
+      long start = System.nanoTime();
+      HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("down", 3, false));
+      assertOpenAiError(r, 502, "backend_unreachable");
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    });
+  }
+
+  @Test
+  void aStuckBackendIsA504AfterTheFirstByteTimeout() throws Exception {
+    GatewaySettings s = settings();
+    GatewaySettings shortTimeout = new GatewaySettings(
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), Duration.ofMillis(500), s.idleTimeout(), s.maxHold(), 1,
+        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), s.defaultProfile(), s.defaultRouter());
+    withGateway(new StaticLeaseProvider(catalog()), shortTimeout, url -> {
+      HttpResponse<String> r = CLIENT.send(
+          HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
+              .header("x-sim-fault", "hang").POST(HttpRequest.BodyPublishers.ofString(chat("small", 3, false))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertOpenAiError(r, 504, "backend_timeout");
+    });
+  }
+
+  @Test
+  void aFullHoldQueueIs429WithRetryAfter() throws Exception {
+    LeaseProvider full = new LeaseProvider() {
+      @Override
+      public CompletionStage<Lease> acquire(LeaseRequest request) {
+        return CompletableFuture.failedFuture(new PoolException(PoolException.Reason.OVERLOADED, "64 requests waiting", 7));
+      }
+
+      @Override
+      public void release(Lease lease, Outcome outcome) {}
+    };
+    withGateway(full, settings(), url -> {
+      HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 3, false));
+      assertOpenAiError(r, 429, "model_overloaded");
+      assertEquals("7", r.headers().firstValue("retry-after").orElseThrow());
+    });
+  }
+
+  @Test
+  void aHeldStreamGetsKeepAliveCommentsThenTheAnswerAndEveryLeaseIsReleased() throws Exception {
+    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
+    ConcurrentLinkedQueue<Outcome> released = new ConcurrentLinkedQueue<>();
+    AtomicLong acquired = new AtomicLong();
+    // every lease is granted 1.5 s late, as when a model scales up from zero
+    LeaseProvider slowToScale = new LeaseProvider() {
+      @Override
+      public CompletionStage<Lease> acquire(LeaseRequest request) {
+        acquired.incrementAndGet();
+        return CompletableFuture.supplyAsync(() -> real.acquire(request).toCompletableFuture().join(),
+            CompletableFuture.delayedExecutor(1500, TimeUnit.MILLISECONDS));
+      }
+
+      @Override
+      public void release(Lease lease, Outcome outcome) {
+        released.add(outcome);
+        real.release(lease, outcome);
+      }
+    };
+    GatewaySettings s = settings();
+    GatewaySettings quickKeepAlive = new GatewaySettings(
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.defaultProfile(), s.defaultRouter());
+    withGateway(slowToScale, quickKeepAlive, url -> {
+      HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 4, true));
+      assertEquals(200, r.statusCode());
+      assertEquals("true", r.headers().firstValue("x-pickspin-held").orElseThrow());
+      String body = r.body();
+      assertTrue(body.startsWith(": pickspin: waiting for a replica"), body);
+      assertTrue(body.contains("\"finish_reason\":\"length\""), body);
+      assertTrue(body.trim().endsWith("data: [DONE]"), body);
+      HttpResponse<String> plain = post(url + "/v1/chat/completions", "application/json", chat("small", 4, false));
+      assertEquals(200, plain.statusCode());
+    });
+    assertEquals(2, acquired.get());
+    assertEquals(2, released.size());
+    assertTrue(released.stream().allMatch(Outcome::ok), released.toString());
+    assertEquals(0, real.inFlight("small", "fast-0"));
+  }
+
+  @Test
+  void controlsInTheBodyAreAcceptedAndBadHeaderValuesRejected() throws Exception {
+    withGateway(url -> {
+      String body = "{\"model\":\"small\",\"pickspin_profile\":\"speed\",\"pickspin_deadline_ms\":500,\"max_tokens\":2,"
+          + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", body);
+      assertEquals(200, r.statusCode(), r.body());
+      HttpResponse<String> bad = CLIENT.send(
+          HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
+              .header("x-pickspin-deadline-ms", "soon").POST(HttpRequest.BodyPublishers.ofString(chat("small", 2, false))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertOpenAiError(bad, 400, "invalid_value");
+    });
+  }
+
+  @Test
+  void aReplicaDyingMidStreamEndsTheStreamWithAnErrorEventAndReleasesTheLease() throws Exception {
+    StaticLeaseProvider leases = new StaticLeaseProvider(catalog());
+    withGateway(leases, settings(), url -> {
+      HttpResponse<String> r = CLIENT.send(
+          HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
+              .header("x-sim-fault", "reset-mid-stream").header("x-sim-fault-after", "2")
+              .POST(HttpRequest.BodyPublishers.ofString(chat("small", 6, true))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode());
+      assertTrue(r.body().contains("\"code\":\"backend_stream_error\""), r.body());
+      assertTrue(r.body().trim().endsWith("data: [DONE]"), r.body());
+    });
+    assertEquals(0, leases.inFlight("small", "fast-0"));
+  }
+}
