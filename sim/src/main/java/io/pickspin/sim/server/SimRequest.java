@@ -1,0 +1,152 @@
+package io.pickspin.sim.server;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * A validated OpenAI completion request: only what the sim needs to produce its answer. Fields it does not model
+ * (temperature, stop, tools, ...) are accepted and ignored, as a real server would ignore what it cannot honour.
+ *
+ * @param promptTokens whitespace-separated words of the prompt text (1 word = 1 token)
+ * @param outputTokens how many tokens the answer has
+ * @param limited whether the client set the limit (finish_reason "length") or the default applied ("stop")
+ */
+record SimRequest(
+    Kind kind, String model, int promptTokens, int outputTokens, boolean limited, boolean stream,
+    boolean includeUsage) {
+
+  /** The two OpenAI endpoints: chat completions (messages) and legacy text completions (prompt). */
+  enum Kind { CHAT, TEXT }
+
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  static SimRequest parse(Kind kind, ByteString body, SimSettings settings) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(body.toArray());
+    } catch (JacksonException e) {
+      throw ApiError.badRequest("Request body is not valid JSON: " + e.getOriginalMessage(), null);
+    } catch (IOException e) {
+      throw ApiError.badRequest("Request body could not be read: " + e.getMessage(), null);
+    }
+    if (root == null || !root.isObject()) throw ApiError.badRequest("Request body must be a JSON object.", null);
+
+    JsonNode model = root.get("model");
+    if (model == null || !model.isTextual() || model.textValue().isEmpty()) {
+      throw ApiError.badRequest("You must provide a model parameter (a string).", "model");
+    }
+    int promptTokens =
+        kind == Kind.CHAT ? chatPromptTokens(root.get("messages")) : textPromptTokens(root.get("prompt"));
+
+    JsonNode n = root.get("n");
+    if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
+      throw ApiError.badRequest("The sim produces one choice per request: n must be 1.", "n");
+    }
+    boolean stream = optionalBoolean(root, "stream", false);
+    boolean includeUsage = false;
+    JsonNode streamOptions = root.get("stream_options");
+    if (streamOptions != null && !streamOptions.isNull()) {
+      if (!streamOptions.isObject()) throw ApiError.badRequest("stream_options must be an object.", "stream_options");
+      includeUsage = optionalBoolean(streamOptions, "include_usage", false);
+    }
+
+    int room = settings.maxModelLen() - promptTokens;
+    String limitParam = "max_completion_tokens";
+    JsonNode limit = root.get(limitParam);
+    if (limit == null || limit.isNull()) {
+      limitParam = "max_tokens";
+      limit = root.get(limitParam);
+    }
+    int outputTokens;
+    boolean limited = limit != null && !limit.isNull();
+    if (limited) {
+      if (!limit.isIntegralNumber() || !limit.canConvertToInt() || limit.intValue() < 1) {
+        throw ApiError.badRequest(limitParam + " must be an integer >= 1.", limitParam);
+      }
+      outputTokens = limit.intValue();
+      if (outputTokens > room) throw contextTooLong(settings, promptTokens, outputTokens, limitParam);
+    } else {
+      if (room < 1) throw contextTooLong(settings, promptTokens, 1, kind == Kind.CHAT ? "messages" : "prompt");
+      outputTokens = Math.min(settings.defaultMaxTokens(), room);
+    }
+    return new SimRequest(kind, model.textValue(), promptTokens, outputTokens, limited, stream, includeUsage);
+  }
+
+  private static ApiError contextTooLong(SimSettings settings, int prompt, int output, String param) {
+    return ApiError.badRequest("This model's maximum context length is " + settings.maxModelLen()
+        + " tokens. However, you requested " + ((long) prompt + output) + " tokens (" + prompt + " in the prompt, "
+        + output + " in the completion). Please reduce the length of the prompt or completion.", param);
+  }
+
+  private static boolean optionalBoolean(JsonNode parent, String field, boolean absent) {
+    JsonNode value = parent.get(field);
+    if (value == null || value.isNull()) return absent;
+    if (!value.isBoolean()) throw ApiError.badRequest(field + " must be true or false.", field);
+    return value.booleanValue();
+  }
+
+  private static int chatPromptTokens(JsonNode messages) {
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw ApiError.badRequest("messages must be a non-empty array of {role, content} objects.", "messages");
+    }
+    int words = 0;
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode message = messages.get(i);
+      String at = "messages[" + i + "]";
+      if (!message.isObject()) throw ApiError.badRequest(at + " must be an object.", at);
+      JsonNode role = message.get("role");
+      if (role == null || !role.isTextual()) throw ApiError.badRequest(at + ".role must be a string.", at + ".role");
+      JsonNode content = message.get("content");
+      if (content == null || content.isNull()) continue; // e.g. an assistant turn that only made tool calls
+      if (content.isTextual()) {
+        words += countWords(content.textValue());
+      } else if (content.isArray()) {
+        for (JsonNode part : content) {
+          JsonNode text = part.get("text");
+          if (text != null && text.isTextual()) words += countWords(text.textValue());
+        }
+      } else {
+        throw ApiError.badRequest(at + ".content must be a string or an array of content parts.", at + ".content");
+      }
+    }
+    return words;
+  }
+
+  /** A prompt is a string, one string in an array, token ids, or one array of token ids (as in the OpenAI API). */
+  private static int textPromptTokens(JsonNode prompt) {
+    if (prompt != null && prompt.isTextual()) return countWords(prompt.textValue());
+    if (prompt != null && prompt.isArray() && !prompt.isEmpty()) {
+      JsonNode first = prompt.get(0);
+      if (prompt.size() == 1 && first.isTextual()) return countWords(first.textValue());
+      if (prompt.size() == 1 && first.isArray() && allIntegers(first)) return first.size();
+      if (allIntegers(prompt)) return prompt.size();
+      if (first.isTextual() || first.isArray()) {
+        throw ApiError.badRequest("The sim answers one prompt per request; send the prompts separately.", "prompt");
+      }
+    }
+    throw ApiError.badRequest("prompt must be a string or an array of token ids.", "prompt");
+  }
+
+  private static boolean allIntegers(JsonNode array) {
+    if (array.isEmpty()) return false;
+    for (JsonNode item : array) if (!item.isIntegralNumber()) return false;
+    return true;
+  }
+
+  /** Whitespace-separated words: the sim's token count. */
+  static int countWords(String text) {
+    int words = 0;
+    boolean inWord = false;
+    for (int i = 0; i < text.length(); i++) {
+      boolean space = Character.isWhitespace(text.charAt(i));
+      if (!space && !inWord) words++;
+      inWord = !space;
+    }
+    return words;
+  }
+}
