@@ -1,0 +1,111 @@
+package io.pickspin.routing.classify;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Turns a prompt into the model's input ids: the word-piece ids of its first {@code maxTokens} tokens (from the
+ * project's tokenizer.json), followed for the bag architecture by one hashed id per adjacent token pair (fastText-style
+ * bigrams). Training and inference share this class so that they cannot drift apart. Thread-safe.
+ */
+public final class TierFeatures implements AutoCloseable {
+  private final HuggingFaceTokenizer tokenizer;
+  private final int vocabSize;
+  private final int bigramBuckets;
+  private final int maxTokens;
+  private final int maxChars;
+
+  public TierFeatures(HuggingFaceTokenizer tokenizer, int vocabSize, int bigramBuckets, int maxTokens, int maxChars) {
+    this.tokenizer = tokenizer;
+    this.vocabSize = vocabSize;
+    this.bigramBuckets = bigramBuckets;
+    this.maxTokens = maxTokens;
+    this.maxChars = maxChars;
+  }
+
+  /** Loads a tokenizer.json from a file; never from the network (offline). */
+  public static HuggingFaceTokenizer loadTokenizer(Path tokenizerJson) throws IOException {
+    try (InputStream in = Files.newInputStream(tokenizerJson)) {
+      return loadTokenizer(in);
+    }
+  }
+
+  public static HuggingFaceTokenizer loadTokenizer(InputStream tokenizerJson) throws IOException {
+    // no special tokens, no padding, no truncation: TierFeatures cuts and pads itself
+    return HuggingFaceTokenizer.newInstance(
+        tokenizerJson, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "maxLength", "100000"));
+  }
+
+  /** The number of ids per prompt: tokens, plus one bigram per adjacent pair when bigrams are on. */
+  public int length() {
+    return bigramBuckets > 0 ? 2 * maxTokens - 1 : maxTokens;
+  }
+
+  /** Size of the embedding table the ids index into. */
+  public int dictionarySize() {
+    return vocabSize + bigramBuckets;
+  }
+
+  /** The word-piece ids of the prompt's head, at most maxTokens of them. */
+  public long[] tokenIds(String prompt) {
+    String text = prompt == null ? "" : prompt;
+    if (text.length() > maxChars) text = text.substring(0, maxChars);
+    Encoding e = tokenizer.encode(text, false, false);
+    long[] ids = e.getIds();
+    if (ids.length > maxTokens) {
+      long[] cut = new long[maxTokens];
+      System.arraycopy(ids, 0, cut, 0, maxTokens);
+      ids = cut;
+    }
+    return ids;
+  }
+
+  /**
+   * Writes the prompt's ids into {@code ids[offset..offset+length())} and 1/0 into the mask, padding with id 0.
+   *
+   * @return how many positions are real (mask 1); at least 1 (an empty prompt becomes one padding id so that the mean
+   *     over the mask is defined)
+   */
+  public int encode(String prompt, long[] ids, float[] mask, int offset) {
+    long[] tok = tokenIds(prompt);
+    int n = 0;
+    for (long t : tok) {
+      ids[offset + n] = t;
+      mask[offset + n++] = 1f;
+    }
+    if (bigramBuckets > 0) {
+      for (int i = 0; i + 1 < tok.length; i++) {
+        ids[offset + n] = bigramId(tok[i], tok[i + 1]);
+        mask[offset + n++] = 1f;
+      }
+    }
+    if (n == 0) {
+      ids[offset] = 0;
+      mask[offset] = 1f;
+      n = 1;
+    }
+    for (int i = n; i < length(); i++) {
+      ids[offset + i] = 0;
+      mask[offset + i] = 0f;
+    }
+    return n;
+  }
+
+  long bigramId(long a, long b) {
+    long h = a * 0x9E3779B97F4A7C15L + b;
+    h ^= (h >>> 29);
+    h *= 0xBF58476D1CE4E5B9L;
+    h ^= (h >>> 32);
+    return vocabSize + Math.floorMod(h, (long) bigramBuckets);
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
