@@ -1,0 +1,126 @@
+package io.pickspin.actors;
+
+import com.typesafe.config.Config;
+import io.pickspin.model.Catalog;
+import io.pickspin.pool.HealthProbe;
+import io.pickspin.pool.HttpHealthProbe;
+import io.pickspin.pool.Lease;
+import io.pickspin.pool.LeaseProvider;
+import io.pickspin.pool.LeaseRequest;
+import io.pickspin.pool.Outcome;
+import io.pickspin.pool.PoolException;
+import io.pickspin.pool.PoolSettings;
+import io.pickspin.scaling.ScalingSettings;
+import io.pickspin.scaling.driver.ReplicaDriver;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * The gateway's {@link LeaseProvider} over the sharded {@link ModelPool} entities: acquire asks the model's pool and
+ * waits the request's maxWait plus a margin (the pool answers first, with TIMED_OUT, when its hold deadline passes);
+ * release tells it. {@link #start} wires the whole "spin" side of a node: the pools and the scaling supervisor.
+ */
+public final class PoolLeases implements LeaseProvider {
+  private final ActorSystem<?> system;
+  private final Function<String, RecipientRef<ModelPool.Command>> pools;
+  private final Duration margin;
+  private final ActorRef<ScalingSupervisor.Command> supervisor;
+
+  /**
+   * @param pools the pool of a model id
+   * @param supervisor the scaling supervisor (a singleton proxy in the cluster), for the admin API; may be null
+   */
+  public PoolLeases(
+      ActorSystem<?> system,
+      Function<String, RecipientRef<ModelPool.Command>> pools,
+      Duration margin,
+      ActorRef<ScalingSupervisor.Command> supervisor) {
+    this.system = system;
+    this.pools = pools;
+    this.margin = margin;
+    this.supervisor = supervisor;
+  }
+
+  /**
+   * Starts Cluster Sharding of {@link ModelPool} and the {@link ScalingSupervisor} singleton on this node, with
+   * settings from {@code pickspin.scaling} and {@code pickspin.pool}, and returns the lease provider over them. Every
+   * node calls it with its own driver instance; only the node hosting the singleton uses its driver to scale.
+   */
+  public static PoolLeases start(ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, Clock clock) {
+    Config config = system.settings().config();
+    PoolSettings poolSettings = PoolSettings.fromConfig(config.getConfig("pickspin.pool"));
+    return start(system, catalog, driver, new HttpHealthProbe(poolSettings.healthTimeout()), clock);
+  }
+
+  /** As {@link #start(ActorSystem, Catalog, ReplicaDriver, Clock)}, with the given health probe. */
+  public static PoolLeases start(
+      ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, HealthProbe probe, Clock clock) {
+    Config config = system.settings().config();
+    ScalingSettings scaling = ScalingSettings.fromConfig(config.getConfig("pickspin.scaling"));
+    PoolSettings poolSettings = PoolSettings.fromConfig(config.getConfig("pickspin.pool"));
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Function<String, RecipientRef<ModelPool.Command>> pools = id -> sharding.entityRefFor(ModelPool.TYPE_KEY, id);
+    ActorRef<ScalingSupervisor.Command> supervisor =
+        ClusterSingleton.get(system)
+            .init(
+                SingletonActor.of(
+                        ScalingSupervisor.create(catalog, scaling, driver, pools, clock), "scaling-supervisor")
+                    .withStopMessage(ScalingSupervisor.Stop.INSTANCE));
+    ModelPool.Deps deps = new ModelPool.Deps(poolSettings, scaling, probe, clock, supervisor);
+    sharding.init(
+        Entity.of(
+            ModelPool.TYPE_KEY,
+            entity -> ModelPool.create(entity.getEntityId(), catalog.find(entity.getEntityId()), deps)));
+    return new PoolLeases(system, pools, poolSettings.acquireMargin(), supervisor);
+  }
+
+  @Override
+  public CompletionStage<Lease> acquire(LeaseRequest request) {
+    Duration timeout = request.maxWait().plus(margin);
+    CompletionStage<ModelPool.AcquireReply> reply =
+        AskPattern.ask(
+            pools.apply(request.model()),
+            replyTo -> new ModelPool.Acquire(request, replyTo),
+            timeout,
+            system.scheduler());
+    // completes with the PoolException itself (not wrapped), as StaticLeaseProvider does
+    CompletableFuture<Lease> lease = new CompletableFuture<>();
+    reply.whenComplete(
+        (r, error) -> {
+          if (error != null) lease.completeExceptionally(unanswered(request, timeout, error));
+          else if (r instanceof ModelPool.Granted g) lease.complete(g.lease());
+          else lease.completeExceptionally(((ModelPool.Refused) r).toException());
+        });
+    return lease;
+  }
+
+  private static PoolException unanswered(LeaseRequest request, Duration timeout, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    String why =
+        cause instanceof TimeoutException ? "did not answer within " + timeout.toMillis() + " ms" : cause.toString();
+    return new PoolException(PoolException.Reason.TIMED_OUT, "the pool of model " + request.model() + " " + why, 1);
+  }
+
+  @Override
+  public void release(Lease lease, Outcome outcome) {
+    pools.apply(lease.model()).tell(new ModelPool.Release(lease, outcome));
+  }
+
+  /** The scaling supervisor, for the admin API; null if this provider was built without one. */
+  public ActorRef<ScalingSupervisor.Command> supervisor() {
+    return supervisor;
+  }
+}

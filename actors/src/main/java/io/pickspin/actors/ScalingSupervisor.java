@@ -1,0 +1,368 @@
+package io.pickspin.actors;
+
+import io.pickspin.CborSerializable;
+import io.pickspin.model.Catalog;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.scaling.ModelMemory;
+import io.pickspin.scaling.ReplicaLimits;
+import io.pickspin.scaling.ScaleDecision;
+import io.pickspin.scaling.ScaleReason;
+import io.pickspin.scaling.ScalingInputs;
+import io.pickspin.scaling.ScalingPolicy;
+import io.pickspin.scaling.ScalingSettings;
+import io.pickspin.scaling.Telemetry;
+import io.pickspin.scaling.driver.ReplicaDriver;
+import io.pickspin.scaling.driver.ReplicaPhase;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The scaling loop ("spin"), one per cluster: an event-sourced Cluster Singleton. Every tick it sends each model's pool
+ * the driver's replica list, reads the pool's telemetry and runs {@link ScalingPolicy}. A decision is persisted as
+ * {@link ScaleDecided}, with its inputs, BEFORE the driver is asked to carry it out, so the journal explains every
+ * replica count. A new incarnation (restart, fail-over) recovers desired counts, cooldown clocks and operator limits,
+ * re-applies the desired counts to the driver once (idempotent), and plans from there: it resumes rather than starts
+ * over, so it neither scales a busy model down nor repeats decisions.
+ */
+public final class ScalingSupervisor
+    extends EventSourcedBehavior<ScalingSupervisor.Command, ScalingSupervisor.Event, ScalingSupervisor.State> {
+
+  public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("scaling-supervisor");
+
+  // ---- commands
+
+  public sealed interface Command {}
+
+  enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** A pool started holding requests: plan this model now. */
+  public record Nudge(String model) implements Command, CborSerializable {}
+
+  record TelemetryReceived(String model, Telemetry telemetry, Throwable error) implements Command {}
+
+  record DriverChanged(String model) implements Command {}
+
+  /** Operator override of a model's bounds; answered once persisted. */
+  public record SetLimits(String model, int minReplicas, int maxReplicas, int warm, ActorRef<StatusReply<Done>> replyTo)
+      implements Command, CborSerializable {}
+
+  public record GetState(ActorRef<State> replyTo) implements Command, CborSerializable {}
+
+  /** The last {@code n} decisions, oldest first. */
+  public record RecentDecisions(int n, ActorRef<Decisions> replyTo) implements Command, CborSerializable {}
+
+  public record Decisions(List<ScaleDecided> decisions) implements CborSerializable {}
+
+  /** Hand-over stop message of the singleton. */
+  public enum Stop implements Command, CborSerializable {
+    INSTANCE
+  }
+
+  // ---- events
+
+  public sealed interface Event extends CborSerializable {}
+
+  /** Desired replicas of {@code model} change from {@code from} to {@code to}; persisted before the driver acts. */
+  public record ScaleDecided(String model, int from, int to, ScaleReason reason, ScalingInputs inputs, long atMs)
+      implements Event {
+    static ScaleDecided of(ScaleDecision d) {
+      return new ScaleDecided(d.model(), d.from(), d.to(), d.reason(), d.inputs(), d.atMs());
+    }
+
+    public ScaleDecision asDecision() {
+      return new ScaleDecision(model, from, to, reason, inputs, atMs);
+    }
+  }
+
+  public record LimitsSet(String model, ReplicaLimits limits, long atMs) implements Event {}
+
+  // ---- state
+
+  /**
+   * @param models memory per model id; a model without an entry (or with desired -1) has had no decision yet
+   * @param recent the latest decisions, oldest first, for the admin API
+   */
+  public record State(Map<String, ModelMemory> models, List<ScaleDecided> recent) implements CborSerializable {
+    public static final State EMPTY = new State(Map.of(), List.of());
+
+    /** Desired replicas of a model, or -1 if no decision was taken for it yet. */
+    public int desired(String model) {
+      ModelMemory m = models.get(model);
+      return m == null ? ModelMemory.NEVER_DECIDED : m.desired();
+    }
+
+    State with(String model, ModelMemory memory, ScaleDecided decision, int keepRecent) {
+      Map<String, ModelMemory> m = new LinkedHashMap<>(models);
+      m.put(model, memory);
+      List<ScaleDecided> r = recent;
+      if (decision != null && keepRecent > 0) {
+        List<ScaleDecided> l = new ArrayList<>(recent);
+        l.add(decision);
+        r = List.copyOf(l.subList(Math.max(0, l.size() - keepRecent), l.size()));
+      }
+      return new State(Map.copyOf(m), r);
+    }
+  }
+
+  // ---- construction
+
+  /**
+   * @param driver carries out decisions; the supervisor also forwards its replica lists to the pools
+   * @param pools the pool entity of a model id (a sharding EntityRef in the cluster)
+   */
+  public static Behavior<Command> create(
+      Catalog catalog,
+      ScalingSettings settings,
+      ReplicaDriver driver,
+      Function<String, RecipientRef<ModelPool.Command>> pools,
+      Clock clock) {
+    // one driver listener for every incarnation (restart, singleton hand-back): it reaches whichever one is current
+    AtomicReference<ActorRef<Command>> current = new AtomicReference<>();
+    driver.onChange(
+        model -> {
+          ActorRef<Command> self = current.get();
+          if (self != null) self.tell(new DriverChanged(model));
+        });
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  if (!settings.tickInterval().isZero()) {
+                    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
+                  }
+                  current.set(ctx.getSelf());
+                  return new ScalingSupervisor(ctx, catalog, settings, driver, pools, clock);
+                }));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final Catalog catalog;
+  private final ScalingSettings settings;
+  private final ScalingPolicy policy;
+  private final ReplicaDriver driver;
+  private final Function<String, RecipientRef<ModelPool.Command>> pools;
+  private final Clock clock;
+  /** Soft state: lost on restart, which only delays scale-downs (see ScalingPolicy.Watch). */
+  private final Map<String, ScalingPolicy.Watch> watches = new HashMap<>();
+  private final long startedAtMs;
+
+  private ScalingSupervisor(
+      ActorContext<Command> ctx,
+      Catalog catalog,
+      ScalingSettings settings,
+      ReplicaDriver driver,
+      Function<String, RecipientRef<ModelPool.Command>> pools,
+      Clock clock) {
+    super(
+        PERSISTENCE_ID,
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.ctx = ctx;
+    this.catalog = catalog;
+    this.settings = settings;
+    this.policy = new ScalingPolicy(settings);
+    this.driver = driver;
+    this.pools = pools;
+    this.clock = clock;
+    this.startedAtMs = clock.millis();
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), settings.keepSnapshots());
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+  }
+
+  /** Re-asks the driver for every recovered desired count: idempotent, and it restores them if the driver lost them. */
+  private void resume(State state) {
+    state.models().forEach(
+        (model, memory) ->
+            catalog
+                .find(model)
+                .filter(spec -> memory.desired() >= 0)
+                .ifPresent(
+                    spec -> {
+                      ctx.getLog().info("model {}: resuming at {} desired replicas", model, memory.desired());
+                      scaleDriver(spec, memory.desired());
+                    }));
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Tick.class, (s, t) -> onTick(s))
+        .onCommand(Nudge.class, (s, n) -> onNudge(s, n))
+        .onCommand(TelemetryReceived.class, this::onTelemetry)
+        .onCommand(DriverChanged.class, (s, c) -> onDriverChanged(c))
+        .onCommand(SetLimits.class, this::onSetLimits)
+        .onCommand(GetState.class, (s, g) -> Effect().reply(g.replyTo(), s))
+        .onCommand(RecentDecisions.class, this::onRecentDecisions)
+        .onCommand(Stop.class, (s, c) -> Effect().stop())
+        .build();
+  }
+
+  private Effect<Event, State> onTick(State state) {
+    for (ModelSpec spec : catalog.models()) sync(state, spec);
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onNudge(State state, Nudge n) {
+    catalog.find(n.model()).ifPresent(spec -> sync(state, spec));
+    return Effect().none();
+  }
+
+  /** Sends the pool the driver's replicas and the target, then asks for its telemetry. */
+  private void sync(State state, ModelSpec spec) {
+    RecipientRef<ModelPool.Command> pool = pools.apply(spec.id());
+    ModelMemory memory = memory(state, spec);
+    pool.tell(new ModelPool.ReplicasChanged(driver.replicas(spec.id())));
+    pool.tell(new ModelPool.ScalingTarget(memory.desired(), policy.limits(spec, memory).maxReplicas()));
+    ctx.ask(
+        Telemetry.class,
+        pool,
+        settings.telemetryTimeout(),
+        ModelPool.GetTelemetry::new,
+        (t, error) -> new TelemetryReceived(spec.id(), t, error));
+  }
+
+  private Effect<Event, State> onTelemetry(State state, TelemetryReceived r) {
+    ModelSpec spec = catalog.find(r.model()).orElse(null);
+    if (spec == null) return Effect().none();
+    if (r.error() != null) {
+      ctx.getLog().debug("model {}: no telemetry ({}), not planned this tick", r.model(), r.error().toString());
+      return Effect().none();
+    }
+    long now = clock.millis();
+    ScalingPolicy.Watch watch = watches.computeIfAbsent(spec.id(), id -> ScalingPolicy.Watch.startedAt(startedAtMs));
+    ScalingPolicy.Evaluation e = policy.evaluate(spec, r.telemetry(), memory(state, spec), watch, now);
+    watches.put(spec.id(), e.watch());
+    if (e.decision().isEmpty()) return Effect().none();
+    ScaleDecided decided = ScaleDecided.of(e.decision().get());
+    return Effect()
+        .persist(decided)
+        .thenRun(
+            s -> {
+              ctx.getLog()
+                  .info(
+                      "model {}: {} -> {} replicas ({}; rate {}/s, latency {} ms, held {})",
+                      spec.id(),
+                      decided.from(),
+                      decided.to(),
+                      decided.reason().label(),
+                      String.format("%.2f", decided.inputs().telemetry().ratePerSecond()),
+                      Math.round(decided.inputs().latencyMs()),
+                      decided.inputs().telemetry().held());
+              scaleDriver(spec, decided.to());
+              pools.apply(spec.id()).tell(new ModelPool.ScalingTarget(decided.to(), decided.inputs().ceiling()));
+            });
+  }
+
+  private Effect<Event, State> onDriverChanged(DriverChanged c) {
+    if (catalog.find(c.model()).isPresent()) {
+      pools.apply(c.model()).tell(new ModelPool.ReplicasChanged(driver.replicas(c.model())));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onSetLimits(State state, SetLimits c) {
+    if (catalog.find(c.model()).isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.error("unknown model " + c.model()));
+    }
+    ReplicaLimits limits;
+    try {
+      limits = new ReplicaLimits(c.minReplicas(), c.maxReplicas(), c.warm());
+    } catch (IllegalArgumentException e) {
+      return Effect().reply(c.replyTo(), StatusReply.error(e.getMessage()));
+    }
+    return Effect()
+        .persist(new LimitsSet(c.model(), limits, clock.millis()))
+        .thenRun(
+            s -> {
+              c.replyTo().tell(StatusReply.ack());
+              sync(s, catalog.get(c.model()));
+            });
+  }
+
+  private Effect<Event, State> onRecentDecisions(State state, RecentDecisions c) {
+    List<ScaleDecided> all = state.recent();
+    int n = Math.max(0, Math.min(c.n(), all.size()));
+    return Effect().reply(c.replyTo(), new Decisions(List.copyOf(all.subList(all.size() - n, all.size()))));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(
+            ScaleDecided.class,
+            (s, e) -> {
+              ModelMemory m = s.models().getOrDefault(e.model(), ModelMemory.initial(e.from()));
+              return s.with(e.model(), m.after(e.asDecision()), e, settings.recentDecisions());
+            })
+        .onEvent(
+            LimitsSet.class,
+            (s, e) -> {
+              ModelMemory m = s.models().getOrDefault(e.model(), ModelMemory.initial(ModelMemory.NEVER_DECIDED));
+              return s.with(e.model(), m.withLimits(e.limits()), null, settings.recentDecisions());
+            })
+        .build();
+  }
+
+  /**
+   * The model's memory; before its first decision the count the driver runs now (not failed, not draining) stands in
+   * for desired, so that the supervisor adopts what exists instead of assuming zero.
+   */
+  private ModelMemory memory(State state, ModelSpec spec) {
+    ModelMemory m = state.models().get(spec.id());
+    if (m != null && m.desired() >= 0) return m;
+    int running =
+        (int)
+            driver.replicas(spec.id()).stream()
+                .filter(r -> r.phase() == ReplicaPhase.STARTING || r.phase() == ReplicaPhase.READY)
+                .count();
+    ModelMemory adopted = ModelMemory.initial(running);
+    return m == null ? adopted : adopted.withLimits(m.limits());
+  }
+
+  private void scaleDriver(ModelSpec spec, int desired) {
+    try {
+      driver.scale(spec, desired);
+    } catch (RuntimeException e) {
+      ctx.getLog().error("model {}: driver {} failed to scale to {}", spec.id(), driver.name(), desired, e);
+    }
+  }
+}

@@ -1,0 +1,378 @@
+package io.pickspin.pool;
+
+import io.pickspin.model.BackendEndpoint;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.scaling.ArrivalStats;
+import io.pickspin.scaling.Telemetry;
+import io.pickspin.scaling.driver.ReplicaPhase;
+import io.pickspin.scaling.driver.ReplicaStatus;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One model's replicas, leases and hold queue, without actors: the {@code ModelPool} entity wraps it and the simulator
+ * can drive it directly. Every call takes the time ({@code nowMs}) and returns the replies it produced instead of
+ * sending them, so every request gets exactly one {@link Reply}: at once from {@link #acquire}, or later from the call
+ * that freed capacity or expired it.
+ *
+ * <p>Leases go to the READY replica with the fewest requests in flight, healthy ones before suspect ones, up to
+ * {@link PoolSettings#slotsPerReplica} per replica. When none has room the request waits in a bounded FIFO hold queue
+ * until a replica has room, its {@link LeaseRequest#maxWait} passes (TIMED_OUT), or no replica can ever serve it
+ * (UNAVAILABLE). A full queue refuses with OVERLOADED and a Retry-After estimate.
+ *
+ * <p>Not thread-safe.
+ *
+ * @param <H> how the caller answers a request (an ActorRef in the entity, anything in tests)
+ */
+public final class PoolCore<H> {
+
+  /** The pool's own verdict on a replica, from request outcomes and health checks. */
+  public enum Health {
+    HEALTHY,
+    /** Recent faults or failed checks: leased only when no healthy replica has room. */
+    SUSPECT,
+    /** Too many faults or failed checks: out of rotation until a health check passes. */
+    FAILED
+  }
+
+  /** The answer to one acquire. */
+  public sealed interface Reply<H> {
+    H handle();
+  }
+
+  public record Granted<H>(H handle, Lease lease) implements Reply<H> {}
+
+  public record Refused<H>(H handle, PoolException error) implements Reply<H> {}
+
+  private static final class Replica {
+    final String id;
+    final BackendEndpoint endpoint;
+    ReplicaPhase phase;
+    Health health = Health.HEALTHY;
+    int inFlight;
+    long leasesGranted;
+    int faults;
+    int failedChecks;
+
+    Replica(String id, ReplicaPhase phase, BackendEndpoint endpoint) {
+      this.id = id;
+      this.phase = phase;
+      this.endpoint = endpoint;
+    }
+
+    boolean excludedBy(Set<String> excluded) {
+      return endpoint != null && excluded.contains(endpoint.id());
+    }
+
+    /** Could serve now or soon: asked for and not failed or going away. */
+    boolean live() {
+      return phase == ReplicaPhase.STARTING || phase == ReplicaPhase.READY;
+    }
+  }
+
+  private record Held<H>(LeaseRequest request, H handle, long arrivedMs, long deadlineMs) {}
+
+  /** The replica object, not its id: a replica that left and came back is a new object with its own counts. */
+  private record Active(Lease lease, Replica replica) {}
+
+  private final ModelSpec spec;
+  private final PoolSettings settings;
+  private final ArrivalStats stats;
+  private final double assumedLatencyMs;
+  private final int slotsPerReplica;
+  private final Map<String, Replica> replicas = new LinkedHashMap<>();
+  private final Map<Long, Active> leases = new HashMap<>();
+  private final ArrayDeque<Held<H>> held = new ArrayDeque<>();
+  private long nextLeaseId;
+  private int desired = -1;
+  private int maxReplicas;
+  /** When a replica last entered rotation: a queue only shows missing capacity once it outlasts new capacity. */
+  private long lastCapacityGainMs = -1;
+
+  /**
+   * @param stats the model's telemetry window; the core records arrivals and completions into it
+   * @param assumedLatencyMs latency to estimate Retry-After with until requests have completed
+   * @param firstLeaseId lease ids count up from here: start each incarnation of a pool at a different value (random)
+   *     so that a late release for a previous incarnation's lease cannot match a new one
+   */
+  public PoolCore(
+      ModelSpec spec, PoolSettings settings, ArrivalStats stats, double assumedLatencyMs, long firstLeaseId) {
+    this.spec = spec;
+    this.settings = settings;
+    this.stats = stats;
+    this.assumedLatencyMs = assumedLatencyMs;
+    this.slotsPerReplica = settings.slotsPerReplica(spec.latency().maxBatch());
+    this.nextLeaseId = firstLeaseId;
+    this.maxReplicas = spec.maxReplicas();
+  }
+
+  // ---- requests
+
+  /** Leases a replica now, refuses now, or (empty) holds the request: its reply comes from a later call. */
+  public Optional<Reply<H>> acquire(LeaseRequest request, H handle, long nowMs) {
+    stats.recordArrival(nowMs);
+    if (maxReplicas == 0) {
+      return Optional.of(refuse(handle, PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
+    }
+    if (everyReplicaExcluded(request.excludeBackends())) {
+      return Optional.of(refuse(handle, PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
+    }
+    Replica r = pick(request.excludeBackends());
+    if (r != null) return Optional.of(grant(r, handle));
+    if (request.maxWait().isZero() || held.size() >= settings.holdQueueCapacity()) {
+      return Optional.of(
+          refuse(
+              handle,
+              PoolException.Reason.OVERLOADED,
+              "model " + spec.id() + " is at capacity (" + held.size() + " requests waiting)",
+              nowMs));
+    }
+    held.addLast(new Held<>(request, handle, nowMs, nowMs + request.maxWait().toMillis()));
+    return Optional.empty();
+  }
+
+  /**
+   * Ends a lease. A lease the pool does not know (released twice, or granted by an earlier incarnation of the pool) is
+   * ignored. Returns grants for held requests that the freed slot serves.
+   */
+  public List<Reply<H>> release(Lease lease, Outcome outcome, long nowMs) {
+    Active a = leases.get(lease.id());
+    if (a == null || !a.lease().backend().id().equals(lease.backend().id())) return List.of();
+    leases.remove(lease.id());
+    Replica r = a.replica();
+    r.inFlight--;
+    if (outcome.ok()) {
+      stats.recordCompletion(nowMs, outcome.latencyMs());
+      r.faults = 0;
+      if (r.health == Health.SUSPECT && r.failedChecks == 0) r.health = Health.HEALTHY;
+    } else if (outcome.replicaFault()) {
+      r.faults++;
+      r.health = r.faults >= settings.faultsToFail() ? Health.FAILED : worst(r.health, Health.SUSPECT);
+    }
+    return drain(nowMs);
+  }
+
+  /** Refuses every held request whose wait budget is spent (TIMED_OUT). */
+  public List<Reply<H>> expire(long nowMs) {
+    List<Reply<H>> out = new ArrayList<>();
+    for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
+      Held<H> h = it.next();
+      if (h.deadlineMs() <= nowMs) {
+        it.remove();
+        out.add(
+            refuse(
+                h.handle(),
+                PoolException.Reason.TIMED_OUT,
+                "no replica of model " + spec.id() + " became free within " + (nowMs - h.arrivedMs()) + " ms",
+                nowMs));
+      }
+    }
+    return out;
+  }
+
+  /** Refuses every held request, e.g. when the pool stops: the caller can retry at once instead of timing out. */
+  public List<Reply<H>> refuseAllHeld(PoolException.Reason reason, String message, long nowMs) {
+    List<Reply<H>> out = new ArrayList<>();
+    while (!held.isEmpty()) out.add(refuse(held.pollFirst().handle(), reason, message, nowMs));
+    return out;
+  }
+
+  /** The earliest deadline in the hold queue, or -1 when nothing is held. */
+  public long nextDeadlineMs() {
+    long min = -1;
+    for (Held<H> h : held) if (min < 0 || h.deadlineMs() < min) min = h.deadlineMs();
+    return min;
+  }
+
+  // ---- replicas
+
+  /**
+   * The driver's current list of this model's replicas. Replicas missing from it are gone; their leases still end
+   * through {@link #release}. A replica that (re)becomes READY starts healthy. Returns what the change served.
+   */
+  public List<Reply<H>> updateReplicas(Collection<ReplicaStatus> statuses, long nowMs) {
+    Map<String, Replica> next = new LinkedHashMap<>();
+    for (ReplicaStatus s : statuses) {
+      Replica r = replicas.get(s.replicaId());
+      if (r == null || (s.endpoint() != null && !s.endpoint().equals(r.endpoint))) {
+        r = new Replica(s.replicaId(), s.phase(), s.endpoint());
+      } else if (s.phase() != r.phase) {
+        if (s.phase() == ReplicaPhase.READY) resetHealth(r);
+        r.phase = s.phase();
+      }
+      next.put(r.id, r);
+    }
+    long before = inRotationCount();
+    replicas.clear();
+    replicas.putAll(next);
+    if (inRotationCount() > before) lastCapacityGainMs = nowMs;
+    return drain(nowMs);
+  }
+
+  /** What the scaling supervisor asked for and allows. With a maximum of zero nothing held can ever be served. */
+  public List<Reply<H>> setTarget(int desired, int maxReplicas, long nowMs) {
+    this.desired = desired;
+    this.maxReplicas = maxReplicas;
+    return drain(nowMs);
+  }
+
+  /** Result of one health check of a replica. A pass puts a failed replica back in rotation. */
+  public List<Reply<H>> healthChecked(String replicaId, boolean ok, long nowMs) {
+    Replica r = replicas.get(replicaId);
+    if (r == null) return List.of();
+    if (ok) {
+      boolean back = !inRotation(r);
+      resetHealth(r);
+      if (back && inRotation(r)) lastCapacityGainMs = nowMs;
+      return drain(nowMs);
+    }
+    r.failedChecks++;
+    r.health = r.failedChecks >= settings.healthFailuresToFail() ? Health.FAILED : worst(r.health, Health.SUSPECT);
+    return List.of();
+  }
+
+  /** Replicas to health-check: every READY one with an address, including those the pool took out of rotation. */
+  public List<ReplicaStatus> healthCheckTargets() {
+    return replicas.values().stream()
+        .filter(r -> r.phase == ReplicaPhase.READY && r.endpoint != null)
+        .map(r -> new ReplicaStatus(r.id, r.phase, r.endpoint))
+        .toList();
+  }
+
+  // ---- readings
+
+  public Telemetry telemetry(long nowMs) {
+    int ready = (int) inRotationCount();
+    int starting = (int) replicas.values().stream().filter(r -> r.phase == ReplicaPhase.STARTING).count();
+    long backlogAge =
+        held.isEmpty() ? 0 : Math.max(0, nowMs - Math.max(held.peekFirst().arrivedMs(), lastCapacityGainMs));
+    return Telemetry.of(spec.id(), stats, nowMs, leases.size(), held.size(), backlogAge, ready, starting);
+  }
+
+  public PoolStatus status() {
+    List<PoolStatus.ReplicaView> views =
+        replicas.values().stream()
+            .map(r -> new PoolStatus.ReplicaView(r.id, r.phase, r.health, inRotation(r), r.inFlight, r.endpoint))
+            .toList();
+    return new PoolStatus(spec.id(), desired, maxReplicas, leases.size(), held.size(), views);
+  }
+
+  public int heldCount() {
+    return held.size();
+  }
+
+  public int inFlight() {
+    return leases.size();
+  }
+
+  /**
+   * Seconds a refused client should wait: the time for the requests ahead of it to drain through the free capacity,
+   * or a cold start when no replica serves.
+   */
+  public int retryAfterSeconds(long nowMs) {
+    double latencyMs = stats.meanLatencyMs(nowMs) >= 0 ? stats.meanLatencyMs(nowMs) : assumedLatencyMs;
+    long slots = inRotationCount() * slotsPerReplica;
+    double ms =
+        slots > 0 ? (held.size() + 1) * latencyMs / slots : spec.latency().coldStartMs() + latencyMs;
+    long s = (long) Math.ceil(ms / 1000.0);
+    return (int) Math.max(1, Math.min(settings.retryAfterMax().getSeconds(), s));
+  }
+
+  // ---- internals
+
+  private long inRotationCount() {
+    return replicas.values().stream().filter(this::inRotation).count();
+  }
+
+  private boolean inRotation(Replica r) {
+    return r.phase == ReplicaPhase.READY && r.endpoint != null && r.health != Health.FAILED;
+  }
+
+  /** Least outstanding requests among replicas with room; healthy before suspect; ties to the least used. */
+  private Replica pick(Set<String> excluded) {
+    return replicas.values().stream()
+        .filter(r -> inRotation(r) && r.inFlight < slotsPerReplica && !r.excludedBy(excluded))
+        .min(
+            Comparator.comparing((Replica r) -> r.health)
+                .thenComparingInt(r -> r.inFlight)
+                .thenComparingLong(r -> r.leasesGranted))
+        .orElse(null);
+  }
+
+  private Reply<H> grant(Replica r, H handle) {
+    r.inFlight++;
+    r.leasesGranted++;
+    Lease lease = new Lease(nextLeaseId++, spec.id(), r.endpoint);
+    leases.put(lease.id(), new Active(lease, r));
+    return new Granted<>(handle, lease);
+  }
+
+  private Reply<H> refuse(H handle, PoolException.Reason reason, String message, long nowMs) {
+    return new Refused<>(handle, new PoolException(reason, message, retryAfterSeconds(nowMs)));
+  }
+
+  /**
+   * True when a request excluding these backends can never be served: every replica that is or may become ready is
+   * excluded and the model may not get more.
+   */
+  private boolean everyReplicaExcluded(Set<String> excluded) {
+    if (excluded.isEmpty()) return false;
+    int live = 0;
+    for (Replica r : replicas.values()) {
+      if (!r.live()) continue;
+      if (!r.excludedBy(excluded)) return false;
+      live++;
+    }
+    return live > 0 && live >= maxReplicas;
+  }
+
+  /** Serves held requests in arrival order while replicas have room; drops those that can never be served. */
+  private List<Reply<H>> drain(long nowMs) {
+    if (held.isEmpty()) return List.of();
+    List<Reply<H>> out = new ArrayList<>();
+    for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
+      Held<H> h = it.next();
+      if (maxReplicas == 0) {
+        it.remove();
+        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
+      } else if (everyReplicaExcluded(h.request().excludeBackends())) {
+        it.remove();
+        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
+      } else {
+        Replica r = pick(h.request().excludeBackends());
+        if (r != null) {
+          it.remove();
+          out.add(grant(r, h.handle()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private void resetHealth(Replica r) {
+    r.health = Health.HEALTHY;
+    r.faults = 0;
+    r.failedChecks = 0;
+  }
+
+  private static Health worst(Health a, Health b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private String noReplicasMessage() {
+    return "model " + spec.id() + " is not allowed any replica (max replicas 0)";
+  }
+
+  private String allTriedMessage() {
+    return "every replica of model " + spec.id() + " was already tried for this request";
+  }
+}

@@ -1,0 +1,55 @@
+package io.pickspin.pool;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Settings of a model pool ({@code pickspin.pool} in pickspin-scaling.conf).
+ *
+ * @param holdQueueCapacity requests held per model while it scales from zero or every replica is full; more get 429
+ * @param oversubscription a replica takes up to ceil(maxBatch x this) leased requests; 1.0 keeps the queueing in the
+ *     pool, where the scaling loop sees it, instead of inside the backend
+ * @param faultsToFail consecutive replica faults (connect refused, 5xx) that take a replica out of rotation
+ * @param healthInterval how often every ready replica's /health is checked
+ * @param healthTimeout how long one health check may take
+ * @param healthFailuresToFail consecutive failed checks that take a replica out of rotation
+ * @param retryAfterMax upper bound of the Retry-After estimate sent with a 429
+ * @param acquireMargin the gateway-side ask waits the request's maxWait plus this
+ */
+public record PoolSettings(
+    int holdQueueCapacity,
+    double oversubscription,
+    int faultsToFail,
+    Duration healthInterval,
+    Duration healthTimeout,
+    int healthFailuresToFail,
+    Duration retryAfterMax,
+    Duration acquireMargin) {
+
+  public PoolSettings {
+    if (holdQueueCapacity < 0) throw new IllegalArgumentException("hold-queue-capacity must be >= 0");
+    if (!(oversubscription >= 1.0)) throw new IllegalArgumentException("oversubscription must be >= 1.0");
+    if (faultsToFail < 1 || healthFailuresToFail < 1) throw new IllegalArgumentException("failure counts must be >= 1");
+    if (healthInterval.isNegative() || healthTimeout.isNegative() || retryAfterMax.getSeconds() < 1) {
+      throw new IllegalArgumentException("bad pool durations");
+    }
+  }
+
+  /** Reads the {@code pickspin.pool} block. */
+  public static PoolSettings fromConfig(Config c) {
+    return new PoolSettings(
+        c.getInt("hold-queue-capacity"),
+        c.getDouble("oversubscription"),
+        c.getInt("faults-to-fail"),
+        c.getDuration("health.interval"),
+        c.getDuration("health.timeout"),
+        c.getInt("health.failures-to-fail"),
+        c.getDuration("retry-after-max"),
+        c.getDuration("acquire-margin"));
+  }
+
+  /** Leased requests one replica of a model with this max batch takes. */
+  public int slotsPerReplica(int maxBatch) {
+    return (int) Math.ceil(maxBatch * oversubscription - 1e-9);
+  }
+}

@@ -1,0 +1,33 @@
+package io.pickspin.pool;
+
+import io.pickspin.CborSerializable;
+import io.pickspin.model.BackendEndpoint;
+import io.pickspin.scaling.driver.ReplicaPhase;
+import java.util.List;
+
+/**
+ * A model pool's state for status pages and tests.
+ *
+ * @param desired replicas the scaling supervisor last asked for, -1 if not told yet
+ * @param maxReplicas the most replicas the model may get
+ * @param inFlight leased requests
+ * @param held requests in the hold queue
+ */
+public record PoolStatus(String model, int desired, int maxReplicas, int inFlight, int held, List<ReplicaView> replicas)
+    implements CborSerializable {
+
+  /**
+   * One replica as the pool sees it.
+   *
+   * @param phase the driver's phase
+   * @param health the pool's own verdict from outcomes and health checks
+   * @param inRotation READY, healthy enough and with an address: gets new leases
+   */
+  public record ReplicaView(
+      String id, ReplicaPhase phase, PoolCore.Health health, boolean inRotation, int inFlight, BackendEndpoint endpoint)
+      implements CborSerializable {}
+
+  public long readyCount() {
+    return replicas.stream().filter(ReplicaView::inRotation).count();
+  }
+}

@@ -1,0 +1,26 @@
+package io.pickspin.scaling;
+
+import io.pickspin.CborSerializable;
+
+/**
+ * Everything a scaling decision was computed from, persisted with it.
+ *
+ * @param telemetry the pool's reading
+ * @param latencyMs latency W used (measured mean, or the profile's estimate when nothing completed yet)
+ * @param perReplicaConcurrency c: requests one replica serves at once (the profile's max batch)
+ * @param demand lambda x W: requests in the system by Little's law
+ * @param needed replicas the load asks for before clamping: max(ceil(demand / c), backlog), see ScalingPolicy
+ * @param neededWithHeadroom what a scale-down would keep: max(ceil(demand x (1 + headroom) / c), backlog)
+ * @param floor lower clamp: warm pool / model minimum
+ * @param ceiling upper clamp: model maximum
+ */
+public record ScalingInputs(
+    Telemetry telemetry,
+    double latencyMs,
+    int perReplicaConcurrency,
+    double demand,
+    int needed,
+    int neededWithHeadroom,
+    int floor,
+    int ceiling)
+    implements CborSerializable {}
