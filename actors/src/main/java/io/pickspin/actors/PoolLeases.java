@@ -119,6 +119,11 @@ public final class PoolLeases implements LeaseProvider {
     pools.apply(lease.model()).tell(new ModelPool.Release(lease, outcome));
   }
 
+  /** The sharded pool of a model, for status queries. */
+  public RecipientRef<ModelPool.Command> pool(String model) {
+    return pools.apply(model);
+  }
+
   /** The scaling supervisor, for the admin API; null if this provider was built without one. */
   public ActorRef<ScalingSupervisor.Command> supervisor() {
     return supervisor;

@@ -41,7 +41,7 @@ public record CompletionRequest(
   private static final String PREFIX = "pickspin_";
 
   public static CompletionRequest parse(
-      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, GatewaySettings settings) {
+      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
     JsonNode root;
     try {
       root = json.readTree(bytes);
@@ -67,9 +67,9 @@ public record CompletionRequest(
     String prompt = endpoint == Endpoint.CHAT ? chatPrompt(body) : textPrompt(body);
 
     Profile profile =
-        control(http, body, "profile").map(s -> parseControl("profile", s, Profile::parse)).orElse(settings.defaultProfile());
+        control(http, body, "profile").map(s -> parseControl("profile", s, Profile::parse)).orElse(defaults.profile());
     RouterKind router =
-        control(http, body, "router").map(s -> parseControl("router", s, RouterKind::parse)).orElse(settings.defaultRouter());
+        control(http, body, "router").map(s -> parseControl("router", s, RouterKind::parse)).orElse(defaults.router());
     long deadlineMs = control(http, body, "deadline_ms").map(CompletionRequest::parseDeadline).orElse(0L);
     stripControls(body);
 

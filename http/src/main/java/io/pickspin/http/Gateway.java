@@ -60,6 +60,7 @@ public final class Gateway {
   private final BackendForwarder forwarder;
   private final Materializer materializer;
   private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages;
+  private final RoutingDefaults defaults;
   private final ObjectMapper json = new ObjectMapper();
   private final byte[] modelList;
   private volatile ServerBinding binding;
@@ -71,8 +72,10 @@ public final class Gateway {
       RoutingPolicy routing,
       LeaseProvider leases,
       GatewayObserver observer,
+      RoutingDefaults defaults,
       Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
     this.settings = settings;
+    this.defaults = defaults;
     this.catalog = catalog;
     this.routing = routing;
     this.observer = observer;
@@ -85,10 +88,11 @@ public final class Gateway {
 
   public static CompletionStage<Gateway> start(
       ActorSystem<?> system, GatewaySettings settings, Catalog catalog, RoutingPolicy routing, LeaseProvider leases) {
-    return start(system, settings, catalog, routing, leases, GatewayObserver.NONE, Map.of());
+    return start(system, settings, catalog, routing, leases, GatewayObserver.NONE, RoutingDefaults.of(settings), Map.of());
   }
 
   /**
+   * @param defaults the profile and router of requests that name none; the admin API may switch them
    * @param pages extra GET pages by exact path (the status page and its JSON), served beside the API
    */
   public static CompletionStage<Gateway> start(
@@ -98,8 +102,9 @@ public final class Gateway {
       RoutingPolicy routing,
       LeaseProvider leases,
       GatewayObserver observer,
+      RoutingDefaults defaults,
       Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
-    Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, pages);
+    Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, defaults, pages);
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .bind(g::handle)
@@ -205,7 +210,7 @@ public final class Gateway {
 
   private CompletionStage<HttpResponse> complete(
       HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, long start) {
-    CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, settings);
+    CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get());
     RouteDecision decision;
     long routeStart = System.nanoTime();
     try {

@@ -19,7 +19,7 @@ class CompletionRequestTest {
   private static final GatewaySettings SETTINGS = GatewaySettings.fromConfig(ConfigFactory.load().getConfig("pickspin"));
 
   private static CompletionRequest chat(String body, HttpRequest http) {
-    return CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), http, SETTINGS);
+    return CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get());
   }
 
   @Test
@@ -72,6 +72,6 @@ class CompletionRequestTest {
       assertEquals(400, e.status().intValue(), bad);
     }
     assertThrows(ApiError.class, () -> CompletionRequest.parse(
-        JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, SETTINGS));
+        JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get()));
   }
 }
