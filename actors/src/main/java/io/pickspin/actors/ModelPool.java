@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The replicas of one model, as a Cluster Sharding entity (entity id = model id) around {@link PoolCore}: leases
@@ -48,8 +50,16 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
 
   public sealed interface Command {}
 
-  /** Lease a replica; the answer comes at once, or when the request leaves the hold queue. */
-  public record Acquire(LeaseRequest request, ActorRef<AcquireReply> replyTo) implements Command, CborSerializable {}
+  /**
+   * Lease a replica; the answer comes at once, or when the request leaves the hold queue. A non-zero ticket makes a
+   * re-sent Acquire harmless: while the ticket is held the copy is ignored, the pool confirms the hold with
+   * {@link Held}, and every answer carries the ticket (see {@link LeaseDesk}).
+   */
+  public record Acquire(LeaseRequest request, long ticket, ActorRef<AcquireReply> replyTo) implements Command, CborSerializable {
+    public Acquire(LeaseRequest request, ActorRef<AcquireReply> replyTo) {
+      this(request, 0, replyTo);
+    }
+  }
 
   public record Release(Lease lease, Outcome outcome) implements Command, CborSerializable {}
 
@@ -63,6 +73,10 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
 
   public record GetStatus(ActorRef<PoolStatus> replyTo) implements Command, CborSerializable {}
 
+  /** An operator drains, pins or restores one replica (admin API); answered with the pool's status after the change. */
+  public record SetReplicaMode(String replicaId, PoolCore.Mode mode, ActorRef<StatusReply<PoolStatus>> replyTo)
+      implements Command, CborSerializable {}
+
   enum HealthTick implements Command {
     INSTANCE
   }
@@ -75,9 +89,21 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
 
   public sealed interface AcquireReply extends CborSerializable {}
 
-  public record Granted(Lease lease) implements AcquireReply {}
+  public record Granted(Lease lease, long ticket) implements AcquireReply {
+    public Granted(Lease lease) {
+      this(lease, 0);
+    }
+  }
 
-  public record Refused(PoolException.Reason reason, String message, int retryAfterSeconds) implements AcquireReply {
+  /** The request is in the hold queue (sent only for a non-zero ticket). */
+  public record Held(long ticket) implements AcquireReply {}
+
+  public record Refused(PoolException.Reason reason, String message, int retryAfterSeconds, long ticket)
+      implements AcquireReply {
+    public Refused(PoolException.Reason reason, String message, int retryAfterSeconds) {
+      this(reason, message, retryAfterSeconds, 0);
+    }
+
     public PoolException toException() {
       return new PoolException(reason, message, retryAfterSeconds);
     }
@@ -119,13 +145,20 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
               g.replyTo().tell(new PoolStatus(modelId, 0, 0, 0, 0, List.of()));
               return Behaviors.same();
             })
+        .onMessage(
+            SetReplicaMode.class,
+            m -> {
+              m.replyTo().tell(StatusReply.error(message));
+              return Behaviors.same();
+            })
         .build();
   }
 
   private final TimerScheduler<Command> timers;
   private final ModelSpec spec;
   private final Deps deps;
-  private final PoolCore<ActorRef<AcquireReply>> core;
+  private final PoolCore<Ticket> core;
+  private final java.util.Set<Long> heldTickets = new java.util.HashSet<>();
   private final Set<String> checking = new HashSet<>();
 
   private ModelPool(ActorContext<Command> ctx, TimerScheduler<Command> timers, ModelSpec spec, Deps deps) {
@@ -153,6 +186,7 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
         .onMessage(ReplicasChanged.class, r -> answer(core.updateReplicas(r.replicas(), now())))
         .onMessage(ScalingTarget.class, t -> answer(core.setTarget(t.desired(), t.maxReplicas(), now())))
         .onMessage(ExpireHeld.class, e -> answer(core.expire(now())))
+        .onMessage(SetReplicaMode.class, this::onSetReplicaMode)
         .onMessage(HealthTick.class, t -> onHealthTick())
         .onMessage(HealthChecked.class, this::onHealthChecked)
         .onMessage(
@@ -179,13 +213,33 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
   }
 
   private Behavior<Command> onAcquire(Acquire a) {
-    Optional<PoolCore.Reply<ActorRef<AcquireReply>>> reply = core.acquire(a.request(), a.replyTo(), now());
+    if (a.ticket() != 0 && heldTickets.contains(a.ticket())) return this; // a re-sent copy of a held request
+    Ticket ticket = new Ticket(a.ticket(), a.replyTo());
+    Optional<PoolCore.Reply<Ticket>> reply = core.acquire(a.request(), ticket, now());
     if (reply.isPresent()) return answer(List.of(reply.get()));
+    if (a.ticket() != 0) {
+      heldTickets.add(a.ticket());
+      a.replyTo().tell(new Held(a.ticket()));
+    }
     // the first held request means no replica has room: let the supervisor plan now rather than at its next tick
     if (core.heldCount() == 1 && deps.supervisor() != null) {
       deps.supervisor().tell(new ScalingSupervisor.Nudge(spec.id()));
     }
     return answer(List.of());
+  }
+
+  private Behavior<Command> onSetReplicaMode(SetReplicaMode m) {
+    List<PoolCore.Reply<Ticket>> served;
+    try {
+      served = core.setMode(m.replicaId(), m.mode(), now());
+    } catch (NoSuchElementException e) {
+      m.replyTo().tell(StatusReply.error(e.getMessage()));
+      return this;
+    }
+    getContext().getLog().info("model {}: replica {} set to {} by an operator", spec.id(), m.replicaId(), m.mode());
+    answer(served);
+    m.replyTo().tell(StatusReply.success(core.status()));
+    return this;
   }
 
   private Behavior<Command> onHealthTick() {
@@ -219,7 +273,7 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
   }
 
   /** Sends the replies a core call produced and re-arms the timer of the earliest hold deadline. */
-  private Behavior<Command> answer(List<PoolCore.Reply<ActorRef<AcquireReply>>> replies) {
+  private Behavior<Command> answer(List<PoolCore.Reply<Ticket>> replies) {
     send(replies);
     long deadline = core.nextDeadlineMs();
     if (deadline < 0) {
@@ -230,16 +284,21 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
     return this;
   }
 
-  private static void send(List<PoolCore.Reply<ActorRef<AcquireReply>>> replies) {
-    for (PoolCore.Reply<ActorRef<AcquireReply>> r : replies) {
-      if (r instanceof PoolCore.Granted<ActorRef<AcquireReply>> g) {
-        g.handle().tell(new Granted(g.lease()));
-      } else if (r instanceof PoolCore.Refused<ActorRef<AcquireReply>> f) {
+  private void send(List<PoolCore.Reply<Ticket>> replies) {
+    for (PoolCore.Reply<Ticket> r : replies) {
+      if (r instanceof PoolCore.Granted<Ticket> g) {
+        heldTickets.remove(g.handle().id());
+        g.handle().replyTo().tell(new Granted(g.lease(), g.handle().id()));
+      } else if (r instanceof PoolCore.Refused<Ticket> f) {
+        heldTickets.remove(f.handle().id());
         PoolException e = f.error();
-        f.handle().tell(new Refused(e.reason(), e.getMessage(), e.retryAfterSeconds()));
+        f.handle().replyTo().tell(new Refused(e.reason(), e.getMessage(), e.retryAfterSeconds(), f.handle().id()));
       }
     }
   }
+
+  /** Who waits for a lease: the requester's ticket (0 = none) and where to answer. */
+  record Ticket(long id, ActorRef<AcquireReply> replyTo) {}
 
   private long now() {
     return deps.clock().millis();

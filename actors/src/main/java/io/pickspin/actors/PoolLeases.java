@@ -21,11 +21,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
@@ -38,6 +40,7 @@ public final class PoolLeases implements LeaseProvider {
   private final Function<String, RecipientRef<ModelPool.Command>> pools;
   private final Duration margin;
   private final ActorRef<ScalingSupervisor.Command> supervisor;
+  private final ActorRef<LeaseDesk.Command> desk;
 
   /**
    * @param pools the pool of a model id
@@ -52,7 +55,13 @@ public final class PoolLeases implements LeaseProvider {
     this.pools = pools;
     this.margin = margin;
     this.supervisor = supervisor;
+    Duration resend = system.settings().config().getDuration("pickspin.pool.acquire-resend-interval");
+    this.desk =
+        system.systemActorOf(
+            LeaseDesk.create(pools, margin, resend, Clock.systemUTC()), "lease-desk-" + DESKS.incrementAndGet(), Props.empty());
   }
+
+  private static final java.util.concurrent.atomic.AtomicInteger DESKS = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * Starts Cluster Sharding of {@link ModelPool} and the {@link ScalingSupervisor} singleton on this node, with
@@ -76,9 +85,12 @@ public final class PoolLeases implements LeaseProvider {
     ActorRef<ScalingSupervisor.Command> supervisor =
         ClusterSingleton.get(system)
             .init(
-                SingletonActor.of(
-                        ScalingSupervisor.create(catalog, scaling, driver, pools, clock), "scaling-supervisor")
-                    .withStopMessage(ScalingSupervisor.Stop.INSTANCE));
+                singletonOn(
+                    system,
+                    SingletonActor.of(
+                            ScalingSupervisor.create(catalog, scaling, driver, pools, clock), "scaling-supervisor")
+                        .withStopMessage(ScalingSupervisor.Stop.INSTANCE),
+                    config.getString("pickspin.scaling.singleton-role")));
     ModelPool.Deps deps = new ModelPool.Deps(poolSettings, scaling, probe, clock, supervisor);
     sharding.init(
         Entity.of(
@@ -87,31 +99,18 @@ public final class PoolLeases implements LeaseProvider {
     return new PoolLeases(system, pools, poolSettings.acquireMargin(), supervisor);
   }
 
-  @Override
-  public CompletionStage<Lease> acquire(LeaseRequest request) {
-    Duration timeout = request.maxWait().plus(margin);
-    CompletionStage<ModelPool.AcquireReply> reply =
-        AskPattern.ask(
-            pools.apply(request.model()),
-            replyTo -> new ModelPool.Acquire(request, replyTo),
-            timeout,
-            system.scheduler());
-    // completes with the PoolException itself (not wrapped), as StaticLeaseProvider does
-    CompletableFuture<Lease> lease = new CompletableFuture<>();
-    reply.whenComplete(
-        (r, error) -> {
-          if (error != null) lease.completeExceptionally(unanswered(request, timeout, error));
-          else if (r instanceof ModelPool.Granted g) lease.complete(g.lease());
-          else lease.completeExceptionally(((ModelPool.Refused) r).toException());
-        });
-    return lease;
+  /** Runs the singleton only on members with the role, when one is configured ("" = any member). */
+  private static <T> SingletonActor<T> singletonOn(ActorSystem<?> system, SingletonActor<T> singleton, String role) {
+    if (role.isEmpty()) return singleton;
+    return singleton.withSettings(ClusterSingletonSettings.create(system).withRole(role));
   }
 
-  private static PoolException unanswered(LeaseRequest request, Duration timeout, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    String why =
-        cause instanceof TimeoutException ? "did not answer within " + timeout.toMillis() + " ms" : cause.toString();
-    return new PoolException(PoolException.Reason.TIMED_OUT, "the pool of model " + request.model() + " " + why, 1);
+  @Override
+  public CompletionStage<Lease> acquire(LeaseRequest request) {
+    // completes with the PoolException itself (not wrapped), as StaticLeaseProvider does
+    CompletableFuture<Lease> lease = new CompletableFuture<>();
+    desk.tell(new LeaseDesk.Request(request, lease));
+    return lease;
   }
 
   @Override

@@ -208,6 +208,15 @@ public final class ScalingSupervisor
 
   /** Re-asks the driver for every recovered desired count: idempotent, and it restores them if the driver lost them. */
   private void resume(State state) {
+    // one parseable line: the chaos harness measures fail-over from it
+    ctx.getLog()
+        .info(
+            "scaling supervisor recovered at-ms={} node={} desired={}",
+            System.currentTimeMillis(),
+            ctx.getSystem().address(),
+            new java.util.TreeMap<>(
+                state.models().entrySet().stream()
+                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().desired()))));
     state.models().forEach(
         (model, memory) ->
             catalog

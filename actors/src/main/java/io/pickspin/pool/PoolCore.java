@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 
@@ -44,6 +45,16 @@ public final class PoolCore<H> {
     FAILED
   }
 
+  /** An operator's say over one replica (admin API). It stays with the replica id while the driver lists it. */
+  public enum Mode {
+    /** Leased by the usual rules. */
+    NORMAL,
+    /** Out of rotation: no new leases, leases in flight finish. Before taking a replica or its node down. */
+    DRAINED,
+    /** Preferred: leased before any unpinned replica while it has room, e.g. to canary or debug one replica. */
+    PINNED
+  }
+
   /** The answer to one acquire. */
   public sealed interface Reply<H> {
     H handle();
@@ -58,6 +69,7 @@ public final class PoolCore<H> {
     final BackendEndpoint endpoint;
     ReplicaPhase phase;
     Health health = Health.HEALTHY;
+    Mode mode = Mode.NORMAL;
     int inFlight;
     long leasesGranted;
     int faults;
@@ -204,7 +216,9 @@ public final class PoolCore<H> {
     for (ReplicaStatus s : statuses) {
       Replica r = replicas.get(s.replicaId());
       if (r == null || (s.endpoint() != null && !s.endpoint().equals(r.endpoint))) {
+        Mode mode = r == null ? Mode.NORMAL : r.mode;
         r = new Replica(s.replicaId(), s.phase(), s.endpoint());
+        r.mode = mode;
       } else if (s.phase() != r.phase) {
         if (s.phase() == ReplicaPhase.READY) resetHealth(r);
         r.phase = s.phase();
@@ -240,6 +254,23 @@ public final class PoolCore<H> {
     return List.of();
   }
 
+  /**
+   * Drains, pins or restores one replica. Un-draining or pinning may serve held requests: returns what it served.
+   *
+   * @throws NoSuchElementException when the pool has no replica with that id
+   */
+  public List<Reply<H>> setMode(String replicaId, Mode mode, long nowMs) {
+    Replica r = replicas.get(replicaId);
+    if (r == null) {
+      throw new NoSuchElementException(
+          "model " + spec.id() + " has no replica '" + replicaId + "' (replicas: " + String.join(", ", replicas.keySet()) + ")");
+    }
+    boolean wasInRotation = inRotation(r);
+    r.mode = mode;
+    if (!wasInRotation && inRotation(r)) lastCapacityGainMs = nowMs;
+    return drain(nowMs);
+  }
+
   /** Replicas to health-check: every READY one with an address, including those the pool took out of rotation. */
   public List<ReplicaStatus> healthCheckTargets() {
     return replicas.values().stream()
@@ -261,7 +292,7 @@ public final class PoolCore<H> {
   public PoolStatus status() {
     List<PoolStatus.ReplicaView> views =
         replicas.values().stream()
-            .map(r -> new PoolStatus.ReplicaView(r.id, r.phase, r.health, inRotation(r), r.inFlight, r.endpoint))
+            .map(r -> new PoolStatus.ReplicaView(r.id, r.phase, r.health, inRotation(r), r.inFlight, r.endpoint, r.mode))
             .toList();
     return new PoolStatus(spec.id(), desired, maxReplicas, leases.size(), held.size(), views);
   }
@@ -294,15 +325,16 @@ public final class PoolCore<H> {
   }
 
   private boolean inRotation(Replica r) {
-    return r.phase == ReplicaPhase.READY && r.endpoint != null && r.health != Health.FAILED;
+    return r.phase == ReplicaPhase.READY && r.endpoint != null && r.health != Health.FAILED && r.mode != Mode.DRAINED;
   }
 
-  /** Least outstanding requests among replicas with room; healthy before suspect; ties to the least used. */
+  /** Least outstanding requests among replicas with room; pinned first, healthy before suspect; ties to the least used. */
   private Replica pick(Set<String> excluded) {
     return replicas.values().stream()
         .filter(r -> inRotation(r) && r.inFlight < slotsPerReplica && !r.excludedBy(excluded))
         .min(
-            Comparator.comparing((Replica r) -> r.health)
+            Comparator.comparing((Replica r) -> r.mode != Mode.PINNED)
+                .thenComparing(r -> r.health)
                 .thenComparingInt(r -> r.inFlight)
                 .thenComparingLong(r -> r.leasesGranted))
         .orElse(null);

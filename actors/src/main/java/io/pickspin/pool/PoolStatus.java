@@ -1,5 +1,6 @@
 package io.pickspin.pool;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import io.pickspin.CborSerializable;
 import io.pickspin.model.BackendEndpoint;
 import io.pickspin.scaling.driver.ReplicaPhase;
@@ -21,11 +22,29 @@ public record PoolStatus(String model, int desired, int maxReplicas, int inFligh
    *
    * @param phase the driver's phase
    * @param health the pool's own verdict from outcomes and health checks
-   * @param inRotation READY, healthy enough and with an address: gets new leases
+   * @param inRotation READY, healthy enough, not drained and with an address: gets new leases
+   * @param mode an operator's drain or pin (admin API)
    */
   public record ReplicaView(
-      String id, ReplicaPhase phase, PoolCore.Health health, boolean inRotation, int inFlight, BackendEndpoint endpoint)
-      implements CborSerializable {}
+      String id,
+      ReplicaPhase phase,
+      PoolCore.Health health,
+      boolean inRotation,
+      int inFlight,
+      BackendEndpoint endpoint,
+      PoolCore.Mode mode)
+      implements CborSerializable {
+    @JsonCreator
+    public ReplicaView {
+      if (mode == null) mode = PoolCore.Mode.NORMAL;
+    }
+
+    /** A replica no operator drained or pinned. */
+    public ReplicaView(
+        String id, ReplicaPhase phase, PoolCore.Health health, boolean inRotation, int inFlight, BackendEndpoint endpoint) {
+      this(id, phase, health, inRotation, inFlight, endpoint, PoolCore.Mode.NORMAL);
+    }
+  }
 
   public long readyCount() {
     return replicas.stream().filter(ReplicaView::inRotation).count();

@@ -1,6 +1,7 @@
 package io.pickspin.cluster;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Runs one Pick and Spin node until SIGTERM or Ctrl-C. */
 public final class Main {
@@ -14,14 +15,27 @@ public final class Main {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean closing = new AtomicBoolean();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  closing.set(true);
                   node.close();
                   stopped.countDown();
                 },
                 "pickspin-shutdown"));
+    // downed by the Split Brain Resolver (e.g. after a long freeze): the actor system stops itself. Exit so that the
+    // process supervisor (Kubernetes, systemd, the chaos harness) starts a fresh member instead of a zombie.
+    node.system()
+        .getWhenTerminated()
+        .thenRun(
+            () -> {
+              if (!closing.get()) {
+                System.err.println("pickspin: this node was removed from the cluster; exiting so that it can be restarted");
+                Runtime.getRuntime().halt(3);
+              }
+            });
     System.out.println(
         "Pick and Spin is serving the OpenAI API on http://127.0.0.1:" + node.gatewayPort() + "/v1 (Ctrl-C stops it)");
     stopped.await();

@@ -8,8 +8,25 @@ import io.pickspin.http.GatewaySettings;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.persistence.Journal;
-import io.pickspin.pool.StaticLeaseProvider;
-import io.pickspin.routing.StaticRoutingPolicy;
+import io.pickspin.actors.PoolLeases;
+import io.pickspin.actors.PoolMonitor;
+import io.pickspin.routing.ComplexityRoutingPolicy;
+import io.pickspin.routing.Profile;
+import io.pickspin.routing.RouteRequest;
+import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.RoutingPolicy;
+import io.pickspin.routing.classify.ComplexityClassifier;
+import io.pickspin.routing.classify.HybridClassifier;
+import io.pickspin.routing.rl.PoolLoadBoard;
+import io.pickspin.routing.rl.PoolStateView;
+import io.pickspin.routing.rl.RlRoutingPolicy;
+import io.pickspin.routing.rl.RlSelectingPolicy;
+import io.pickspin.routing.rl.RlSettings;
+import io.pickspin.scaling.driver.ReplicaDriver;
+import io.pickspin.scaling.driver.ReplicaDrivers;
+import io.pickspin.http.RoutingDefaults;
+import io.pickspin.http.GatewayObserver;
+import java.time.Clock;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.time.Duration;
@@ -18,6 +35,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -31,17 +49,40 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  static final String GATEWAY_ROLE = "gateway";
 
   private final ActorSystem<Void> system;
   private final Catalog catalog;
   private final List<SimServer> simServers;
+  private final List<AutoCloseable> resources;
+  private final ComplexityRoutingPolicy complexity;
+  private final PoolLeases leases;
+  private final PoolMonitor.Board pools;
+  private final RoutingDefaults routingDefaults;
   private final Gateway gateway;
+  private final Duration drainTimeout;
 
-  private Node(ActorSystem<Void> system, Catalog catalog, List<SimServer> simServers, Gateway gateway) {
+  private Node(
+      ActorSystem<Void> system,
+      Catalog catalog,
+      List<SimServer> simServers,
+      List<AutoCloseable> resources,
+      ComplexityRoutingPolicy complexity,
+      PoolLeases leases,
+      PoolMonitor.Board pools,
+      RoutingDefaults routingDefaults,
+      Gateway gateway,
+      Duration drainTimeout) {
     this.system = system;
     this.catalog = catalog;
     this.simServers = simServers;
+    this.resources = resources;
+    this.complexity = complexity;
+    this.leases = leases;
+    this.pools = pools;
+    this.routingDefaults = routingDefaults;
     this.gateway = gateway;
+    this.drainTimeout = drainTimeout;
   }
 
   /**
@@ -57,27 +98,64 @@ public final class Node implements AutoCloseable {
             withSeedNodes(app, settings), csv(settings.getString("pickspin.cassandra.contact-points")));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "pickspin", config);
     joinCluster(system, config);
+    DeadMemberDowning downing =
+        DeadMemberDowning.start(system, DeadMemberDowning.Settings.fromConfig(config.getConfig("pickspin.cluster.dead-member-downing")));
     List<SimServer> sims = new ArrayList<>();
+    List<AutoCloseable> started = new ArrayList<>(List.of(downing));
     try {
       journal.prepare(system).toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      Config pickspin = config.getConfig("pickspin");
       Catalog catalog = Catalog.fromConfig(startSimBackends(system, config.getConfigList("pickspin.models"), sims));
-      Gateway gateway =
-          Gateway.start(
-                  system,
-                  GatewaySettings.fromConfig(config.getConfig("pickspin")),
-                  catalog,
-                  new StaticRoutingPolicy(catalog),
-                  new StaticLeaseProvider(catalog))
-              .toCompletableFuture()
-              .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      Clock clock = Clock.systemUTC();
+
+      // spin: the pools of every model and the scaling supervisor singleton, carried out by the configured driver
+      ReplicaDriver driver = ReplicaDrivers.fromConfig(pickspin, catalog);
+      started.add(driver);
+      PoolLeases leases = PoolLeases.start(system, catalog, driver, clock);
+
+      // pick: complexity routing, and the RL router over the live pool load
+      ComplexityRoutingPolicy complexity = ComplexityRoutingPolicy.fromConfig(catalog, pickspin.getConfig("routing"));
+      started.add(complexity);
+      warmUp(complexity);
+      PoolLoadBoard load = new PoolLoadBoard();
+      GatewaySettings gatewaySettings = GatewaySettings.fromConfig(pickspin);
+      RoutingPolicy routing =
+          new RlSelectingPolicy(
+              complexity,
+              RlRoutingPolicy.fromSettings(
+                  catalog, RlSettings.fromConfig(pickspin.getConfig("routing.rl")), rlClassifier(complexity), load, clock),
+              gatewaySettings.defaultRouter());
+      PoolMonitor.Board pools = new PoolMonitor.Board();
+      system.systemActorOf(
+          PoolMonitor.create(
+              catalog.models().stream().map(m -> m.id()).toList(),
+              leases::pool,
+              pickspin.getDuration("pool.monitor-interval"),
+              pools,
+              (model, status) -> load.update(model, PoolStateView.ModelLoad.of(status))),
+          "pool-monitor",
+          Props.empty());
+
+      RoutingDefaults routingDefaults = RoutingDefaults.of(gatewaySettings);
+      Gateway gateway = null;
+      if (config.getStringList("pekko.cluster.roles").contains(GATEWAY_ROLE)) {
+        gateway =
+            Gateway.start(system, gatewaySettings, catalog, routing, leases, GatewayObserver.NONE, routingDefaults, java.util.Map.of())
+                .toCompletableFuture()
+                .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      }
       log.info(
-          "node up: journal {}, {} models, OpenAI API on http://{}:{}/v1",
+          "node up: journal {}, driver {}, roles {}, {} models, {}",
           journal.name().toLowerCase(),
+          driver.name(),
+          config.getStringList("pekko.cluster.roles"),
           catalog.models().size(),
-          config.getString("pickspin.gateway.host"),
-          gateway.port());
-      return new Node(system, catalog, sims, gateway);
+          gateway == null ? "no gateway" : "OpenAI API on http://" + gatewaySettings.host() + ":" + gateway.port() + "/v1");
+      return new Node(
+          system, catalog, sims, started, complexity, leases, pools, routingDefaults, gateway,
+          pickspin.getDuration("node.drain-timeout"));
     } catch (Exception e) {
+      for (AutoCloseable c : started) closeQuietly(c);
       sims.forEach(SimServer::close);
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -85,11 +163,34 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  /** Seed nodes from configuration; none means a single node that joins itself (see {@link #joinCluster}). */
+  /** The RL router's state includes the prompt's complexity class: the hybrid classifier when there is a learned one. */
+  private static ComplexityClassifier rlClassifier(ComplexityRoutingPolicy complexity) {
+    ComplexityClassifier learned = complexity.learnedClassifier();
+    return learned == null ? complexity.keywordClassifier() : new HybridClassifier(complexity.keywordClassifier(), learned);
+  }
+
+  /** The first classifier call pays for lazy native initialisation (about 20 ms): pay it before serving. */
+  private static void warmUp(RoutingPolicy routing) {
+    routing.decide(new RouteRequest(RouteRequest.AUTO, "warm up the classifier", Profile.BALANCED, RouterKind.CLASSIFIER, 0));
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing {} failed: {}", c, e.toString());
+    }
+  }
+
+  /**
+   * Seed nodes and roles from {@code pickspin.node}; no seed nodes means a single node that joins itself (see
+   * {@link #joinCluster}).
+   */
   private static Config withSeedNodes(Config app, Config settings) {
     return app.withValue(
-        "pekko.cluster.seed-nodes",
-        ConfigValueFactory.fromIterable(csv(settings.getString("pickspin.node.seed-nodes"))));
+            "pekko.cluster.seed-nodes",
+            ConfigValueFactory.fromIterable(csv(settings.getString("pickspin.node.seed-nodes"))))
+        .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(csv(settings.getString("pickspin.node.roles"))));
   }
 
   /** Without seed nodes the node forms a cluster of one with itself, whatever port it bound. */
@@ -139,8 +240,9 @@ public final class Node implements AutoCloseable {
     return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
   }
 
+  /** The gateway's port, or -1 on a node without the gateway role. */
   public int gatewayPort() {
-    return gateway.port();
+    return gateway == null ? -1 : gateway.port();
   }
 
   public Catalog catalog() {
@@ -151,21 +253,43 @@ public final class Node implements AutoCloseable {
     return system;
   }
 
-  /** Stops serving, then leaves the cluster and stops the actor system. */
+  public PoolLeases leases() {
+    return leases;
+  }
+
+  public PoolMonitor.Board pools() {
+    return pools;
+  }
+
+  public RoutingDefaults routingDefaults() {
+    return routingDefaults;
+  }
+
+  public ComplexityRoutingPolicy routing() {
+    return complexity;
+  }
+
+  /**
+   * Graceful stop (SIGTERM): the gateway stops accepting and lets requests in flight finish (their leases are released
+   * as they end), then the node leaves the cluster, handing its singleton and pools over, and the actor system stops.
+   */
   @Override
   public void close() {
-    try {
-      gateway.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.warn("gateway did not stop cleanly: {}", e.toString());
+    if (gateway != null) {
+      try {
+        gateway.stop(drainTimeout).toCompletableFuture().get(drainTimeout.toSeconds() + 5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("gateway did not drain cleanly: {}", e.toString());
+      }
     }
     simServers.forEach(SimServer::close);
-    system.terminate();
+    system.terminate(); // runs coordinated shutdown: cluster leave and singleton hand-over
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("actor system did not terminate cleanly: {}", e.toString());
     }
+    for (AutoCloseable c : resources) closeQuietly(c);
   }
 
 }

@@ -1,0 +1,215 @@
+package io.pickspin.chaos;
+
+import io.pickspin.persistence.CassandraServer;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * A real Pick and Spin cluster on 127.0.0.1 for fault injection: one forked Cassandra, two sim backend processes that
+ * serve every model, and N node JVMs with fixed ports, seed nodes and the Cassandra journal. Nodes and backends are
+ * processes, so kill -9 and SIGSTOP are real.
+ */
+public final class ChaosCluster implements AutoCloseable {
+  /** The demo catalogue's three tiers, each served by both sim processes. */
+  static final List<SimProcess.Served> MODELS =
+      List.of(
+          new SimProcess.Served("llama-3-8b-instruct", 20, 2, 32),
+          new SimProcess.Served("qwen-3-32b", 30, 3, 32),
+          new SimProcess.Served("llama-3-70b-instruct", 40, 4, 32));
+
+  private final Path dir;
+  private final CassandraServer cassandra;
+  private final List<SimProcess> sims;
+  private final List<NodeProcess> nodes;
+  private final List<Integer> remotePorts;
+  private final List<Integer> gatewayPorts;
+
+  private ChaosCluster(
+      Path dir, CassandraServer cassandra, List<SimProcess> sims, List<NodeProcess> nodes, List<Integer> remotePorts,
+      List<Integer> gatewayPorts) {
+    this.dir = dir;
+    this.cassandra = cassandra;
+    this.sims = sims;
+    this.nodes = nodes;
+    this.remotePorts = remotePorts;
+    this.gatewayPorts = gatewayPorts;
+  }
+
+  /** Starts everything and returns once every gateway answers and the supervisor singleton has recovered. */
+  public static ChaosCluster start(Path dir, int nodeCount) throws Exception {
+    Files.createDirectories(dir);
+    Progress.say("starting Cassandra in " + dir.resolve("cassandra"));
+    CassandraServer cassandra = CassandraServer.start(dir.resolve("cassandra"));
+    List<SimProcess> sims = new ArrayList<>();
+    List<NodeProcess> nodes = new ArrayList<>();
+    try {
+      for (String name : List.of("sim-a", "sim-b")) sims.add(SimProcess.start(name, MODELS, dir));
+      Path conf = writeCatalogue(dir, sims);
+      List<Integer> remote = new ArrayList<>();
+      List<Integer> gateway = new ArrayList<>();
+      for (int i = 0; i < nodeCount; i++) {
+        remote.add(freePort());
+        gateway.add(freePort());
+      }
+      String seeds =
+          remote.stream().limit(Math.min(2, nodeCount)).map(p -> "pekko://pickspin@127.0.0.1:" + p).collect(Collectors.joining(","));
+      for (int i = 0; i < nodeCount; i++) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("config.file", conf.toString());
+        settings.put("pickspin.journal", "cassandra");
+        settings.put("pickspin.cassandra.contact-points", cassandra.contactPoint());
+        settings.put("pickspin.node.seed-nodes", seeds);
+        settings.put("pekko.remote.artery.canonical.port", remote.get(i).toString());
+        settings.put("pickspin.gateway.port", gateway.get(i).toString());
+        Progress.say("starting node-" + i + " (remoting " + remote.get(i) + ", gateway " + gateway.get(i) + ")");
+        nodes.add(NodeProcess.start("node-" + i, settings, dir, "384m"));
+      }
+      ChaosCluster c = new ChaosCluster(dir, cassandra, sims, nodes, remote, gateway);
+      for (int i = 0; i < nodeCount; i++) c.awaitGateway(i, Duration.ofSeconds(120));
+      c.awaitSingleton(0, Duration.ofSeconds(60));
+      return c;
+    } catch (Exception e) {
+      nodes.forEach(NodeProcess::close);
+      sims.forEach(SimProcess::close);
+      cassandra.close();
+      throw e;
+    }
+  }
+
+  /** A config file: the node's own application.conf plus a catalogue whose backends are the two sim processes. */
+  private static Path writeCatalogue(Path dir, List<SimProcess> sims) throws IOException {
+    String[][] models = {
+      {"demo-small", "low", "llama-3-8b-instruct", "0.66", "1"},
+      {"demo-medium", "medium", "qwen-3-32b", "0.80", "2"},
+      {"demo-large", "high", "llama-3-70b-instruct", "0.86", "4"}
+    };
+    StringBuilder sb = new StringBuilder("include classpath(\"application.conf\")\npickspin.models = [\n");
+    for (int i = 0; i < models.length; i++) {
+      String[] m = models[i];
+      SimProcess.Served served = MODELS.get(i);
+      sb.append("  { id = ").append(m[0]).append(", tier = ").append(m[1]).append(", served-name = \"").append(m[2])
+          .append("\", quality = ").append(m[3]).append(", gpus-per-replica = ").append(m[4])
+          .append(", gpu-hourly-cost = 2.5\n    latency { ttft-ms = ").append(served.ttftMs()).append(", tpot-ms = ")
+          .append(served.tpotMs()).append(", max-batch = ").append(served.maxBatch()).append(" }\n    min-replicas = 1, max-replicas = 2\n    backends = [");
+      for (int s = 0; s < sims.size(); s++) {
+        sb.append(s == 0 ? "" : ", ").append("{ id = ").append(sims.get(s).name()).append(", kind = sim, base-url = \"")
+            .append(sims.get(s).baseUrl()).append("\" }");
+      }
+      sb.append("] }\n");
+    }
+    sb.append("]\n");
+    // short windows, so that the supervisor takes (and persists) decisions within the first seconds of a run
+    sb.append("pickspin.scaling { telemetry-window = 10s, cooldown = 5s }\n");
+    Path conf = dir.resolve("chaos-node.conf");
+    Files.writeString(conf, sb.toString());
+    return conf;
+  }
+
+  public List<URI> gateways() {
+    return gatewayPorts.stream().map(p -> URI.create("http://127.0.0.1:" + p)).toList();
+  }
+
+  public List<NodeProcess> nodes() {
+    return nodes;
+  }
+
+  public List<SimProcess> sims() {
+    return sims;
+  }
+
+  public CassandraServer cassandra() {
+    return cassandra;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The node that logged the latest supervisor recovery, and that recovery. */
+  public Optional<Map.Entry<Integer, NodeLog.Recovery>> singleton() {
+    Map.Entry<Integer, NodeLog.Recovery> latest = null;
+    for (int i = 0; i < nodes.size(); i++) {
+      for (NodeLog.Recovery r : NodeLog.recoveries(nodes.get(i).log())) {
+        if (latest == null || r.atMs() > latest.getValue().atMs()) latest = Map.entry(i, r);
+      }
+    }
+    return Optional.ofNullable(latest);
+  }
+
+  /** The first recovery logged at or after {@code sinceMs} on any node, if any. */
+  public List<Map.Entry<Integer, NodeLog.Recovery>> recoveriesSince(long sinceMs) {
+    List<Map.Entry<Integer, NodeLog.Recovery>> out = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      for (NodeLog.Recovery r : NodeLog.recoveries(nodes.get(i).log())) if (r.atMs() >= sinceMs) out.add(Map.entry(i, r));
+    }
+    out.sort((a, b) -> Long.compare(a.getValue().atMs(), b.getValue().atMs()));
+    return out;
+  }
+
+  /** The supervisor's desired replicas now: its last recovery plus the decisions it logged since. */
+  public Map<String, Integer> desiredNow() {
+    return singleton()
+        .map(e -> NodeLog.desiredAfterDecisions(nodes.get(e.getKey()).log(), e.getValue().desired()))
+        .orElse(new TreeMap<>());
+  }
+
+  void awaitGateway(int node, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    URI health = gateways().get(node).resolve("/health");
+    while (System.nanoTime() < deadline) {
+      if (!nodes.get(node).isAlive()) throw new IllegalStateException("node-" + node + " exited; see " + nodes.get(node).log());
+      try {
+        HttpURLConnection c = (HttpURLConnection) health.toURL().openConnection();
+        c.setConnectTimeout(500);
+        c.setReadTimeout(1000);
+        if (c.getResponseCode() == 200) return;
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("node-" + node + " gateway not up within " + timeout + "; see " + nodes.get(node).log());
+  }
+
+  void awaitSingleton(long sinceMs, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!recoveriesSince(sinceMs).isEmpty()) return;
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("no scaling supervisor recovered within " + timeout);
+  }
+
+  /** Restarts a node that was killed or exited, and waits until its gateway answers. */
+  public void restartNode(int node) throws Exception {
+    NodeProcess n = nodes.get(node);
+    if (n.isAlive()) n.close();
+    n.restart();
+    awaitGateway(node, Duration.ofSeconds(120));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    nodes.forEach(NodeProcess::close);
+    sims.forEach(SimProcess::close);
+    cassandra.close();
+  }
+}

@@ -1,0 +1,257 @@
+package io.pickspin.chaos;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The faults of the chaos suite. Each runs open-loop load through every gateway, injects one fault part-way, lets the
+ * cluster recover, measures, and heals the cluster (restarts what it killed) so that the next scenario starts whole.
+ */
+public final class ChaosScenarios {
+  /** Load and timing shared by every scenario. */
+  public record Settings(int ratePerSecond, Duration before, Duration after, Duration clientTimeout) {
+    public static Settings defaults() {
+      return new Settings(20, Duration.ofSeconds(8), Duration.ofSeconds(20), Duration.ofSeconds(30));
+    }
+  }
+
+  /** A fault: does its damage, returns notes, and remembers how to heal. */
+  interface Fault {
+    String describe();
+
+    List<String> inject(ChaosCluster c) throws Exception;
+
+    default void heal(ChaosCluster c) throws Exception {}
+
+    /** Whether the singleton is expected to start again somewhere because of this fault. */
+    default boolean movesSingleton() {
+      return false;
+    }
+  }
+
+  private final ChaosCluster cluster;
+  private final Settings settings;
+
+  public ChaosScenarios(ChaosCluster cluster, Settings settings) {
+    this.cluster = cluster;
+    this.settings = settings;
+  }
+
+  public List<String> names() {
+    return List.of("kill-9-singleton-node", "kill-9-other-node", "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x");
+  }
+
+  public ScenarioResult run(String name) throws Exception {
+    AtomicInteger rate = new AtomicInteger(settings.ratePerSecond());
+    Fault fault =
+        switch (name) {
+          case "kill-9-singleton-node" -> killNode(true);
+          case "kill-9-other-node" -> killNode(false);
+          case "sigstop-singleton-node" -> freezeSingleton(Duration.ofSeconds(8));
+          case "cassandra-restart" -> cassandraRestart(Duration.ofSeconds(5));
+          case "backend-crash" -> backendCrash(Duration.ofSeconds(5));
+          case "burst-10x" -> burst(rate, 10, Duration.ofSeconds(5));
+          default -> throw new IllegalArgumentException("unknown scenario " + name + "; known: " + names());
+        };
+    return run(name, fault, rate);
+  }
+
+  private ScenarioResult run(String name, Fault fault, AtomicInteger rate) throws Exception {
+    Progress.say("scenario " + name + ": " + fault.describe());
+    LoadDriver load = new LoadDriver(cluster.gateways(), settings.clientTimeout(), "auto", 8);
+    List<List<LoadDriver.Result>> out = new ArrayList<>();
+    Duration total = settings.before().plus(settings.after());
+    Thread loader =
+        new Thread(
+            () -> {
+              try {
+                out.add(load.run(rate::get, total, Long.MAX_VALUE));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "chaos-load");
+    loader.start();
+    Thread.sleep(settings.before().toMillis());
+    Map<String, Integer> desiredBefore = cluster.desiredNow();
+    long t0 = System.currentTimeMillis();
+    List<String> notes = new ArrayList<>(fault.inject(cluster));
+    loader.join(total.toMillis() + settings.clientTimeout().toMillis() + 30_000);
+    List<LoadDriver.Result> results = out.isEmpty() ? load.snapshot() : out.get(0);
+
+    var recoveries = cluster.recoveriesSince(t0);
+    long recoveredMs = -1;
+    Map<String, Integer> desiredAfter = cluster.desiredNow();
+    if (!recoveries.isEmpty()) {
+      recoveredMs = recoveries.get(0).getValue().atMs() - t0;
+      desiredAfter = new TreeMap<>(recoveries.get(0).getValue().desired());
+    } else if (fault.movesSingleton()) {
+      notes.add("the singleton did not recover within the scenario");
+    }
+    long singletons = recoveries.stream().map(Map.Entry::getKey).distinct().count();
+    fault.heal(cluster);
+    long[] counts = LoadDriver.count(results);
+    return new ScenarioResult(
+        name,
+        fault.describe(),
+        recoveredMs,
+        routingNormalMs(results, t0),
+        results.size(),
+        counts[LoadDriver.Result.Kind.ANSWERED.ordinal()],
+        counts[LoadDriver.Result.Kind.REJECTED.ordinal()],
+        counts[LoadDriver.Result.Kind.CONNECTION_FAILED.ordinal()],
+        counts[LoadDriver.Result.Kind.LOST.ordinal()],
+        load.failovers(),
+        p99(results),
+        desiredBefore,
+        desiredAfter,
+        (int) singletons,
+        notes);
+  }
+
+  /** Fault to the first answered request sent after the last failed one; 0 when nothing failed after the fault. */
+  static long routingNormalMs(List<LoadDriver.Result> results, long t0) {
+    List<LoadDriver.Result> after =
+        results.stream().filter(r -> r.sentAtMs() >= t0).sorted(Comparator.comparingLong(LoadDriver.Result::sentAtMs)).toList();
+    int lastBad = -1;
+    for (int i = 0; i < after.size(); i++) if (after.get(i).kind() != LoadDriver.Result.Kind.ANSWERED) lastBad = i;
+    if (lastBad < 0) return 0;
+    if (lastBad + 1 >= after.size()) return Long.MAX_VALUE;
+    return after.get(lastBad + 1).sentAtMs() - t0;
+  }
+
+  static long p99(List<LoadDriver.Result> results) {
+    long[] l = results.stream().filter(r -> r.kind() == LoadDriver.Result.Kind.ANSWERED).mapToLong(LoadDriver.Result::latencyMs).sorted().toArray();
+    return l.length == 0 ? -1 : l[Math.min(l.length - 1, (int) Math.ceil(l.length * 0.99) - 1)];
+  }
+
+  private Fault killNode(boolean singleton) {
+    return new Fault() {
+      int victim = -1;
+
+      public String describe() {
+        return singleton ? "kill -9 of the node hosting the scaling supervisor singleton" : "kill -9 of a node without the singleton";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        int holder = c.singleton().map(Map.Entry::getKey).orElse(0);
+        victim = singleton ? holder : (holder + 1) % c.nodes().size();
+        c.nodes().get(victim).kill9();
+        return List.of("killed node-" + victim + (singleton ? " (singleton)" : " (singleton stays on node-" + holder + ")"));
+      }
+
+      public void heal(ChaosCluster c) throws Exception {
+        c.restartNode(victim);
+      }
+
+      public boolean movesSingleton() {
+        return singleton;
+      }
+    };
+  }
+
+  private Fault freezeSingleton(Duration frozen) {
+    return new Fault() {
+      int victim = -1;
+
+      public String describe() {
+        return "SIGSTOP of the singleton's node for " + frozen.toSeconds() + " s, then SIGCONT";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        victim = c.singleton().map(Map.Entry::getKey).orElse(0);
+        NodeProcess n = c.nodes().get(victim);
+        n.pause();
+        Thread.sleep(frozen.toMillis());
+        n.resume();
+        Thread.sleep(3000);
+        return List.of(
+            "froze node-" + victim + "; after SIGCONT it " + (n.isAlive() ? "is still running (it was not downed)" : "found itself downed and exited"));
+      }
+
+      public void heal(ChaosCluster c) throws Exception {
+        if (!c.nodes().get(victim).isAlive()) c.restartNode(victim);
+      }
+
+      public boolean movesSingleton() {
+        return true;
+      }
+    };
+  }
+
+  private Fault cassandraRestart(Duration down) {
+    return new Fault() {
+      public String describe() {
+        return "Cassandra stopped for " + down.toSeconds() + " s, then restarted";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        c.cassandra().stop();
+        Thread.sleep(down.toMillis());
+        c.cassandra().restart();
+        return List.of("Cassandra back after " + c.cassandra().lastStartTook().toMillis() + " ms of start-up");
+      }
+    };
+  }
+
+  private Fault backendCrash(Duration down) {
+    return new Fault() {
+      public String describe() {
+        return "kill -9 of one of the two sim backend processes, restarted after " + down.toSeconds() + " s";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        SimProcess victim = c.sims().get(0);
+        victim.kill9();
+        Thread.sleep(down.toMillis());
+        victim.restart();
+        return List.of("killed and restarted " + victim.name());
+      }
+    };
+  }
+
+  private Fault burst(AtomicInteger rate, int factor, Duration length) {
+    return new Fault() {
+      public String describe() {
+        return factor + "x the normal rate for " + length.toSeconds() + " s";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        int normal = rate.get();
+        rate.set(normal * factor);
+        Thread.sleep(length.toMillis());
+        rate.set(normal);
+        return List.of("burst at " + normal * factor + " req/s");
+      }
+    };
+  }
+
+  /** Renders results as a Markdown table. */
+  public static String table(List<ScenarioResult> results) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| scenario | singleton recovered (s) | routing normal (s) | sent | answered | failed | client fail-overs | lost | p99 (ms) | desired before → after | singleton starts | notes |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n");
+    for (ScenarioResult r : results) {
+      sb.append("| ").append(r.name())
+          .append(" | ").append(r.singletonRecoveredMs() < 0 ? "–" : String.format("%.2f", r.singletonRecoveredMs() / 1000.0))
+          .append(" | ").append(r.routingNormalMs() == Long.MAX_VALUE ? "never" : String.format("%.2f", r.routingNormalMs() / 1000.0))
+          .append(" | ").append(r.sent()).append(" | ").append(r.answered())
+          .append(" | ").append(r.failed()).append(r.failed() > 0 ? " (" + r.rejected() + " status, " + r.connectionFailed() + " conn)" : "")
+          .append(" | ").append(r.clientFailovers()).append(" | ").append(r.lost()).append(" | ").append(r.p99LatencyMs())
+          .append(" | ").append(r.desiredBefore()).append(" → ").append(r.desiredAfter())
+          .append(" | ").append(r.singletonsAfter())
+          .append(" | ").append(String.join("; ", r.notes())).append(" |\n");
+    }
+    return sb.toString();
+  }
+
+  static Optional<ScenarioResult> find(List<ScenarioResult> results, String name) {
+    return results.stream().filter(r -> r.name().equals(name)).findFirst();
+  }
+}
