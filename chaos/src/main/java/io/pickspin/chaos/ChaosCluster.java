@@ -73,6 +73,9 @@ public final class ChaosCluster implements AutoCloseable {
         settings.put("pickspin.node.seed-nodes", seeds);
         settings.put("pekko.remote.artery.canonical.port", remote.get(i).toString());
         settings.put("pickspin.gateway.port", gateway.get(i).toString());
+        settings.put("pickspin.admin.port", "0");
+        settings.put("pickspin.admin.dev-mode", "on");
+        settings.put("pickspin.metrics.enabled", "off");
         Progress.say("starting node-" + i + " (remoting " + remote.get(i) + ", gateway " + gateway.get(i) + ")");
         nodes.add(NodeProcess.start("node-" + i, settings, dir, "384m"));
       }

@@ -8,7 +8,20 @@ import io.pickspin.http.GatewaySettings;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.persistence.Journal;
+import io.pickspin.actors.AdminAudit;
 import io.pickspin.actors.PoolLeases;
+import io.pickspin.http.admin.AdminApi;
+import io.pickspin.http.admin.AdminSettings;
+import io.pickspin.http.admin.RoutingDefaultsSync;
+import io.pickspin.http.metrics.KamonGatewayObserver;
+import io.pickspin.http.metrics.KamonMetrics;
+import io.pickspin.http.metrics.MetricsSettings;
+import io.pickspin.http.metrics.PoolMetricsReporter;
+import io.pickspin.http.metrics.TimedClassifier;
+import io.pickspin.http.status.StatusPage;
+import io.pickspin.routing.classify.Classifiers;
+import io.pickspin.scaling.ScalingSettings;
+import org.apache.pekko.actor.typed.ActorRef;
 import io.pickspin.actors.PoolMonitor;
 import io.pickspin.routing.ComplexityRoutingPolicy;
 import io.pickspin.routing.Profile;
@@ -107,6 +120,9 @@ public final class Node implements AutoCloseable {
       Config pickspin = config.getConfig("pickspin");
       Catalog catalog = Catalog.fromConfig(startSimBackends(system, config.getConfigList("pickspin.models"), sims));
       Clock clock = Clock.systemUTC();
+      MetricsSettings metricsSettings = MetricsSettings.fromConfig(pickspin);
+      KamonMetrics metrics = metricsSettings.enabled() ? KamonMetrics.start(config, metricsSettings) : null;
+      if (metrics != null) started.add(metrics);
 
       // spin: the pools of every model and the scaling supervisor singleton, carried out by the configured driver
       ReplicaDriver driver = ReplicaDrivers.fromConfig(pickspin, catalog);
@@ -114,7 +130,11 @@ public final class Node implements AutoCloseable {
       PoolLeases leases = PoolLeases.start(system, catalog, driver, clock);
 
       // pick: complexity routing, and the RL router over the live pool load
-      ComplexityRoutingPolicy complexity = ComplexityRoutingPolicy.fromConfig(catalog, pickspin.getConfig("routing"));
+      Config routingConfig = pickspin.getConfig("routing");
+      ComplexityClassifier learned = Classifiers.fromConfig(routingConfig.getConfig("classifier")).orElse(null);
+      ComplexityRoutingPolicy complexity =
+          ComplexityRoutingPolicy.fromConfig(
+              catalog, routingConfig, learned != null && metrics != null ? new TimedClassifier(learned) : learned);
       started.add(complexity);
       warmUp(complexity);
       PoolLoadBoard load = new PoolLoadBoard();
@@ -136,11 +156,48 @@ public final class Node implements AutoCloseable {
           "pool-monitor",
           Props.empty());
 
+      // operate: metrics, the audited admin API, the status page
+      String controlRole = pickspin.getString("scaling.singleton-role");
+      ScalingSettings scaling = ScalingSettings.fromConfig(pickspin.getConfig("scaling"));
+      if (metrics != null) {
+        system.systemActorOf(
+            PoolMetricsReporter.create(
+                catalog, pools, leases.supervisor(), controlRole, Math.max(1, scaling.recentDecisions()),
+                metricsSettings.poolInterval(), clock),
+            "pool-metrics",
+            Props.empty());
+      }
+      AdminSettings adminSettings = AdminSettings.fromConfig(pickspin);
+      ActorRef<AdminAudit.Command> audit = AdminAudit.initSingleton(system, controlRole, adminSettings.auditKeep());
       RoutingDefaults routingDefaults = RoutingDefaults.of(gatewaySettings);
+      ActorRef<RoutingDefaultsSync.Command> defaultsSync =
+          RoutingDefaultsSync.start(system, routingDefaults, audit, adminSettings.auditKeep(), adminSettings.askTimeout());
+      if (adminSettings.enabled()) {
+        AdminApi admin =
+            AdminApi.start(
+                    system,
+                    adminSettings,
+                    new AdminApi.Deps(
+                        catalog, pools, leases::pool, leases.supervisor(), audit, defaultsSync, routingDefaults, scaling,
+                        controlRole))
+                .toCompletableFuture()
+                .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        started.add(() -> admin.stop().toCompletableFuture().get(10, TimeUnit.SECONDS));
+      }
       Gateway gateway = null;
       if (config.getStringList("pekko.cluster.roles").contains(GATEWAY_ROLE)) {
         gateway =
-            Gateway.start(system, gatewaySettings, catalog, routing, leases, GatewayObserver.NONE, routingDefaults, java.util.Map.of())
+            Gateway.start(
+                    system,
+                    gatewaySettings,
+                    catalog,
+                    routing,
+                    leases,
+                    metrics != null ? new KamonGatewayObserver() : GatewayObserver.NONE,
+                    routingDefaults,
+                    StatusPage.pages(
+                        system, catalog, pools, leases.supervisor(), routingDefaults, controlRole,
+                        StatusPage.Settings.fromConfig(pickspin)))
                 .toCompletableFuture()
                 .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       }

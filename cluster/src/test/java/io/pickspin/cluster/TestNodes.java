@@ -26,6 +26,9 @@ final class TestNodes {
                 "pickspin.gateway.port", 0,
                 "pekko.remote.artery.canonical.port", 0,
                 "pickspin.scaling.driver", "static",
+                "pickspin.admin.port", 0,
+                "pickspin.admin.dev-mode", "on",
+                "pickspin.metrics.enabled", "off",
                 "pickspin.h2.file", dataDir.resolve("h2/pickspin").toString()))
         .withValue("pickspin.models", ConfigValueFactory.fromIterable(models))
         .withFallback(app);
