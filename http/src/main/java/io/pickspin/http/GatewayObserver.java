@@ -1,6 +1,7 @@
 package io.pickspin.http;
 
 import io.pickspin.model.Tier;
+import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouteDecision;
 
 /** What the gateway reports about each request, for metrics. Called on the request path: implementations must be cheap. */
@@ -28,6 +29,11 @@ public interface GatewayObserver {
    * @param ttftNanos time to the first byte of the answer, -1 when none arrived
    */
   default void finished(String model, Tier tier, Outcome outcome, long latencyNanos, long ttftNanos) {}
+
+  /** As above, with the profile the request was routed under (metrics label it); defaults to the profile-less call. */
+  default void finished(String model, Tier tier, Profile profile, Outcome outcome, long latencyNanos, long ttftNanos) {
+    finished(model, tier, outcome, latencyNanos, ttftNanos);
+  }
 
   /** A request waited for a replica (scale from zero, or all busy) for this long before it was sent. */
   default void held(String model, long holdNanos) {}
