@@ -82,6 +82,7 @@ public final class ChaosCluster implements AutoCloseable {
       ChaosCluster c = new ChaosCluster(dir, cassandra, sims, nodes, remote, gateway);
       for (int i = 0; i < nodeCount; i++) c.awaitGateway(i, Duration.ofSeconds(120));
       c.awaitSingleton(0, Duration.ofSeconds(60));
+      c.awaitDecisions(Duration.ofSeconds(60));
       return c;
     } catch (Exception e) {
       nodes.forEach(NodeProcess::close);
@@ -184,6 +185,23 @@ public final class ChaosCluster implements AutoCloseable {
       Thread.sleep(250);
     }
     throw new IllegalStateException("node-" + node + " gateway not up within " + timeout + "; see " + nodes.get(node).log());
+  }
+
+  /**
+   * Waits until the supervisor has decided (and persisted) a desired count for every model, so that scenarios compare
+   * real state before and after a fault. Light load makes it settle to min-replicas after the short cooldown.
+   */
+  void awaitDecisions(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    LoadDriver warmUp = new LoadDriver(gateways(), Duration.ofSeconds(10), "auto", 4);
+    while (System.nanoTime() < deadline) {
+      warmUp.run(() -> 10, Duration.ofSeconds(2), Long.MAX_VALUE);
+      if (desiredNow().size() == MODELS.size()) {
+        Progress.say("supervisor state: " + desiredNow());
+        return;
+      }
+    }
+    throw new IllegalStateException("the supervisor decided nothing for some models within " + timeout + ": " + desiredNow());
   }
 
   void awaitSingleton(long sinceMs, Duration timeout) throws InterruptedException {

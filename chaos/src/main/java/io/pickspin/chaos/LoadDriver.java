@@ -33,6 +33,12 @@ public final class LoadDriver {
     }
   }
 
+  static {
+    // a new connection per request, as behind an L4 load balancer: a request on a kept-alive connection to a gateway
+    // that just died would fail although no gateway ever accepted it
+    System.setProperty("jdk.httpclient.keepalive.timeout", "0");
+  }
+
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
   private final List<URI> gateways;

@@ -1,5 +1,7 @@
 package io.pickspin.sim.des;
 
+import io.pickspin.time.MillisClock;
+
 import io.pickspin.model.ModelSpec;
 import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
@@ -121,7 +123,7 @@ public final class Simulation implements ReplicaServer.Listener {
       core.updateReplicas(p.statuses(), 0);
       core.setTarget(initial, scaler == null ? initial : scalingPolicy.limits(spec, scaler.memory()).maxReplicas(), 0);
     }
-    policy = scenario.routers().create(this::load, new VirtualClock(events));
+    policy = scenario.routers().create(this::load, new MillisClock(events::nowMs));
     telemetry = policy instanceof RoutingTelemetry t ? t : null;
     if (!requests.isEmpty()) events.at(requests.get(0).atMs(), this::arrive);
     else stopped = true;

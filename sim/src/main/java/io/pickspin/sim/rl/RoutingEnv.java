@@ -1,5 +1,7 @@
 package io.pickspin.sim.rl;
 
+import io.pickspin.time.MillisClock;
+
 import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
@@ -8,9 +10,6 @@ import io.pickspin.routing.matrix.TierFit;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.PoolStateView;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -144,26 +143,6 @@ public final class RoutingEnv {
 
   /** A clock that reads the simulator's virtual time. */
   public static Clock clock(ServingSimulator sim) {
-    return new Clock() {
-      @Override
-      public long millis() {
-        return (long) sim.nowMs();
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(millis());
-      }
-
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-    };
+    return new MillisClock(() -> (long) sim.nowMs());
   }
 }

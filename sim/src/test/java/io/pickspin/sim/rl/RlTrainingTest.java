@@ -1,5 +1,7 @@
 package io.pickspin.sim.rl;
 
+import io.pickspin.time.MillisClock;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,9 +22,6 @@ import io.pickspin.routing.rl.RlRoutingPolicy;
 import io.pickspin.routing.rl.RouterState;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -75,27 +74,7 @@ class RlTrainingTest {
 
     Map<String, PoolStateView.ModelLoad> loads = new HashMap<>();
     long[] now = {1_000_000};
-    Clock clock = new Clock() {
-      @Override
-      public long millis() {
-        return now[0];
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now[0]);
-      }
-
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-    };
+    Clock clock = new MillisClock(() -> now[0]);
     RlRoutingPolicy router = new RlRoutingPolicy(CATALOG, loaded, KeywordClassifier.paper(),
         m -> loads.getOrDefault(m, new PoolStateView.ModelLoad(0, 0, 1)), new ArrivalRateEstimator(5000), clock, 0);
     RouteRequest hard = new RouteRequest("auto", "prove it", Profile.BALANCED, RouterKind.RL, 500);
