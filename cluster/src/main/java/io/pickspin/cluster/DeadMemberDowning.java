@@ -12,6 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.remote.RemoteActorRefProvider;
+import scala.Option;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -38,6 +41,7 @@ final class DeadMemberDowning implements AutoCloseable {
     }
   }
 
+  private final ActorSystem<?> system;
   private final Cluster cluster;
   private final Settings settings;
   private final RefusalTracker tracker;
@@ -50,6 +54,7 @@ final class DeadMemberDowning implements AutoCloseable {
           });
 
   private DeadMemberDowning(ActorSystem<?> system, Settings settings) {
+    this.system = system;
     this.cluster = Cluster.get(system);
     this.settings = settings;
     this.tracker = new RefusalTracker(settings.refusalsToDown());
@@ -69,19 +74,37 @@ final class DeadMemberDowning implements AutoCloseable {
       Address self = cluster.selfMember().address();
       Set<String> seen = new HashSet<>();
       for (Member m : cluster.state().getMembers()) {
-        if (m.address().equals(self) || m.status() == MemberStatus.down() || m.status() == MemberStatus.removed()) continue;
+        // a member that is leaving (SIGTERM) closes its port on purpose and is removed by the cluster itself
+        boolean live = m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() || m.status() == MemberStatus.joining();
+        if (m.address().equals(self) || !live) continue;
         if (m.address().host().isEmpty() || m.address().port().isEmpty()) continue;
         String key = m.address().toString();
         seen.add(key);
         RefusalTracker.Probe probe = probe(m.address().host().get(), (Integer) m.address().port().get());
         if (tracker.record(key, probe)) {
           log.warn("member {} refused {} connections in a row: its process is gone, downing it now", key, settings.refusalsToDown());
+          quarantine(m);
           cluster.manager().tell(new Down(m.address()));
         }
       }
       tracker.retain(seen);
     } catch (RuntimeException e) {
       log.debug("dead-member probe round failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * Quarantining the dead incarnation makes the cluster mark it terminated (unreachable) at once, so that its removal
+   * and the singleton hand-over need not wait for the failure detector. A restarted process has a new uid and is not
+   * affected. Pekko's remoting exposes this only on its provider; if that ever changes, Down alone still works.
+   */
+  private void quarantine(Member m) {
+    try {
+      if (system.classicSystem() instanceof ExtendedActorSystem ext && ext.provider() instanceof RemoteActorRefProvider remote) {
+        remote.quarantine(m.address(), Option.apply(m.uniqueAddress().longUid()), "pickspin: process is gone (connection refused)");
+      }
+    } catch (RuntimeException e) {
+      log.debug("could not quarantine {}: {}", m.address(), e.toString());
     }
   }
 
