@@ -272,7 +272,7 @@ public final class ScalingSupervisor
     ModelSpec spec = catalog.find(r.model()).orElse(null);
     if (spec == null) return Effect().none();
     if (r.error() != null) {
-      ctx.getLog().debug("model {}: no telemetry ({}), not planned this tick", r.model(), r.error().toString());
+      ctx.getLog().info("model {}: no telemetry ({}), not planned this tick", r.model(), r.error().toString());
       return Effect().none();
     }
     long now = clock.millis();

@@ -54,7 +54,45 @@ public final class GatewayOverheadBench {
   /** One way to the backend. {@code proxyPid} is the process between client and sim (0 for direct). */
   record Way(String name, int port, String model, String[] headers, long proxyPid) {}
 
-  record Cell(Way way, Mode mode, int rate, LoadGenerator.Run run, Latencies latency, double proxyCpuUs, double simCpuUs) {}
+  record Cell(Way way, Mode mode, int rate, LoadGenerator.Run run, Latencies latency, double proxyCpuUs, double simCpuUs,
+      double loadCpuUs) {}
+
+  /** CPU time of the proxy (gateway or nginx), the sim and this JVM over the measured part of a run. */
+  private final class CpuWindow implements LoadGenerator.Window {
+    private final long proxyPid;
+    private final long self = ProcessHandle.current().pid();
+    private long proxy0, sim0, self0, proxyMs, simMs, selfMs;
+
+    CpuWindow(long proxyPid) {
+      this.proxyPid = proxyPid;
+    }
+
+    @Override
+    public void started() {
+      proxy0 = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid);
+      sim0 = ProcessStats.cpuMillis(simPid);
+      self0 = ProcessStats.cpuMillis(self);
+    }
+
+    @Override
+    public void ended() {
+      proxyMs = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid) - proxy0;
+      simMs = ProcessStats.cpuMillis(simPid) - sim0;
+      selfMs = ProcessStats.cpuMillis(self) - self0;
+    }
+
+    double proxyMicrosPer(long requests) {
+      return proxyPid == 0 || requests == 0 ? Double.NaN : proxyMs * 1000.0 / requests;
+    }
+
+    double simMicrosPer(long requests) {
+      return requests == 0 ? Double.NaN : simMs * 1000.0 / requests;
+    }
+
+    double selfMicrosPer(long requests) {
+      return requests == 0 ? Double.NaN : selfMs * 1000.0 / requests;
+    }
+  }
 
   record Memory(long gatewayRssKib, long gatewayHeapBytes, long nginxRssKib, long simRssKib) {}
 
@@ -141,20 +179,17 @@ public final class GatewayOverheadBench {
     for (Mode mode : o.modes) {
       for (Way w : ways) {
         progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
-        load.openLoop(target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds));
+        load.openLoop(target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
         requireAlive.run();
       }
     }
     for (int rate : o.rates) {
       for (Mode mode : o.modes) {
         for (Way w : ways) {
-          long proxyCpu = w.proxyPid() == 0 ? 0 : ProcessStats.cpuMillis(w.proxyPid());
-          long simCpu = ProcessStats.cpuMillis(simPid);
-          LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration);
-          long requests = Math.round(rate * (o.warmupSeconds + o.durationSeconds));
+          CpuWindow cpu = new CpuWindow(w.proxyPid());
+          LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
           Cell c = new Cell(w, mode, rate, run, Latencies.of(run.latenciesNanos()),
-              w.proxyPid() == 0 ? Double.NaN : (ProcessStats.cpuMillis(w.proxyPid()) - proxyCpu) * 1000.0 / requests,
-              (ProcessStats.cpuMillis(simPid) - simCpu) * 1000.0 / requests);
+              cpu.proxyMicrosPer(run.sent()), cpu.simMicrosPer(run.sent()), cpu.selfMicrosPer(run.sent()));
           cells.add(c);
           requireAlive.run();
           progress(String.format(Locale.ROOT, "%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s",
@@ -165,16 +200,12 @@ public final class GatewayOverheadBench {
     }
     for (Mode mode : o.modes) {
       for (Way w : ways) {
-        long proxyCpu = w.proxyPid() == 0 ? 0 : ProcessStats.cpuMillis(w.proxyPid());
-        long simCpu = ProcessStats.cpuMillis(simPid);
-        LoadGenerator.Run run =
-            load.closedLoop(target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds));
-        long requests = Math.max(1, run.ok() + run.errors());
-        // CPU over warm-up + measured time, per request of the measured part scaled to the whole
-        double scale = (o.closedSeconds + 2.0) / o.closedSeconds;
+        CpuWindow cpu = new CpuWindow(w.proxyPid());
+        LoadGenerator.Run run = load.closedLoop(
+            target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
+        long requests = run.ok() + run.errors();
         Cell c = new Cell(w, mode, 0, run, Latencies.of(run.latenciesNanos()),
-            w.proxyPid() == 0 ? Double.NaN : (ProcessStats.cpuMillis(w.proxyPid()) - proxyCpu) * 1000.0 / (requests * scale),
-            (ProcessStats.cpuMillis(simPid) - simCpu) * 1000.0 / (requests * scale));
+            cpu.proxyMicrosPer(requests), cpu.simMicrosPer(requests), cpu.selfMicrosPer(requests));
         capacity.add(c);
         requireAlive.run();
         progress(String.format(Locale.ROOT, "closed loop %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s",
@@ -250,21 +281,20 @@ public final class GatewayOverheadBench {
 
   private void latencyTable(StringBuilder r, Mode mode) {
     r.append("### Latency, ").append(mode.label).append(" (ms; added = this way's percentile minus direct's at the same rate)\n\n");
-    r.append("| rate/s | way | achieved/s | errors | p50 | p95 | p99 | max | added p50 | added p95 | added p99 | proxy CPU µs/req | sim CPU µs/req |\n");
-    r.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    r.append("| rate/s | way | achieved/s | errors | p50 | p95 | p99 | max | added p50 | added p95 | added p99 | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |\n");
+    r.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int rate : o.rates) {
       Cell direct = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("direct"));
       for (Cell c : cells) {
         if (c.rate() != rate || c.mode() != mode) continue;
         Latencies l = c.latency();
         boolean isDirect = c == direct;
-        r.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        r.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             rate, c.way().name(), c.run().throughput(), c.run().errors(), ms(l.p50()), ms(l.p95()), ms(l.p99()), ms(l.max()),
             isDirect || direct == null ? "" : ms(l.p50() - direct.latency().p50()),
             isDirect || direct == null ? "" : ms(l.p95() - direct.latency().p95()),
             isDirect || direct == null ? "" : ms(l.p99() - direct.latency().p99()),
-            Double.isNaN(c.proxyCpuUs()) ? "" : String.format(Locale.ROOT, "%.0f", c.proxyCpuUs()),
-            String.format(Locale.ROOT, "%.0f", c.simCpuUs())));
+            us(c.proxyCpuUs()), us(c.simCpuUs()), us(c.loadCpuUs())));
       }
     }
     r.append('\n');
@@ -273,17 +303,17 @@ public final class GatewayOverheadBench {
   private void capacityTable(StringBuilder r) {
     r.append("### Throughput, closed loop (").append(o.connections).append(" connections, 2 s warm-up + ")
         .append(o.closedSeconds).append(" s)\n\n");
-    r.append("| way | mode | req/s | vs nginx | vs direct | errors | p50 ms | p99 ms | proxy CPU µs/req | sim CPU µs/req |\n");
-    r.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    r.append("| way | mode | req/s | vs nginx | vs direct | errors | p50 ms | p99 ms | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |\n");
+    r.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Cell c : capacity) {
       Cell nginx = find(capacity, x -> x.mode() == c.mode() && x.way().name().equals("nginx"));
       Cell direct = find(capacity, x -> x.mode() == c.mode() && x.way().name().equals("direct"));
-      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %.0f |\n",
+      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s |\n",
           c.way().name(), c.mode().label, c.run().throughput(),
           nginx == null ? "" : String.format(Locale.ROOT, "%.2f", c.run().throughput() / nginx.run().throughput()),
           direct == null ? "" : String.format(Locale.ROOT, "%.2f", c.run().throughput() / direct.run().throughput()),
           c.run().errors(), ms(c.latency().p50()), ms(c.latency().p99()),
-          Double.isNaN(c.proxyCpuUs()) ? "" : String.format(Locale.ROOT, "%.0f", c.proxyCpuUs()), c.simCpuUs()));
+          us(c.proxyCpuUs()), us(c.simCpuUs()), us(c.loadCpuUs())));
     }
     r.append('\n');
   }
@@ -398,6 +428,10 @@ public final class GatewayOverheadBench {
     return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f" : Math.abs(v) >= 10 ? "%.1f" : "%.2f", v);
   }
 
+  private static String us(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.0f", v);
+  }
+
   private static String yes(boolean met) {
     return met ? "yes" : "**no**";
   }
@@ -412,7 +446,7 @@ public final class GatewayOverheadBench {
     List<Mode> modes = List.of(Mode.PLAIN, Mode.STREAM);
     int durationSeconds = 10;
     int warmupSeconds = 2;
-    int initialWarmupSeconds = 8;
+    int initialWarmupSeconds = 20;
     int tokens = 8;
     int connections = 16;
     int closedSeconds = 10;

@@ -33,6 +33,15 @@ final class LoadGenerator {
     }
   }
 
+  /** Called when the measured part of a run starts and when it ends (e.g. to read CPU counters of the servers). */
+  interface Window {
+    Window NONE = new Window() {};
+
+    default void started() {}
+
+    default void ended() {}
+  }
+
   private static final long POISON = Long.MIN_VALUE;
 
   private final int maxConnections;
@@ -42,7 +51,8 @@ final class LoadGenerator {
   }
 
   /** Sends at {@code ratePerSecond} for {@code warmup + duration}; only requests scheduled after the warm-up count. */
-  Run openLoop(Target target, double ratePerSecond, Duration warmup, Duration duration) throws InterruptedException {
+  Run openLoop(Target target, double ratePerSecond, Duration warmup, Duration duration, Window window)
+      throws InterruptedException {
     LinkedBlockingQueue<Long> due = new LinkedBlockingQueue<>();
     Recorder recorder = new Recorder();
     AtomicInteger idle = new AtomicInteger();
@@ -59,13 +69,16 @@ final class LoadGenerator {
       if (at >= end) break;
       long wait;
       while ((wait = at - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+      if (at >= measureFrom && sent++ == 0) window.started();
       due.add(at);
-      if (at >= measureFrom) sent++;
       // every connection busy and requests waiting: open another one
       if (idle.get() == 0 && !due.isEmpty() && workers.size() < maxConnections) {
         workers.add(worker(target, due, recorder, idle));
       }
     }
+    long wait;
+    while ((wait = end - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+    window.ended();
     // let the requests in flight end (they still count), then stop the connections
     long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (recorder.finished.get() < sent && System.nanoTime() < drainUntil) Thread.sleep(5);
@@ -76,7 +89,8 @@ final class LoadGenerator {
   }
 
   /** {@code connections} connections, each sending back to back, for {@code warmup + duration}. */
-  Run closedLoop(Target target, int connections, Duration warmup, Duration duration) throws InterruptedException {
+  Run closedLoop(Target target, int connections, Duration warmup, Duration duration, Window window)
+      throws InterruptedException {
     Recorder recorder = new Recorder();
     long measureFrom = System.nanoTime() + warmup.toNanos();
     long end = measureFrom + duration.toNanos();
@@ -97,7 +111,12 @@ final class LoadGenerator {
       t.start();
       workers.add(t);
     }
-    for (Thread w : workers) w.join(duration.plus(warmup).toMillis() + 35_000);
+    long wait;
+    while ((wait = measureFrom - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+    window.started();
+    while ((wait = end - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+    window.ended();
+    for (Thread w : workers) w.join(35_000);
     return recorder.run(sent.get(), duration.toNanos() / 1e9);
   }
 

@@ -82,7 +82,7 @@ public final class ChaosCluster implements AutoCloseable {
       ChaosCluster c = new ChaosCluster(dir, cassandra, sims, nodes, remote, gateway);
       for (int i = 0; i < nodeCount; i++) c.awaitGateway(i, Duration.ofSeconds(120));
       c.awaitSingleton(0, Duration.ofSeconds(60));
-      c.awaitDecisions(Duration.ofSeconds(60));
+      c.awaitDecisions(Duration.ofSeconds(120));
       return c;
     } catch (Exception e) {
       nodes.forEach(NodeProcess::close);
@@ -201,7 +201,8 @@ public final class ChaosCluster implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException("the supervisor decided nothing for some models within " + timeout + ": " + desiredNow());
+    throw new IllegalStateException(
+        "the supervisor decided nothing for some models within " + timeout + ": " + desiredNow() + "; logs in " + dir);
   }
 
   void awaitSingleton(long sinceMs, Duration timeout) throws InterruptedException {
@@ -213,11 +214,20 @@ public final class ChaosCluster implements AutoCloseable {
     throw new IllegalStateException("no scaling supervisor recovered within " + timeout);
   }
 
-  /** Restarts a node that was killed or exited, and waits until its gateway answers. */
+  /**
+   * Restarts a node that was killed or exited, and waits until its gateway answers. It rejoins through the other
+   * members as seeds, as a replacement pod joins through the running cluster: listed first in its own seed list, it
+   * could form a cluster of its own if the others answered late.
+   */
   public void restartNode(int node) throws Exception {
     NodeProcess n = nodes.get(node);
     if (n.isAlive()) n.close();
-    n.restart();
+    String seeds =
+        remotePorts.stream()
+            .filter(p -> !p.equals(remotePorts.get(node)))
+            .map(p -> "pekko://pickspin@127.0.0.1:" + p)
+            .collect(Collectors.joining(","));
+    n.restart(Map.of("pickspin.node.seed-nodes", seeds));
     awaitGateway(node, Duration.ofSeconds(120));
   }
 

@@ -15,13 +15,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeProcess implements AutoCloseable {
   private final String name;
-  private final List<String> command;
+  private final Map<String, String> settings;
+  private final String heap;
   private final Path log;
   private Process process;
 
-  private NodeProcess(String name, List<String> command, Path log) {
+  private NodeProcess(String name, Map<String, String> settings, String heap, Path log) {
     this.name = name;
-    this.command = command;
+    this.settings = new java.util.LinkedHashMap<>(settings);
+    this.heap = heap;
     this.log = log;
   }
 
@@ -29,6 +31,13 @@ public final class NodeProcess implements AutoCloseable {
    * @param settings -D settings for the node (ports, seed nodes, journal)
    */
   public static NodeProcess start(String name, Map<String, String> settings, Path logDir, String heap) throws IOException {
+    Files.createDirectories(logDir);
+    NodeProcess node = new NodeProcess(name, settings, heap, logDir.resolve(name + ".log"));
+    node.launch();
+    return node;
+  }
+
+  private List<String> command() {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xms" + heap);
@@ -40,22 +49,23 @@ public final class NodeProcess implements AutoCloseable {
     cmd.add("-cp");
     cmd.add(JvmClasspath.current());
     cmd.add("io.pickspin.cluster.Main");
-    Files.createDirectories(logDir);
-    NodeProcess node = new NodeProcess(name, List.copyOf(cmd), logDir.resolve(name + ".log"));
-    node.launch();
-    return node;
+    return cmd;
   }
 
   private void launch() throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder pb = new ProcessBuilder(command()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().put("OPT_OUT_TRACKING", "true");
     process = pb.start();
     process.getOutputStream().close();
   }
 
-  /** Starts the same node again after it was killed or stopped. */
-  public void restart() throws IOException {
+  /**
+   * Starts the node again after it was killed or stopped, with some settings changed (e.g. seed nodes that do not list
+   * itself first: a restarted first seed node that hears no other seed in time would form a second cluster).
+   */
+  public void restart(Map<String, String> changed) throws IOException {
     if (process != null && process.isAlive()) throw new IllegalStateException(name + " is still running");
+    settings.putAll(changed);
     launch();
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChaosFailoverTest {
   @Test
-  void killingTheSingletonsNodeLosesNoRequestAndTheSupervisorResumesWithItsStateOnASurvivor(@TempDir Path dir)
+  void killingTheSingletonsNodeLosesNoRequestAndTheSupervisorResumesWithItsStateOnASurvivor(
+      @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir)
       throws Exception {
     try (ChaosCluster cluster = ChaosCluster.start(dir, 3)) {
       int before = cluster.singleton().orElseThrow().getKey();

@@ -8,13 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every chaos scenario against one cluster (slow: several minutes). Run with {@code mvn -Pslow test -pl chaos}. */
 @Tag("slow")
 class ChaosSuiteTest {
   @Test
-  void noScenarioLosesAnAcceptedRequestOrSplitsTheBrain(@TempDir Path dir) throws Exception {
+  void noScenarioLosesAnAcceptedRequestOrSplitsTheBrain(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
     List<ScenarioResult> results = new ArrayList<>();
     try (ChaosCluster cluster = ChaosCluster.start(dir, 3)) {
       ChaosScenarios scenarios = new ChaosScenarios(cluster, ChaosScenarios.Settings.defaults());
