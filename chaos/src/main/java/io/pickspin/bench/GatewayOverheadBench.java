@@ -103,7 +103,10 @@ public final class GatewayOverheadBench {
   private final List<Cell> capacity = new ArrayList<>();
   private final Map<String, String> routedBy = new LinkedHashMap<>();
   private Memory idleMemory;
+  private Memory keywordMemory; // after the keyword warm-up, before any classifier request
   private Memory loadedMemory;
+  private long keywordRequests; // sent to the gateway before keywordMemory was taken
+  private long classifierRequests; // about how many classifier requests the gateway served
   private long simPid;
   private String nginxVersion = "?";
   private String classifierKind = "?";
@@ -165,22 +168,39 @@ public final class GatewayOverheadBench {
           gateway.requireAlive();
           nginx.requireAlive();
         };
-        measure(ways, alive);
+        measure(ways, alive, () -> {
+          try {
+            keywordMemory = memory(gateway, nginx);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        });
         loadedMemory = memory(gateway, nginx);
       }
     }
     return report(started, loadAverage);
   }
 
-  private void measure(List<Way> ways, Runnable requireAlive) throws InterruptedException {
+  /** @param afterKeywordWarmup runs once every way but the classifier has been warmed up */
+  private void measure(List<Way> ways, Runnable requireAlive, Runnable afterKeywordWarmup) throws InterruptedException {
     Duration warmup = Duration.ofSeconds(o.warmupSeconds);
     Duration duration = Duration.ofSeconds(o.durationSeconds);
-    // JIT warm-up of every path before anything counts
-    for (Mode mode : o.modes) {
-      for (Way w : ways) {
-        progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
-        load.openLoop(target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
-        requireAlive.run();
+    // JIT warm-up of every path before anything counts; the classifier last, so that the gateway's memory can be
+    // read before it ever classified
+    for (boolean classifier : new boolean[] {false, true}) {
+      if (classifier) afterKeywordWarmup.run();
+      for (Mode mode : o.modes) {
+        for (Way w : ways) {
+          if (isClassifier(w) != classifier) continue;
+          progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
+          LoadGenerator.Run run = load.openLoop(
+              target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
+          count(w, run.sent());
+          requireAlive.run();
+        }
       }
     }
     for (int rate : o.rates) {
@@ -188,6 +208,7 @@ public final class GatewayOverheadBench {
         for (Way w : ways) {
           CpuWindow cpu = new CpuWindow(w.proxyPid());
           LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
+          count(w, run.sent() + (long) rate * o.warmupSeconds);
           Cell c = new Cell(w, mode, rate, run, Latencies.of(run.latenciesNanos()),
               cpu.proxyMicrosPer(run.sent()), cpu.simMicrosPer(run.sent()), cpu.selfMicrosPer(run.sent()));
           cells.add(c);
@@ -204,6 +225,7 @@ public final class GatewayOverheadBench {
         LoadGenerator.Run run = load.closedLoop(
             target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
         long requests = run.ok() + run.errors();
+        count(w, Math.round(requests * (1 + 2.0 / o.closedSeconds)));
         Cell c = new Cell(w, mode, 0, run, Latencies.of(run.latenciesNanos()),
             cpu.proxyMicrosPer(requests), cpu.simMicrosPer(requests), cpu.selfMicrosPer(requests));
         capacity.add(c);
@@ -213,6 +235,15 @@ public final class GatewayOverheadBench {
             run.firstError() == null ? "" : " first error: " + run.firstError()));
       }
     }
+  }
+
+  private static boolean isClassifier(Way w) {
+    return w.name().equals("gateway classifier");
+  }
+
+  private void count(Way w, long requests) {
+    if (isClassifier(w)) classifierRequests += requests;
+    else if (w.name().equals("gateway keyword") && keywordMemory == null) keywordRequests += requests;
   }
 
   private LoadGenerator.Target target(Way w, Mode mode) {
@@ -343,12 +374,26 @@ public final class GatewayOverheadBench {
   }
 
   private void memoryTable(StringBuilder r) {
+    Memory k = keywordMemory != null ? keywordMemory : idleMemory;
     r.append("### Memory (RSS; gateway heap used after a full GC)\n\n");
-    r.append("| process | after start | after the load |\n|---|---:|---:|\n");
-    r.append(String.format(Locale.ROOT, "| gateway JVM RSS | %.0f MiB | %.0f MiB |\n", idleMemory.gatewayRssKib() / 1024.0, loadedMemory.gatewayRssKib() / 1024.0));
-    r.append(String.format(Locale.ROOT, "| gateway heap used after GC | %.1f MiB | %.1f MiB |\n", idleMemory.gatewayHeapBytes() / 1048576.0, loadedMemory.gatewayHeapBytes() / 1048576.0));
-    r.append(String.format(Locale.ROOT, "| nginx RSS (master + workers) | %.1f MiB | %.1f MiB |\n", idleMemory.nginxRssKib() / 1024.0, loadedMemory.nginxRssKib() / 1024.0));
-    r.append(String.format(Locale.ROOT, "| sim backend JVM RSS | %.0f MiB | %.0f MiB |\n", idleMemory.simRssKib() / 1024.0, loadedMemory.simRssKib() / 1024.0));
+    r.append(String.format(Locale.ROOT,
+        "| process | after start | after the keyword warm-up (%d gateway requests, none classified) | after the whole run (about %d classifier requests in all) |\n",
+        keywordRequests, classifierRequests));
+    r.append("|---|---:|---:|---:|\n");
+    r.append(String.format(Locale.ROOT, "| gateway JVM RSS | %.0f MiB | %.0f MiB | %.0f MiB |\n",
+        idleMemory.gatewayRssKib() / 1024.0, k.gatewayRssKib() / 1024.0, loadedMemory.gatewayRssKib() / 1024.0));
+    r.append(String.format(Locale.ROOT, "| gateway heap used after GC | %.1f MiB | %.1f MiB | %.1f MiB |\n",
+        idleMemory.gatewayHeapBytes() / 1048576.0, k.gatewayHeapBytes() / 1048576.0, loadedMemory.gatewayHeapBytes() / 1048576.0));
+    r.append(String.format(Locale.ROOT, "| nginx RSS (master + workers) | %.1f MiB | %.1f MiB | %.1f MiB |\n",
+        idleMemory.nginxRssKib() / 1024.0, k.nginxRssKib() / 1024.0, loadedMemory.nginxRssKib() / 1024.0));
+    r.append(String.format(Locale.ROOT, "| sim backend JVM RSS | %.0f MiB | %.0f MiB | %.0f MiB |\n",
+        idleMemory.simRssKib() / 1024.0, k.simRssKib() / 1024.0, loadedMemory.simRssKib() / 1024.0));
+    if (classifierRequests > 0 && keywordMemory != null) {
+      r.append(String.format(Locale.ROOT,
+          "\nGrowth of the gateway over the classifier part of the run: RSS %+.1f KiB and heap after GC %+.1f KiB per classifier request.\n",
+          (double) (loadedMemory.gatewayRssKib() - k.gatewayRssKib()) / classifierRequests,
+          (loadedMemory.gatewayHeapBytes() - k.gatewayHeapBytes()) / 1024.0 / classifierRequests));
+    }
     r.append('\n');
   }
 
