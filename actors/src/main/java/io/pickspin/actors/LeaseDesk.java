@@ -23,13 +23,14 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * This node's counter for leases: it sends each request's Acquire to the model's pool with a ticket and keeps asking
- * until an answer comes, so that no accepted request waits forever on a message that went to a node that just died.
+ * This node's counter for leases: it sends each request's Acquire to the model's pool with a ticket and asks again
+ * when the cluster changes, so that no accepted request waits forever on a message that went to a node that just died.
  *
  * <p>An Acquire sent while the pool's node is dying is lost without a trace; the shard moves once the node is removed.
- * So an unanswered ticket is re-sent every resend interval, and a ticket the pool confirmed as held is re-sent when a
- * member leaves or becomes unreachable (its pool may have gone with it). Copies are harmless: a pool ignores a ticket it
- * already holds, and a grant for a ticket that was already answered is released at once.
+ * So every unanswered ticket (held or not) is re-sent when a member becomes unreachable or is removed, and, as a last
+ * resort, once after the resend interval if the pool has neither answered nor confirmed the hold. Copies are harmless:
+ * a pool ignores a ticket it already holds, and a grant for a ticket that was already answered is released at once.
+ * Re-sends are rare on purpose: each copy that a live pool also serves costs a grant and a release.
  */
 public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
   public sealed interface Command {}
@@ -43,7 +44,8 @@ public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
     INSTANCE
   }
 
-  private record MembershipChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
+  /** Sent by the cluster subscription (and by tests): a member became unreachable or was removed. */
+  record MembershipChanged(Object event) implements Command {}
 
   private static final class Pending {
     final LeaseRequest request;
@@ -51,6 +53,7 @@ public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
     final long deadlineMs;
     long lastSentMs;
     boolean held;
+    boolean resent;
 
     Pending(LeaseRequest request, CompletableFuture<Lease> result, long deadlineMs) {
       this.request = request;
@@ -65,7 +68,8 @@ public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
   private final Clock clock;
   private final ActorRef<ModelPool.AcquireReply> replyTo;
   private final Map<Long, Pending> pending = new HashMap<>();
-  private long nextTicket = 1;
+  // random start: tickets of different nodes' desks must not collide in a pool
+  private long nextTicket = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2);
 
   public static Behavior<Command> create(
       Function<String, RecipientRef<ModelPool.Command>> pools, Duration margin, Duration resendInterval, Clock clock) {
@@ -155,22 +159,20 @@ public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
                 PoolException.Reason.TIMED_OUT,
                 "the pool of model " + p.request.model() + " did not answer within " + (p.deadlineMs - p.lastSentMs) + " ms",
                 1));
-      } else if (!p.held && now - p.lastSentMs >= resendInterval.toMillis()) {
+      } else if (!p.held && !p.resent && now - p.lastSentMs >= resendInterval.toMillis()) {
+        p.resent = true;
         send(e.getKey(), p, now);
       }
     }
     return this;
   }
 
-  /** A member left or became unreachable: a held ticket's pool may have gone with it, so ask again. */
+  /** A member left or became unreachable: the pool of any unanswered ticket may have gone with it, so ask again. */
   private Behavior<Command> onMembershipChanged() {
     long now = clock.millis();
     pending.forEach(
         (ticket, p) -> {
-          if (p.held && !p.result.isDone()) {
-            p.held = false;
-            send(ticket, p, now);
-          }
+          if (!p.result.isDone()) send(ticket, p, now);
         });
     return this;
   }

@@ -39,16 +39,28 @@ class LeaseDeskTest {
   }
 
   @Test
-  void anAcquireLostOnTheWayIsSentAgainAndTheRequestIsServed() throws Exception {
+  void anAcquireLostWithADyingNodeIsSentAgainWhenTheClusterChanges() throws Exception {
     TestProbe<ModelPool.Command> pool = kit.createTestProbe();
-    ActorRef<LeaseDesk.Command> desk = desk(pool, Duration.ofMillis(300));
+    ActorRef<LeaseDesk.Command> desk = desk(pool, Duration.ofSeconds(30));
     CompletableFuture<Lease> result = new CompletableFuture<>();
     desk.tell(new LeaseDesk.Request(request(Duration.ofSeconds(5)), result));
     ModelPool.Acquire first = pool.expectMessageClass(ModelPool.Acquire.class); // dropped: the pool's node died
+    pool.expectNoMessage(Duration.ofMillis(300));
+    desk.tell(new LeaseDesk.MembershipChanged("member removed"));
     ModelPool.Acquire again = pool.expectMessageClass(ModelPool.Acquire.class, Duration.ofSeconds(2));
     assertEquals(first.ticket(), again.ticket(), "a re-send carries the same ticket");
     again.replyTo().tell(new ModelPool.Granted(LEASE, again.ticket()));
     assertEquals(LEASE, result.get(2, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void anUnansweredTicketIsSentOnceMoreAfterTheResendInterval() {
+    TestProbe<ModelPool.Command> pool = kit.createTestProbe();
+    ActorRef<LeaseDesk.Command> desk = desk(pool, Duration.ofMillis(300));
+    desk.tell(new LeaseDesk.Request(request(Duration.ofSeconds(5)), new CompletableFuture<>()));
+    ModelPool.Acquire first = pool.expectMessageClass(ModelPool.Acquire.class);
+    assertEquals(first.ticket(), pool.expectMessageClass(ModelPool.Acquire.class, Duration.ofSeconds(2)).ticket());
+    pool.expectNoMessage(Duration.ofMillis(900));
   }
 
   @Test
