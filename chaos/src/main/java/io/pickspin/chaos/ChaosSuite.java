@@ -42,7 +42,7 @@ public final class ChaosSuite {
         + "Set-up: Cassandra 5.0.9 (forked, JDK 17), 3 Pick and Spin nodes (separate JVMs, 384 MiB heap, Cassandra journal, "
         + "static seed nodes on 127.0.0.1, tuned failure detector and SBR, dead-member downing on), 2 sim backend processes "
         + "serving all three models. Load: 20 req/s open loop spread over the three gateways, model \"auto\" with keyword "
-        + "routing over prompts of all three tiers, 32 tokens per answer, half of the requests streamed (SSE), 30 s client timeout. A refused connection (a "
+        + "routing over prompts of all three tiers, 8 tokens per answer, 30 s client timeout. A refused connection (a "
         + "killed gateway) goes to the next gateway, as a load balancer would: that is a client fail-over, not a failure.\n\n"
         + "Definitions: *singleton recovered* = fault to the scaling supervisor running with its state recovered from the "
         + "journal on a surviving node (from the supervisor's own log line); *routing normal* = fault to the first answered "

@@ -55,22 +55,16 @@ public final class LoadDriver {
    * @param clientTimeout how long a request may take before it counts as lost
    */
   public LoadDriver(List<URI> gateways, Duration clientTimeout, String model, int maxTokens) {
-    this(gateways, clientTimeout, model, maxTokens, false);
-  }
-
-  /** @param streamHalf every other request asks for an SSE stream (a stream cut by a dying replica counts as failed) */
-  public LoadDriver(List<URI> gateways, Duration clientTimeout, String model, int maxTokens, boolean streamHalf) {
     this.gateways = List.copyOf(gateways);
     this.clientTimeout = clientTimeout;
     // one prompt per tier, so that "auto" exercises every model's pool
-    List<String> b = new java.util.ArrayList<>();
-    for (boolean stream : streamHalf ? List.of(false, true) : List.of(false)) {
-      for (String prompt : PROMPTS) {
-        b.add("{\"model\":\"" + model + "\",\"max_tokens\":" + maxTokens + ",\"stream\":" + stream
-            + ",\"pickspin_router\":\"keyword\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
-      }
-    }
-    this.bodies = List.copyOf(b);
+    this.bodies =
+        PROMPTS.stream()
+            .map(
+                prompt ->
+                    "{\"model\":\"" + model + "\",\"max_tokens\":" + maxTokens + ",\"pickspin_router\":\"keyword\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}")
+            .toList();
   }
 
   private static final List<String> PROMPTS =
@@ -176,13 +170,7 @@ public final class LoadDriver {
       if (c instanceof HttpTimeoutException) return Result.Kind.LOST;
       return Result.Kind.CONNECTION_FAILED;
     }
-    String body = resp.body();
-    boolean streamed = body.startsWith("data:") || body.startsWith(":");
-    boolean complete = !streamed || body.trim().endsWith("data: [DONE]");
-    // an SSE stream that a dying replica cut ends with an error event: the client knows, so it is failed, not lost
-    if (resp.statusCode() == 200 && body.contains("\"choices\"") && complete && !body.contains("\"error\"")) {
-      return Result.Kind.ANSWERED;
-    }
+    if (resp.statusCode() == 200 && resp.body().contains("\"choices\"")) return Result.Kind.ANSWERED;
     return Result.Kind.REJECTED;
   }
 
