@@ -24,16 +24,18 @@ import java.util.stream.Stream;
  * What the gateway adds to a request, against the same zero-latency backend reached directly and through nginx as a
  * plain reverse proxy, in one run on 127.0.0.1 (issue 9).
  *
- * <p>Four processes: the sim backend ({@code SimServerMain}, TTFT = TPOT = 0), the gateway ({@link GatewayBenchServer},
- * its own JVM, keyword and classifier routing chosen per request by header), nginx (generated configuration in a
- * temporary directory), and this JVM, the load generator ({@link LoadGenerator}: blocking keep-alive connections,
- * open loop at a constant arrival rate, latency from the scheduled send time). For every rate, the four targets run
- * back to back so that they share the machine's state; then a closed-loop run per target gives the throughput.
- * Results go to stdout (markdown) and into a section of the results file; other sections of that file are kept.
+ * <p>The processes: the sim backend ({@code SimServerMain}, TTFT = TPOT = 0); two gateways
+ * ({@link GatewayBenchServer}, a JVM each, like two nodes: one takes the keyword-router requests, the other the
+ * classifier-router ones, so that the classifier's CPU and memory do not disturb the keyword measurements); nginx
+ * (generated configuration in a temporary directory); and this JVM, the load generator ({@link LoadGenerator}: blocking
+ * keep-alive connections, open loop at a constant arrival rate, latency from the scheduled send time). For every rate,
+ * the four ways run back to back so that they share the machine's state; then a closed-loop run per way gives the
+ * throughput. CPU time of each server process is read from /proc over the measured part of every run. Results go to
+ * stdout (markdown) and into a section of the results file; other sections of that file are kept.
  *
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000] [--duration 10] [--warmup 2]
- *   [--initial-warmup 8] [--tokens 8] [--connections 16] [--closed-duration 10] [--label latest]
+ *   [--initial-warmup 20] [--tokens 8] [--connections 16] [--closed-duration 10] [--label latest]
  *   [--out bench/results/gateway-overhead.md] [--nginx /usr/sbin/nginx] [--nginx-workers auto]
  *   [--jvm-opts "-Xms256m -Xmx1g -XX:+UseG1GC"] [--gateway-opts "extra JVM options of the gateway only"]
  *   [--p99-bound-ms 25] [--modes plain,stream] [--ways direct,nginx,keyword,classifier]
@@ -94,7 +96,9 @@ public final class GatewayOverheadBench {
     }
   }
 
-  record Memory(long gatewayRssKib, long gatewayHeapBytes, long nginxRssKib, long simRssKib) {}
+  /** RSS of the processes, and heap used after a full GC of the two gateways (keyword, classifier). */
+  record Memory(long keywordRssKib, long keywordHeapBytes, long classifierRssKib, long classifierHeapBytes,
+      long nginxRssKib, long simRssKib) {}
 
   private final Options o;
   private final Path work;
@@ -103,10 +107,9 @@ public final class GatewayOverheadBench {
   private final List<Cell> capacity = new ArrayList<>();
   private final Map<String, String> routedBy = new LinkedHashMap<>();
   private Memory idleMemory;
-  private Memory keywordMemory; // after the keyword warm-up, before any classifier request
   private Memory loadedMemory;
-  private long keywordRequests; // sent to the gateway before keywordMemory was taken
-  private long classifierRequests; // about how many classifier requests the gateway served
+  private long keywordRequests; // about how many requests each gateway served
+  private long classifierRequests;
   private long simPid;
   private String nginxVersion = "?";
   private String classifierKind = "?";
@@ -146,61 +149,51 @@ public final class GatewayOverheadBench {
       gatewayCommand.addAll(o.gatewayOpts);
       gatewayCommand.addAll(List.of("-Dai.djl.offline=true", "-cp", cp, GatewayBenchServer.class.getName(),
           "--backend", "http://127.0.0.1:" + simPort));
-      try (ChildProcess gateway = ChildProcess.start("gateway", gatewayCommand, work);
+      // one gateway JVM per router, as two nodes: the classifier's CPU, garbage and memory do not touch the keyword one
+      try (ChildProcess keyword = ChildProcess.start("gateway-keyword", gatewayCommand, work);
+           ChildProcess classifier = ChildProcess.start("gateway-classifier", gatewayCommand, work);
            Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
-        String ready = gateway.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(120));
-        int gatewayPort = Integer.parseInt(field(ready, "port"));
-        classifierKind = field(ready, "classifier");
+        String readyK = keyword.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
+        String readyC = classifier.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
+        classifierKind = field(readyC, "classifier");
         nginxVersion = nginxVersion();
-        progress("gateway on port " + gatewayPort + " (pid " + gateway.pid() + ", classifier " + classifierKind
+        progress("gateways on ports " + field(readyK, "port") + " (keyword, pid " + keyword.pid() + ") and "
+            + field(readyC, "port") + " (classifier, pid " + classifier.pid() + ", learned classifier " + classifierKind
             + "), nginx on port " + nginx.port() + " (pid " + nginx.pid() + ")");
         String served = GatewayBenchServer.SERVED.get(0);
         List<Way> ways = List.of(
             new Way("direct", simPort, served, new String[0], 0),
             new Way("nginx", nginx.port(), served, new String[0], nginx.pid()),
-            new Way("gateway keyword", gatewayPort, "auto", new String[] {"x-pickspin-router: keyword"}, gateway.pid()),
-            new Way("gateway classifier", gatewayPort, "auto", new String[] {"x-pickspin-router: classifier"}, gateway.pid()));
+            new Way("gateway keyword", Integer.parseInt(field(readyK, "port")), "auto",
+                new String[] {"x-pickspin-router: keyword"}, keyword.pid()),
+            new Way("gateway classifier", Integer.parseInt(field(readyC, "port")), "auto",
+                new String[] {"x-pickspin-router: classifier"}, classifier.pid()));
         ways = ways.stream().filter(w -> o.ways.contains(w.name().replace("gateway ", ""))).toList();
         for (Way w : ways) checkRoute(w);
-        idleMemory = memory(gateway, nginx);
-        Runnable alive = () -> {
+        idleMemory = memory(keyword, classifier, nginx);
+        measure(ways, () -> {
           sim.requireAlive();
-          gateway.requireAlive();
+          keyword.requireAlive();
+          classifier.requireAlive();
           nginx.requireAlive();
-        };
-        measure(ways, alive, () -> {
-          try {
-            keywordMemory = memory(gateway, nginx);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-          }
         });
-        loadedMemory = memory(gateway, nginx);
+        loadedMemory = memory(keyword, classifier, nginx);
       }
     }
     return report(started, loadAverage);
   }
 
-  /** @param afterKeywordWarmup runs once every way but the classifier has been warmed up */
-  private void measure(List<Way> ways, Runnable requireAlive, Runnable afterKeywordWarmup) throws InterruptedException {
+  private void measure(List<Way> ways, Runnable requireAlive) throws InterruptedException {
     Duration warmup = Duration.ofSeconds(o.warmupSeconds);
     Duration duration = Duration.ofSeconds(o.durationSeconds);
-    // JIT warm-up of every path before anything counts; the classifier last, so that the gateway's memory can be
-    // read before it ever classified
-    for (boolean classifier : new boolean[] {false, true}) {
-      if (classifier) afterKeywordWarmup.run();
-      for (Mode mode : o.modes) {
-        for (Way w : ways) {
-          if (isClassifier(w) != classifier) continue;
-          progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
-          LoadGenerator.Run run = load.openLoop(
-              target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
-          count(w, run.sent());
-          requireAlive.run();
-        }
+    // JIT warm-up of every path before anything counts
+    for (Mode mode : o.modes) {
+      for (Way w : ways) {
+        progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
+        LoadGenerator.Run run = load.openLoop(
+            target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
+        count(w, run.sent());
+        requireAlive.run();
       }
     }
     for (int rate : o.rates) {
@@ -243,7 +236,7 @@ public final class GatewayOverheadBench {
 
   private void count(Way w, long requests) {
     if (isClassifier(w)) classifierRequests += requests;
-    else if (w.name().equals("gateway keyword") && keywordMemory == null) keywordRequests += requests;
+    else if (w.name().equals("gateway keyword")) keywordRequests += requests;
   }
 
   private LoadGenerator.Target target(Way w, Mode mode) {
@@ -275,9 +268,13 @@ public final class GatewayOverheadBench {
             + r.headers().firstValue("x-pickspin-route-ms").orElse("?") + " ms)"));
   }
 
-  private Memory memory(ChildProcess gateway, Nginx nginx) throws IOException, InterruptedException {
-    String mem = gateway.ask("mem", "MEM", Duration.ofSeconds(30));
-    return new Memory(ProcessStats.rssKib(gateway.pid()), Long.parseLong(field(mem, "heap_used")),
+  private Memory memory(ChildProcess keyword, ChildProcess classifier, Nginx nginx)
+      throws IOException, InterruptedException {
+    String k = keyword.ask("mem", "MEM", Duration.ofSeconds(60));
+    String c = classifier.ask("mem", "MEM", Duration.ofSeconds(60));
+    return new Memory(
+        ProcessStats.rssKib(keyword.pid()), Long.parseLong(field(k, "heap_used")),
+        ProcessStats.rssKib(classifier.pid()), Long.parseLong(field(c, "heap_used")),
         ProcessStats.rssKib(nginx.pid()), ProcessStats.rssKib(simPid));
   }
 
@@ -288,9 +285,9 @@ public final class GatewayOverheadBench {
     r.append("Date: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("  \n");
     r.append("Machine: ").append(machine()).append(", load average at start ").append(loadAverage).append("  \n");
     r.append("Command: `").append(o.command).append("`  \n");
-    r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), gateway (").append(
-        "own JVM `").append(String.join(" ", o.jvmOpts)).append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ")
-        .append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
+    r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), two gateway JVMs ")
+        .append("(one receives the keyword-router requests, the other the classifier-router ones; `").append(String.join(" ", o.jvmOpts))
+        .append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ").append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
         .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
         .append(o.warmupSeconds).append(" s warm-up + ").append(o.durationSeconds)
@@ -374,25 +371,23 @@ public final class GatewayOverheadBench {
   }
 
   private void memoryTable(StringBuilder r) {
-    Memory k = keywordMemory != null ? keywordMemory : idleMemory;
-    r.append("### Memory (RSS; gateway heap used after a full GC)\n\n");
-    r.append(String.format(Locale.ROOT,
-        "| process | after start | after the keyword warm-up (%d gateway requests, none classified) | after the whole run (about %d classifier requests in all) |\n",
-        keywordRequests, classifierRequests));
-    r.append("|---|---:|---:|---:|\n");
-    r.append(String.format(Locale.ROOT, "| gateway JVM RSS | %.0f MiB | %.0f MiB | %.0f MiB |\n",
-        idleMemory.gatewayRssKib() / 1024.0, k.gatewayRssKib() / 1024.0, loadedMemory.gatewayRssKib() / 1024.0));
-    r.append(String.format(Locale.ROOT, "| gateway heap used after GC | %.1f MiB | %.1f MiB | %.1f MiB |\n",
-        idleMemory.gatewayHeapBytes() / 1048576.0, k.gatewayHeapBytes() / 1048576.0, loadedMemory.gatewayHeapBytes() / 1048576.0));
-    r.append(String.format(Locale.ROOT, "| nginx RSS (master + workers) | %.1f MiB | %.1f MiB | %.1f MiB |\n",
-        idleMemory.nginxRssKib() / 1024.0, k.nginxRssKib() / 1024.0, loadedMemory.nginxRssKib() / 1024.0));
-    r.append(String.format(Locale.ROOT, "| sim backend JVM RSS | %.0f MiB | %.0f MiB | %.0f MiB |\n",
-        idleMemory.simRssKib() / 1024.0, k.simRssKib() / 1024.0, loadedMemory.simRssKib() / 1024.0));
-    if (classifierRequests > 0 && keywordMemory != null) {
+    Memory a = idleMemory;
+    Memory b = loadedMemory;
+    r.append("### Memory per node (RSS; heap used after a full GC)\n\n");
+    r.append("| process | after start | after the run |\n|---|---:|---:|\n");
+    r.append(String.format(Locale.ROOT, "| gateway JVM, keyword router (about %d requests served) | RSS %.0f MiB, heap %.1f MiB | RSS %.0f MiB, heap %.1f MiB |\n",
+        keywordRequests, a.keywordRssKib() / 1024.0, a.keywordHeapBytes() / 1048576.0, b.keywordRssKib() / 1024.0, b.keywordHeapBytes() / 1048576.0));
+    r.append(String.format(Locale.ROOT, "| gateway JVM, classifier router (about %d requests served) | RSS %.0f MiB, heap %.1f MiB | RSS %.0f MiB, heap %.1f MiB |\n",
+        classifierRequests, a.classifierRssKib() / 1024.0, a.classifierHeapBytes() / 1048576.0, b.classifierRssKib() / 1024.0, b.classifierHeapBytes() / 1048576.0));
+    r.append(String.format(Locale.ROOT, "| nginx (master + workers) | RSS %.1f MiB | RSS %.1f MiB |\n", a.nginxRssKib() / 1024.0, b.nginxRssKib() / 1024.0));
+    r.append(String.format(Locale.ROOT, "| sim backend JVM | RSS %.0f MiB | RSS %.0f MiB |\n", a.simRssKib() / 1024.0, b.simRssKib() / 1024.0));
+    if (classifierRequests > 0 && keywordRequests > 0) {
       r.append(String.format(Locale.ROOT,
-          "\nGrowth of the gateway over the classifier part of the run: RSS %+.1f KiB and heap after GC %+.1f KiB per classifier request.\n",
-          (double) (loadedMemory.gatewayRssKib() - k.gatewayRssKib()) / classifierRequests,
-          (loadedMemory.gatewayHeapBytes() - k.gatewayHeapBytes()) / 1024.0 / classifierRequests));
+          "\nGrowth over the run per request served: keyword gateway RSS %+.2f KiB, heap %+.3f KiB; classifier gateway RSS %+.2f KiB, heap %+.3f KiB.\n",
+          (double) (b.keywordRssKib() - a.keywordRssKib()) / keywordRequests,
+          (b.keywordHeapBytes() - a.keywordHeapBytes()) / 1024.0 / keywordRequests,
+          (double) (b.classifierRssKib() - a.classifierRssKib()) / classifierRequests,
+          (b.classifierHeapBytes() - a.classifierHeapBytes()) / 1024.0 / classifierRequests));
     }
     r.append('\n');
   }

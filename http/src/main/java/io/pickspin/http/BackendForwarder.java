@@ -21,10 +21,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ConnectHttp;
 import org.apache.pekko.http.javadsl.Http;
@@ -37,11 +39,24 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.stream.AbruptStageTerminationException;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.StreamIdleTimeoutException;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +72,15 @@ import org.slf4j.LoggerFactory;
 final class BackendForwarder {
   private static final Logger log = LoggerFactory.getLogger(BackendForwarder.class);
   private static final ByteString SSE_DONE = ByteString.fromString("data: [DONE]\n\n");
+  /**
+   * Runs a callback on the thread that completes the stage. Pekko's CompletionStages (Scala futures converted) run
+   * their non-async callbacks asynchronously on the common pool, which on a machine with two or fewer cores starts a
+   * new thread per callback; our callbacks are short and never block, so they take this executor instead.
+   */
+  static final Executor SAME_THREAD = Runnable::run;
+  /** Backends whose parsed URIs are kept at most (replicas come and go). */
+  private static final int MAX_CACHED_URIS = 4096;
+  private static final String[] TIER_NAMES = tierNames();
 
   private final Http http;
   private final Materializer materializer;
@@ -68,6 +92,8 @@ final class BackendForwarder {
   private final GatewayObserver observer;
   private final ObjectMapper json;
   private final org.apache.pekko.event.LoggingAdapter clientLog;
+  /** Parsed backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
+  private final Map<java.net.URI, Uri[]> backendUris = new ConcurrentHashMap<>();
 
   BackendForwarder(
       ActorSystem<?> system,
@@ -153,7 +179,7 @@ final class BackendForwarder {
     Set<String> exclude = a.tried.getOrDefault(model, Set.of());
     return leases
         .acquire(new LeaseRequest(model, exclude, a.holdLeft()))
-        .handle(
+        .handleAsync(
             (lease, err) -> {
               if (err == null) {
                 long heldNanos = System.nanoTime() - askedNanos;
@@ -172,7 +198,8 @@ final class BackendForwarder {
               log.error("lease for {} failed", model, cause);
               return CompletableFuture.completedFuture(
                   fail(a, ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Could not lease a replica of " + model + ": " + cause)));
-            })
+            },
+            SAME_THREAD)
         .thenCompose(s -> s);
   }
 
@@ -187,7 +214,8 @@ final class BackendForwarder {
       throw new CompletionException(e);
     }
     HttpRequest backendRequest =
-        HttpRequest.create(lease.backend().baseUrl().toString() + a.request.endpoint().path)
+        HttpRequest.create()
+            .withUri(backendUri(lease.backend().baseUrl(), a.request.endpoint()))
             .withMethod(HttpMethods.POST)
             .addHeaders(a.request.forwardHeaders())
             .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
@@ -202,7 +230,7 @@ final class BackendForwarder {
               if (err != null) {
                 Throwable cause = unwrap(err);
                 boolean timedOut = cause instanceof TimeoutException;
-                if (timedOut) sent.thenAccept(late -> late.discardEntityBytes(materializer));
+                if (timedOut) sent.thenAcceptAsync(late -> late.discardEntityBytes(materializer), SAME_THREAD);
                 releaseOnce(lease, Outcome.failure(millisSince(sentNanos), timedOut ? "timeout" : "connect", true), new AtomicBoolean());
                 ApiError e =
                     timedOut
@@ -254,41 +282,139 @@ final class BackendForwarder {
       finish(a, lease, released, success, ms, ms, success ? null : "backend-" + response.status().intValue());
       return HttpResponse.create().withStatus(response.status()).withEntity(entity).addHeaders(headers);
     }
-    AtomicLong firstByteNanos = new AtomicLong(-1);
     boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
-    Source<ByteString, ?> bytes =
+    Source<ByteString, ?> observed =
         entity
             .getDataBytes()
-            .idleTimeout(settings.idleTimeout())
-            .map(
-                chunk -> {
-                  if (firstByteNanos.get() < 0) firstByteNanos.compareAndSet(-1, System.nanoTime());
-                  return chunk;
-                });
-    if (sse) {
-      bytes =
-          bytes.recoverWithRetries(
-              1,
-              Throwable.class,
-              () -> Source.from(List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE)));
-    }
-    Source<ByteString, ?> observed =
-        bytes.watchTermination(
-            (mat, done) -> {
-              done.whenComplete(
-                  (d, err) -> {
-                    long ms = millisSince(sentNanos);
-                    long ttft = firstByteNanos.get() < 0 ? -1 : (firstByteNanos.get() - sentNanos) / 1_000_000;
-                    String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
-                    finish(a, lease, released, error == null, ms, ttft, error);
-                  });
-              return mat;
-            });
+            .via(
+                new Relay(
+                    settings.idleTimeout(),
+                    // a broken SSE answer still ends as SSE: an error event and [DONE], which clients understand
+                    sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE) : null,
+                    (firstByteNanos, err) -> {
+                      long ms = millisSince(sentNanos);
+                      long ttft = firstByteNanos < 0 ? -1 : (firstByteNanos - sentNanos) / 1_000_000;
+                      String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
+                      finish(a, lease, released, error == null, ms, ttft, error);
+                    }));
     ResponseEntity relayed =
         entity.getContentLengthOption().isPresent()
             ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), observed)
             : HttpEntities.createChunked(entity.getContentType(), observed);
     return HttpResponse.create().withStatus(response.status()).withEntity(relayed).addHeaders(headers);
+  }
+
+  /**
+   * The relayed answer's one stream stage: it notes the first byte, fails a stream idle for longer than the idle
+   * timeout, replaces a failure by the given closing events if any, and reports how the answer ended, exactly once.
+   * One stage instead of idleTimeout + map + recoverWithRetries + watchTermination: every streamed answer
+   * materialises it, so fewer stages is less work per request.
+   */
+  static final class Relay extends GraphStage<FlowShape<ByteString, ByteString>> {
+    /** How the answer ended: {@code error} is null when it completed (or a failure was replaced by closing events). */
+    interface Ended {
+      void ended(long firstByteNanos, Throwable error);
+    }
+
+    private final Inlet<ByteString> in = Inlet.create("Relay.in");
+    private final Outlet<ByteString> out = Outlet.create("Relay.out");
+    private final FlowShape<ByteString, ByteString> shape = FlowShape.of(in, out);
+    private final Duration idleTimeout;
+    private final Supplier<List<ByteString>> closingOnFailure;
+    private final Ended ended;
+
+    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
+    Relay(Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      this.idleTimeout = idleTimeout;
+      this.closingOnFailure = closingOnFailure;
+      this.ended = ended;
+    }
+
+    @Override
+    public FlowShape<ByteString, ByteString> shape() {
+      return shape;
+    }
+
+    @Override
+    public GraphStageLogic createLogic(Attributes attributes) {
+      return new TimerGraphStageLogic(shape) {
+        private long firstByteNanos = -1;
+        private long lastElementNanos = System.nanoTime();
+        private boolean reported;
+
+        {
+          setHandler(in, new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              ByteString chunk = grab(in);
+              lastElementNanos = System.nanoTime();
+              if (firstByteNanos < 0) firstByteNanos = lastElementNanos;
+              push(out, chunk);
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              report(null);
+              completeStage();
+            }
+
+            @Override
+            public void onUpstreamFailure(Throwable cause) {
+              failOrClose(cause);
+            }
+          });
+          setHandler(out, new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              pull(in);
+            }
+
+            @Override
+            public void onDownstreamFinish(Throwable cause) throws Exception {
+              // as watchTermination: a plain cancel is a normal end, a cancel with a cause is that failure
+              report(cause instanceof SubscriptionWithCancelException.NonFailureCancellation ? null : cause);
+              super.onDownstreamFinish(cause);
+            }
+          });
+        }
+
+        @Override
+        public void preStart() {
+          // as Pekko's idleTimeout: check every eighth of the timeout, at least every 100 ms, at most every half
+          long check = Math.min(Math.max(idleTimeout.toNanos() / 8, 100_000_000L), idleTimeout.toNanos() / 2);
+          scheduleWithFixedDelay("idle", Duration.ofNanos(check), Duration.ofNanos(check));
+        }
+
+        @Override
+        public void onTimer(Object key) {
+          if (System.nanoTime() - lastElementNanos > idleTimeout.toNanos()) {
+            if (!isClosed(in)) cancel(in);
+            failOrClose(new StreamIdleTimeoutException("No elements passed in the last " + idleTimeout.toMillis() + " ms."));
+          }
+        }
+
+        private void failOrClose(Throwable cause) {
+          report(cause);
+          if (closingOnFailure == null) {
+            failStage(cause);
+          } else {
+            cancelTimer("idle");
+            emitMultiple(out, closingOnFailure.get().iterator(), this::completeStage);
+          }
+        }
+
+        @Override
+        public void postStop() {
+          if (!reported) report(new AbruptStageTerminationException(this));
+        }
+
+        private void report(Throwable error) {
+          if (reported) return;
+          reported = true;
+          ended.ended(firstByteNanos, error);
+        }
+      };
+    }
   }
 
   private ByteString sseError(Lease lease, String why) {
@@ -367,12 +493,40 @@ final class BackendForwarder {
   private List<HttpHeader> decisionHeaders(Attempt a, Lease lease) {
     List<HttpHeader> h = new ArrayList<>(6);
     h.add(RawHeader.create("x-pickspin-model", a.model()));
-    h.add(RawHeader.create("x-pickspin-tier", a.tier().name().toLowerCase(java.util.Locale.ROOT)));
+    h.add(RawHeader.create("x-pickspin-tier", TIER_NAMES[a.tier().ordinal()]));
     h.add(RawHeader.create("x-pickspin-router", a.decision.router()));
-    h.add(RawHeader.create("x-pickspin-route-ms", String.format(java.util.Locale.ROOT, "%.3f", a.routeNanos / 1e6)));
+    h.add(RawHeader.create("x-pickspin-route-ms", millis3(a.routeNanos)));
     if (lease != null) h.add(RawHeader.create("x-pickspin-backend", lease.backend().id()));
     if (a.sends > 1) h.add(RawHeader.create("x-pickspin-attempts", Integer.toString(a.sends)));
     return h;
+  }
+
+  /** The backend's URI for an endpoint, parsed once per backend. */
+  private Uri backendUri(java.net.URI baseUrl, CompletionRequest.Endpoint endpoint) {
+    Uri[] uris = backendUris.get(baseUrl);
+    if (uris == null) {
+      if (backendUris.size() >= MAX_CACHED_URIS) backendUris.clear(); // replicas come and go: bound the cache
+      String base = baseUrl.toString();
+      CompletionRequest.Endpoint[] all = CompletionRequest.Endpoint.values();
+      uris = new Uri[all.length];
+      for (CompletionRequest.Endpoint e : all) uris[e.ordinal()] = Uri.create(base + e.path);
+      backendUris.put(baseUrl, uris);
+    }
+    return uris[endpoint.ordinal()];
+  }
+
+  /** Nanoseconds as milliseconds with three decimals ("0.042"), without String.format's cost. */
+  static String millis3(long nanos) {
+    long micros = Math.max(0, (nanos + 500) / 1000);
+    long frac = micros % 1000;
+    return (micros / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+  }
+
+  private static String[] tierNames() {
+    Tier[] tiers = Tier.values();
+    String[] names = new String[tiers.length];
+    for (Tier t : tiers) names[t.ordinal()] = t.name().toLowerCase(java.util.Locale.ROOT);
+    return names;
   }
 
   private static long millisSince(long nanos) {

@@ -187,7 +187,7 @@ public final class Gateway {
             : entity
                 .withSizeLimit(settings.maxBodyBytes())
                 .toStrict(settings.idleTimeout().toMillis(), materializer)
-                .thenApply(s -> s.getData().toArray());
+                .thenApplyAsync(s -> s.getData().toArray(), BackendForwarder.SAME_THREAD);
     return body.handle(
             (bytes, err) -> {
               if (err != null) {
