@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -29,14 +28,16 @@ final class ChildProcess implements AutoCloseable {
     this.process = process;
     this.log = log;
     this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-    CompletableFuture.runAsync(() -> {
+    Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String l;
         while ((l = r.readLine()) != null) lines.add(l);
       } catch (IOException ignored) {
         // the process ended
       }
-    });
+    }, name + "-stdout");
+    reader.setDaemon(true);
+    reader.start();
   }
 
   static ChildProcess start(String name, List<String> command, Path logDir) throws IOException {

@@ -72,6 +72,8 @@ public final class GatewayBenchServer {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "pickspin-bench", config);
     Catalog catalog = catalog(backend);
     ComplexityRoutingPolicy routing = ComplexityRoutingPolicy.fromConfig(catalog, config.getConfig("pickspin.routing"));
+    // the classifier copies its model to a temporary directory that close() removes; the bench ends us with SIGTERM
+    Runtime.getRuntime().addShutdownHook(new Thread(routing::close, "close-routing"));
     // the first classifier call pays for native initialisation: pay it before serving, as the node does
     routing.decide(new RouteRequest(RouteRequest.AUTO, "warm up the classifier", Profile.BALANCED, RouterKind.CLASSIFIER, 0));
     GatewaySettings settings = GatewaySettings.fromConfig(config.getConfig("pickspin")).withPort(port);
@@ -93,7 +95,6 @@ public final class GatewayBenchServer {
       }
     }
     gateway.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    routing.close();
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
     System.exit(0);

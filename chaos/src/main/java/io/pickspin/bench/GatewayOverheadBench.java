@@ -35,13 +35,16 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000] [--duration 10] [--warmup 2]
- *   [--initial-warmup 20] [--tokens 8] [--connections 16] [--closed-duration 10] [--label latest]
+ *   [--initial-warmup 30] [--tokens 8] [--connections 16] [--closed-duration 10] [--label latest]
  *   [--out bench/results/gateway-overhead.md] [--nginx /usr/sbin/nginx] [--nginx-workers auto]
  *   [--jvm-opts "-Xms256m -Xmx1g -XX:+UseG1GC"] [--gateway-opts "extra JVM options of the gateway only"]
  *   [--p99-bound-ms 25] [--modes plain,stream] [--ways direct,nginx,keyword,classifier]
+ *   [--baseline-classpath CP]   (another build of the gateway, measured beside this one with the keyword router)
  * </pre>
  */
 public final class GatewayOverheadBench {
+  /** The way through a gateway built from {@code --baseline-classpath}, keyword router. */
+  static final String BASELINE = "gateway keyword, baseline build";
   enum Mode {
     PLAIN("non-streamed"),
     STREAM("streamed");
@@ -59,10 +62,9 @@ public final class GatewayOverheadBench {
   record Cell(Way way, Mode mode, int rate, LoadGenerator.Run run, Latencies latency, double proxyCpuUs, double simCpuUs,
       double loadCpuUs) {}
 
-  /** CPU time of the proxy (gateway or nginx), the sim and this JVM over the measured part of a run. */
+  /** CPU time of the proxy (gateway or nginx), the sim and this JVM alone over the measured part of a run. */
   private final class CpuWindow implements LoadGenerator.Window {
     private final long proxyPid;
-    private final long self = ProcessHandle.current().pid();
     private long proxy0, sim0, self0, proxyMs, simMs, selfMs;
 
     CpuWindow(long proxyPid) {
@@ -73,14 +75,14 @@ public final class GatewayOverheadBench {
     public void started() {
       proxy0 = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid);
       sim0 = ProcessStats.cpuMillis(simPid);
-      self0 = ProcessStats.cpuMillis(self);
+      self0 = ProcessStats.ownCpuMillis();
     }
 
     @Override
     public void ended() {
       proxyMs = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid) - proxy0;
       simMs = ProcessStats.cpuMillis(simPid) - sim0;
-      selfMs = ProcessStats.cpuMillis(self) - self0;
+      selfMs = ProcessStats.ownCpuMillis() - self0;
     }
 
     double proxyMicrosPer(long requests) {
@@ -96,9 +98,11 @@ public final class GatewayOverheadBench {
     }
   }
 
-  /** RSS of the processes, and heap used after a full GC of the two gateways (keyword, classifier). */
-  record Memory(long keywordRssKib, long keywordHeapBytes, long classifierRssKib, long classifierHeapBytes,
-      long nginxRssKib, long simRssKib) {}
+  /** A gateway JVM of the run and the way whose requests it takes. */
+  record Node(String way, ChildProcess process, int port) {}
+
+  /** Resident memory of a process, and heap used after a full GC for a gateway (-1 for others). */
+  record Memory(long rssKib, long heapBytes) {}
 
   private final Options o;
   private final Path work;
@@ -106,10 +110,9 @@ public final class GatewayOverheadBench {
   private final List<Cell> cells = new ArrayList<>();
   private final List<Cell> capacity = new ArrayList<>();
   private final Map<String, String> routedBy = new LinkedHashMap<>();
-  private Memory idleMemory;
-  private Memory loadedMemory;
-  private long keywordRequests; // about how many requests each gateway served
-  private long classifierRequests;
+  private final Map<String, Memory> idleMemory = new LinkedHashMap<>(); // by process
+  private final Map<String, Memory> loadedMemory = new LinkedHashMap<>();
+  private final Map<String, Long> served = new LinkedHashMap<>(); // about how many requests each way's server took
   private long simPid;
   private String nginxVersion = "?";
   private String classifierKind = "?";
@@ -127,7 +130,14 @@ public final class GatewayOverheadBench {
     System.out.println(report);
     ResultsFile.writeSection(Path.of(o.out), ResultsFile.INTRO, "## Run: " + o.label, report);
     progress("wrote section 'Run: " + o.label + "' of " + o.out);
+    bench.deleteWorkDirectory(); // kept when the run fails: the processes' logs are there
     System.exit(0);
+  }
+
+  private void deleteWorkDirectory() throws IOException {
+    try (Stream<Path> files = Files.walk(work)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
   }
 
   private String run() throws Exception {
@@ -145,39 +155,51 @@ public final class GatewayOverheadBench {
       int simPort = Integer.parseInt(sim.awaitLine("SIM_READY port=", Duration.ofSeconds(60)));
       simPid = sim.pid();
       progress("sim backend on port " + simPort + " (pid " + simPid + ")");
-      List<String> gatewayCommand = new ArrayList<>(java());
-      gatewayCommand.addAll(o.gatewayOpts);
-      gatewayCommand.addAll(List.of("-Dai.djl.offline=true", "-cp", cp, GatewayBenchServer.class.getName(),
-          "--backend", "http://127.0.0.1:" + simPort));
-      // one gateway JVM per router, as two nodes: the classifier's CPU, garbage and memory do not touch the keyword one
-      try (ChildProcess keyword = ChildProcess.start("gateway-keyword", gatewayCommand, work);
-           ChildProcess classifier = ChildProcess.start("gateway-classifier", gatewayCommand, work);
-           Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
-        String readyK = keyword.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
-        String readyC = classifier.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
-        classifierKind = field(readyC, "classifier");
+      // one gateway JVM per router, as separate nodes: the classifier's CPU, garbage and memory do not touch the
+      // keyword measurements; optionally one more running another build of the gateway (a baseline)
+      Map<String, String> gatewayClasspaths = new LinkedHashMap<>();
+      gatewayClasspaths.put("gateway keyword", cp);
+      if (o.baselineClasspath != null) gatewayClasspaths.put(BASELINE, o.baselineClasspath);
+      gatewayClasspaths.put("gateway classifier", cp);
+      List<ChildProcess> gateways = new ArrayList<>();
+      try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
+        for (Map.Entry<String, String> g : gatewayClasspaths.entrySet()) {
+          List<String> command = new ArrayList<>(java());
+          command.addAll(o.gatewayOpts);
+          command.addAll(List.of("-Dai.djl.offline=true", "-cp", g.getValue(), GatewayBenchServer.class.getName(),
+              "--backend", "http://127.0.0.1:" + simPort));
+          gateways.add(ChildProcess.start(g.getKey().replace(' ', '-').replace(",", ""), command, work));
+        }
+        List<Node> nodes = new ArrayList<>();
+        int i = 0;
+        for (String way : gatewayClasspaths.keySet()) {
+          ChildProcess p = gateways.get(i++);
+          String ready = p.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
+          if (way.equals("gateway classifier")) classifierKind = field(ready, "classifier");
+          nodes.add(new Node(way, p, Integer.parseInt(field(ready, "port"))));
+          progress(way + ": gateway on port " + field(ready, "port") + " (pid " + p.pid() + ")");
+        }
         nginxVersion = nginxVersion();
-        progress("gateways on ports " + field(readyK, "port") + " (keyword, pid " + keyword.pid() + ") and "
-            + field(readyC, "port") + " (classifier, pid " + classifier.pid() + ", learned classifier " + classifierKind
-            + "), nginx on port " + nginx.port() + " (pid " + nginx.pid() + ")");
-        String served = GatewayBenchServer.SERVED.get(0);
-        List<Way> ways = List.of(
-            new Way("direct", simPort, served, new String[0], 0),
-            new Way("nginx", nginx.port(), served, new String[0], nginx.pid()),
-            new Way("gateway keyword", Integer.parseInt(field(readyK, "port")), "auto",
-                new String[] {"x-pickspin-router: keyword"}, keyword.pid()),
-            new Way("gateway classifier", Integer.parseInt(field(readyC, "port")), "auto",
-                new String[] {"x-pickspin-router: classifier"}, classifier.pid()));
-        ways = ways.stream().filter(w -> o.ways.contains(w.name().replace("gateway ", ""))).toList();
+        progress("nginx on port " + nginx.port() + " (pid " + nginx.pid() + "), learned classifier " + classifierKind);
+        String model = GatewayBenchServer.SERVED.get(0);
+        List<Way> ways = new ArrayList<>(List.of(
+            new Way("direct", simPort, model, new String[0], 0),
+            new Way("nginx", nginx.port(), model, new String[0], nginx.pid())));
+        for (Node n : nodes) {
+          String router = n.way().equals("gateway classifier") ? "classifier" : "keyword";
+          ways.add(new Way(n.way(), n.port(), "auto", new String[] {"x-pickspin-router: " + router}, n.process().pid()));
+        }
+        ways.removeIf(w -> !w.name().equals(BASELINE) && !o.ways.contains(w.name().replace("gateway ", "")));
         for (Way w : ways) checkRoute(w);
-        idleMemory = memory(keyword, classifier, nginx);
+        memory(nodes, nginx, idleMemory);
         measure(ways, () -> {
           sim.requireAlive();
-          keyword.requireAlive();
-          classifier.requireAlive();
+          nodes.forEach(n -> n.process().requireAlive());
           nginx.requireAlive();
         });
-        loadedMemory = memory(keyword, classifier, nginx);
+        memory(nodes, nginx, loadedMemory);
+      } finally {
+        gateways.forEach(ChildProcess::close);
       }
     }
     return report(started, loadAverage);
@@ -230,13 +252,8 @@ public final class GatewayOverheadBench {
     }
   }
 
-  private static boolean isClassifier(Way w) {
-    return w.name().equals("gateway classifier");
-  }
-
   private void count(Way w, long requests) {
-    if (isClassifier(w)) classifierRequests += requests;
-    else if (w.name().equals("gateway keyword")) keywordRequests += requests;
+    served.merge(w.name(), requests, Long::sum);
   }
 
   private LoadGenerator.Target target(Way w, Mode mode) {
@@ -268,14 +285,13 @@ public final class GatewayOverheadBench {
             + r.headers().firstValue("x-pickspin-route-ms").orElse("?") + " ms)"));
   }
 
-  private Memory memory(ChildProcess keyword, ChildProcess classifier, Nginx nginx)
-      throws IOException, InterruptedException {
-    String k = keyword.ask("mem", "MEM", Duration.ofSeconds(60));
-    String c = classifier.ask("mem", "MEM", Duration.ofSeconds(60));
-    return new Memory(
-        ProcessStats.rssKib(keyword.pid()), Long.parseLong(field(k, "heap_used")),
-        ProcessStats.rssKib(classifier.pid()), Long.parseLong(field(c, "heap_used")),
-        ProcessStats.rssKib(nginx.pid()), ProcessStats.rssKib(simPid));
+  private void memory(List<Node> nodes, Nginx nginx, Map<String, Memory> into) throws IOException, InterruptedException {
+    for (Node n : nodes) {
+      String answer = n.process().ask("mem", "MEM", Duration.ofSeconds(60));
+      into.put(n.way(), new Memory(ProcessStats.rssKib(n.process().pid()), Long.parseLong(field(answer, "heap_used"))));
+    }
+    into.put("nginx", new Memory(ProcessStats.rssKib(nginx.pid()), -1));
+    into.put("sim", new Memory(ProcessStats.rssKib(simPid), -1));
   }
 
   // ---------------------------------------------------------------- report
@@ -285,8 +301,11 @@ public final class GatewayOverheadBench {
     r.append("Date: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("  \n");
     r.append("Machine: ").append(machine()).append(", load average at start ").append(loadAverage).append("  \n");
     r.append("Command: `").append(o.command).append("`  \n");
-    r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), two gateway JVMs ")
-        .append("(one receives the keyword-router requests, the other the classifier-router ones; `").append(String.join(" ", o.jvmOpts))
+    r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), ")
+        .append(o.baselineClasspath == null ? "two gateway JVMs " : "three gateway JVMs ")
+        .append("(one receives the keyword-router requests, one the classifier-router ones")
+        .append(o.baselineClasspath == null ? "" : ", one runs the baseline build with the keyword router")
+        .append("; `").append(String.join(" ", o.jvmOpts))
         .append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ").append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
         .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
@@ -371,25 +390,26 @@ public final class GatewayOverheadBench {
   }
 
   private void memoryTable(StringBuilder r) {
-    Memory a = idleMemory;
-    Memory b = loadedMemory;
-    r.append("### Memory per node (RSS; heap used after a full GC)\n\n");
-    r.append("| process | after start | after the run |\n|---|---:|---:|\n");
-    r.append(String.format(Locale.ROOT, "| gateway JVM, keyword router (about %d requests served) | RSS %.0f MiB, heap %.1f MiB | RSS %.0f MiB, heap %.1f MiB |\n",
-        keywordRequests, a.keywordRssKib() / 1024.0, a.keywordHeapBytes() / 1048576.0, b.keywordRssKib() / 1024.0, b.keywordHeapBytes() / 1048576.0));
-    r.append(String.format(Locale.ROOT, "| gateway JVM, classifier router (about %d requests served) | RSS %.0f MiB, heap %.1f MiB | RSS %.0f MiB, heap %.1f MiB |\n",
-        classifierRequests, a.classifierRssKib() / 1024.0, a.classifierHeapBytes() / 1048576.0, b.classifierRssKib() / 1024.0, b.classifierHeapBytes() / 1048576.0));
-    r.append(String.format(Locale.ROOT, "| nginx (master + workers) | RSS %.1f MiB | RSS %.1f MiB |\n", a.nginxRssKib() / 1024.0, b.nginxRssKib() / 1024.0));
-    r.append(String.format(Locale.ROOT, "| sim backend JVM | RSS %.0f MiB | RSS %.0f MiB |\n", a.simRssKib() / 1024.0, b.simRssKib() / 1024.0));
-    if (classifierRequests > 0 && keywordRequests > 0) {
-      r.append(String.format(Locale.ROOT,
-          "\nGrowth over the run per request served: keyword gateway RSS %+.2f KiB, heap %+.3f KiB; classifier gateway RSS %+.2f KiB, heap %+.3f KiB.\n",
-          (double) (b.keywordRssKib() - a.keywordRssKib()) / keywordRequests,
-          (b.keywordHeapBytes() - a.keywordHeapBytes()) / 1024.0 / keywordRequests,
-          (double) (b.classifierRssKib() - a.classifierRssKib()) / classifierRequests,
-          (b.classifierHeapBytes() - a.classifierHeapBytes()) / 1024.0 / classifierRequests));
+    r.append("### Memory per node (RSS; for a gateway also heap used after a full GC)\n\n");
+    r.append("| process | requests served (about) | after start | after the run | growth per request |\n|---|---:|---:|---:|---:|\n");
+    for (Map.Entry<String, Memory> e : idleMemory.entrySet()) {
+      String name = e.getKey();
+      Memory a = e.getValue();
+      Memory b = loadedMemory.get(name);
+      long requests = name.startsWith("gateway") ? served.getOrDefault(name, 0L) : 0;
+      boolean jvm = a.heapBytes() >= 0;
+      r.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |\n",
+          name.startsWith("gateway") ? name + " JVM" : name.equals("sim") ? "sim backend JVM" : "nginx (master + workers)",
+          requests > 0 ? Long.toString(requests) : "",
+          mem(a, jvm), b == null ? "" : mem(b, jvm),
+          b == null || requests == 0 ? "" : String.format(Locale.ROOT, "RSS %+.2f KiB, heap %+.3f KiB",
+              (double) (b.rssKib() - a.rssKib()) / requests, (b.heapBytes() - a.heapBytes()) / 1024.0 / requests)));
     }
     r.append('\n');
+  }
+
+  private static String mem(Memory m, boolean heap) {
+    return String.format(Locale.ROOT, heap ? "RSS %.0f MiB, heap %.1f MiB" : "RSS %.1f MiB", m.rssKib() / 1024.0, m.heapBytes() / 1048576.0);
   }
 
   private void targets(StringBuilder r) {
@@ -486,7 +506,7 @@ public final class GatewayOverheadBench {
     List<Mode> modes = List.of(Mode.PLAIN, Mode.STREAM);
     int durationSeconds = 10;
     int warmupSeconds = 2;
-    int initialWarmupSeconds = 20;
+    int initialWarmupSeconds = 30;
     int tokens = 8;
     int connections = 16;
     int closedSeconds = 10;
@@ -499,14 +519,16 @@ public final class GatewayOverheadBench {
     List<String> jvmOpts = List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC");
     List<String> gatewayOpts = List.of();
     List<String> ways = List.of("direct", "nginx", "keyword", "classifier");
+    String baselineClasspath; // another gateway build to measure beside this one (keyword router)
     String classpath = System.getProperty("java.class.path");
     String command;
 
     static Options parse(String[] args) {
       Options o = new Options();
       List<String> shown = new ArrayList<>(List.of(args));
-      int cp = shown.indexOf("--classpath");
-      if (cp >= 0 && cp + 1 < shown.size()) shown.set(cp + 1, "...");
+      for (int i = 0; i + 1 < shown.size(); i++) {
+        if (shown.get(i).endsWith("classpath")) shown.set(i + 1, "..."); // long and machine-specific
+      }
       o.command = System.getProperty("bench.command", "GatewayOverheadBench " + String.join(" ", shown));
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
@@ -531,6 +553,7 @@ public final class GatewayOverheadBench {
           case "--classpath" -> o.classpath = v;
           case "--gateway-opts" -> o.gatewayOpts = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
           case "--ways" -> o.ways = Arrays.stream(v.split(",")).map(String::trim).toList();
+          case "--baseline-classpath" -> o.baselineClasspath = v;
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }
       }

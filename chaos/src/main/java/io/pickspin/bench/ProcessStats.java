@@ -14,8 +14,17 @@ final class ProcessStats {
 
   /** user + system CPU time in milliseconds, of the process and its live descendants. */
   static long cpuMillis(long pid) {
+    return cpuMillis(withDescendants(pid));
+  }
+
+  /** user + system CPU time in milliseconds of this process alone (not the servers it started). */
+  static long ownCpuMillis() {
+    return cpuMillis(List.of(ProcessHandle.current().pid()));
+  }
+
+  private static long cpuMillis(List<Long> pids) {
     long ticks = 0;
-    for (long p : withDescendants(pid)) {
+    for (long p : pids) {
       try {
         String stat = Files.readString(Path.of("/proc", Long.toString(p), "stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
