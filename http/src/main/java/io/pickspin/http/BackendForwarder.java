@@ -434,6 +434,7 @@ final class BackendForwarder {
     observer.finished(
         lease.model(),
         a.tier(),
+        a.request.route().profile(),
         ok ? GatewayObserver.Outcome.OK : GatewayObserver.Outcome.BACKEND_ERROR,
         total,
         ttftMs < 0 ? -1 : total - TimeUnit.MILLISECONDS.toNanos(ms - ttftMs));
@@ -457,7 +458,7 @@ final class BackendForwarder {
           case 504 -> GatewayObserver.Outcome.TIMEOUT;
           default -> GatewayObserver.Outcome.BACKEND_ERROR;
         };
-    observer.finished(a.model(), a.tier(), outcome, System.nanoTime() - a.startNanos, -1);
+    observer.finished(a.model(), a.tier(), a.request.route().profile(), outcome, System.nanoTime() - a.startNanos, -1);
     return error.toResponse().addHeaders(decisionHeaders(a, null));
   }
 

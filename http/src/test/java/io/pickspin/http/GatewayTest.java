@@ -17,6 +17,7 @@ import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
 import io.pickspin.pool.PoolException;
 import io.pickspin.pool.StaticLeaseProvider;
+import io.pickspin.routing.Profile;
 import io.pickspin.routing.StaticRoutingPolicy;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
@@ -35,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -131,6 +133,37 @@ class GatewayTest {
     assertNotNull(err, r.body());
     assertEquals(code, err.get("code").asText(), r.body());
     assertTrue(err.get("message").asText().length() > 10, "the message must say what is wrong: " + r.body());
+  }
+
+  @Test
+  void reportsEachFinishedRequestWithItsProfile() throws Exception {
+    record Finished(String model, Profile profile, GatewayObserver.Outcome outcome) {}
+    LinkedBlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
+    GatewayObserver observer = new GatewayObserver() {
+      @Override
+      public void finished(String model, Tier tier, Profile profile, Outcome outcome, long latencyNanos, long ttftNanos) {
+        finished.add(new Finished(model, profile, outcome));
+      }
+    };
+    Catalog catalog = catalog();
+    GatewaySettings settings = settings();
+    Gateway g = Gateway.start(kit.system(), settings, catalog, new StaticRoutingPolicy(catalog),
+            new StaticLeaseProvider(catalog), observer, RoutingDefaults.of(settings), Map.of())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      String url = "http://127.0.0.1:" + g.port() + "/v1/chat/completions";
+      HttpResponse<String> ok = CLIENT.send(
+          HttpRequest.newBuilder(URI.create(url)).header("content-type", "application/json")
+              .header("x-pickspin-profile", "cost").POST(HttpRequest.BodyPublishers.ofString(chat("small", 3, true))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertEquals(new Finished("small", Profile.COST, GatewayObserver.Outcome.OK), finished.poll(10, TimeUnit.SECONDS));
+      String failing = "{\"model\":\"down\",\"pickspin_profile\":\"quality\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      assertEquals(502, post(url, "application/json", failing).statusCode());
+      assertEquals(new Finished("down", Profile.QUALITY, GatewayObserver.Outcome.BACKEND_ERROR), finished.poll(10, TimeUnit.SECONDS));
+    } finally {
+      g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

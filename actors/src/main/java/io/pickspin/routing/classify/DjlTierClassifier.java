@@ -21,12 +21,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The built-in learned complexity classifier: {@link TierNet} weights, the project's tokenizer.json and
- * classifier.json, run by DJL's PyTorch engine on the CPU. The product loads the copy shipped on the classpath at start
- * ({@link #fromClasspath}); the training command writes it ({@code bin/train-classifier}).
+ * The built-in learned complexity classifier: {@link TierNet} weights trained with DJL, the project's tokenizer.json
+ * and classifier.json. The product loads the copy shipped on the classpath at start ({@link #fromClasspath}); the
+ * training command writes it ({@code bin/train-classifier}).
  *
- * <p>Thread-safe without a predictor pool: every call runs the block forward on read-only parameters inside its own
- * NDManager scope, so concurrent calls share nothing mutable.
+ * <p>The bag architecture (the one shipped) is evaluated in plain Java ({@link BagTierNet}) on the weights DJL loaded:
+ * a request is on the gateway's hot path, and a PyTorch forward pass per prompt cost about 0.5 ms of CPU plus native
+ * arrays to free. The encoder architecture runs DJL's PyTorch engine on the CPU. Thread-safe: the plain path shares
+ * only immutable weights; the DJL path runs the block on read-only parameters inside a per-call NDManager scope.
  */
 public final class DjlTierClassifier implements ComplexityClassifier {
   public static final String DEFAULT_RESOURCE = "pickspin/classifier";
@@ -38,6 +40,7 @@ public final class DjlTierClassifier implements ComplexityClassifier {
   private final ClassifierMetadata metadata;
   private final boolean trimPadding;
   private final Path tempDir;
+  private final BagTierNet plain; // null for the encoder
 
   private DjlTierClassifier(Model model, TierFeatures features, ClassifierMetadata metadata, Path tempDir) {
     this.model = model;
@@ -47,6 +50,7 @@ public final class DjlTierClassifier implements ComplexityClassifier {
     // a bag's mean over the real ids equals its mean over the padded input; BertBlock needs the full padded length
     this.trimPadding = TierNet.BAG.equals(metadata.arch());
     this.tempDir = tempDir;
+    this.plain = trimPadding ? ((TierNet) block).toPlainJava() : null;
   }
 
   /** Loads classifier.json, tokenizer.json and the weights from a directory. */
@@ -106,15 +110,37 @@ public final class DjlTierClassifier implements ComplexityClassifier {
 
   @Override
   public Classification classify(String prompt) {
-    return Classification.fromProbabilities(probabilities(List.of(prompt))[0], "classifier");
+    float[] p = plain != null ? plainProbabilities(prompt) : probabilities(List.of(prompt))[0];
+    return Classification.fromProbabilities(p, "classifier");
   }
 
-  /** P(LOW), P(MEDIUM), P(HIGH) for each prompt, computed in one batch. */
+  /** P(LOW), P(MEDIUM), P(HIGH) for each prompt. */
   public float[][] probabilities(List<String> prompts) {
+    if (plain != null) {
+      float[][] out = new float[prompts.size()][];
+      for (int i = 0; i < out.length; i++) out[i] = plainProbabilities(prompts.get(i));
+      return out;
+    }
+    return djlProbabilities(prompts);
+  }
+
+  /** The same probabilities from DJL's forward pass of the block, in one batch (what training evaluates). */
+  float[][] djlProbabilities(List<String> prompts) {
     if (trimPadding) return forward(prompts);
     synchronized (this) { // BertBlock's IdEmbedding re-attaches shared weights per call: not safe concurrently
       return forward(prompts);
     }
+  }
+
+  /** Native arrays the model's NDManager holds (its parameters, plus anything a call failed to free). */
+  int nativeArraysHeld() {
+    return ((ai.djl.ndarray.BaseNDManager) model.getNDManager()).getManagedArrays().size();
+  }
+
+  private float[] plainProbabilities(String prompt) {
+    long[] ids = new long[features.length()];
+    int used = features.encode(prompt, ids, new float[ids.length], 0);
+    return plain.probabilities(ids, 0, used);
   }
 
   private float[][] forward(List<String> prompts) {

@@ -85,6 +85,9 @@ public final class TierNet extends AbstractBlock {
     NDArray seq;
     if (embedding != null) {
       seq = ps.getValue(embedding, ids.getDevice(), training).get(ids);
+      // the gathered rows are created in the parameter's manager, which lives as long as the model: hand them to the
+      // caller's manager so that they are freed with the call (else every call leaks its rows and all derived arrays)
+      seq.attach(ids.getManager());
     } else {
       seq = encoder.forward(ps, new NDList(ids, ids.zerosLike(), mask), training).get(0);
     }
@@ -93,6 +96,27 @@ public final class TierNet extends AbstractBlock {
     NDArray h = Activation.relu(hidden.forward(ps, new NDList(pooled), training).singletonOrThrow());
     h = dropout.forward(ps, new NDList(h), training).singletonOrThrow();
     return output.forward(ps, new NDList(h), training);
+  }
+
+  /**
+   * The bag network's trained weights copied into a plain-Java evaluator (the product's inference path).
+   *
+   * @throws IllegalStateException for the encoder architecture, or before the parameters are initialised or loaded
+   */
+  BagTierNet toPlainJava() {
+    if (embedding == null) throw new IllegalStateException("only the bag architecture runs in plain Java, not " + arch);
+    return new BagTierNet(
+        values(embedding),
+        width,
+        values(hidden.getParameters().get("weight")),
+        values(hidden.getParameters().get("bias")),
+        values(output.getParameters().get("weight")),
+        values(output.getParameters().get("bias")));
+  }
+
+  private static float[] values(Parameter p) {
+    if (p == null || !p.isInitialized()) throw new IllegalStateException("classifier parameters are not loaded");
+    return p.getArray().toFloatArray();
   }
 
   @Override

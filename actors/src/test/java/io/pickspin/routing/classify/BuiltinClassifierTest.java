@@ -94,6 +94,24 @@ class BuiltinClassifierTest {
   }
 
   @Test
+  void plainJavaInferenceMatchesDjlsForwardPass() {
+    List<String> prompts = split.test().stream().limit(400).map(LabelledPrompt::text).toList();
+    float[][] djl = classifier.djlProbabilities(prompts);
+    float[][] plain = classifier.probabilities(prompts);
+    for (int i = 0; i < prompts.size(); i++) assertArrayEquals(djl[i], plain[i], 1e-5f, prompts.get(i));
+    assertArrayEquals(classifier.djlProbabilities(List.of(""))[0], classifier.classify("").probabilities(), 1e-5f);
+  }
+
+  @Test
+  void djlForwardPassFreesItsArrays() {
+    List<String> prompts = split.test().stream().skip(200).limit(8).map(LabelledPrompt::text).toList();
+    classifier.djlProbabilities(prompts);
+    int before = classifier.nativeArraysHeld();
+    for (int i = 0; i < 20; i++) classifier.djlProbabilities(prompts);
+    assertEquals(before, classifier.nativeArraysHeld(), "native arrays left behind by 20 forward passes");
+  }
+
+  @Test
   void batchAndSingleInferenceAgree() {
     List<String> prompts = split.test().stream().skip(100).limit(16).map(LabelledPrompt::text).toList();
     float[][] batch = classifier.probabilities(prompts);

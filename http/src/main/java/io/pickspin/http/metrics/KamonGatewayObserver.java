@@ -26,7 +26,7 @@ import kamon.tag.TagSet;
  * </ul>
  */
 public final class KamonGatewayObserver implements GatewayObserver {
-  /** The profile label until the gateway reports the request's profile (see {@link #finished(String, Tier, Profile, Outcome, long, long)}). */
+  /** The profile label of a request that never got as far as a profile (e.g. rejected before routing). */
   public static final String UNKNOWN_PROFILE = "unknown";
 
   private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
@@ -47,10 +47,7 @@ public final class KamonGatewayObserver implements GatewayObserver {
     record(model, tier, UNKNOWN_PROFILE, outcome, latencyNanos, ttftNanos);
   }
 
-  /**
-   * As {@link #finished(String, Tier, Outcome, long, long)}, with the request's profile. It overrides the gateway hook
-   * of the same signature once {@link GatewayObserver} has one.
-   */
+  @Override
   public void finished(String model, Tier tier, Profile profile, Outcome outcome, long latencyNanos, long ttftNanos) {
     record(model, tier, profile == null ? UNKNOWN_PROFILE : profile.wireName(), outcome, latencyNanos, ttftNanos);
   }
