@@ -309,8 +309,15 @@ final class BackendForwarder {
    * timeout, replaces a failure by the given closing events if any, and reports how the answer ended, exactly once.
    * One stage instead of idleTimeout + map + recoverWithRetries + watchTermination: every streamed answer
    * materialises it, so fewer stages is less work per request.
+   *
+   * <p>It also coalesces: while the client side is still busy with the previous chunk, chunks that arrive meanwhile
+   * (up to {@link #COALESCE_BYTES}) are joined and go out as one. A burst of tokens then costs one chunk and one socket
+   * write instead of one each, and a token that arrives while the client side is idle still goes out at once.
    */
   static final class Relay extends GraphStage<FlowShape<ByteString, ByteString>> {
+    /** The most bytes held back while the client side is busy; beyond it, back-pressure reaches the replica. */
+    static final int COALESCE_BYTES = 64 * 1024;
+
     /** How the answer ended: {@code error} is null when it completed (or a failure was replaced by closing events). */
     interface Ended {
       void ended(long firstByteNanos, Throwable error);
@@ -341,6 +348,7 @@ final class BackendForwarder {
         private long firstByteNanos = -1;
         private long lastElementNanos = System.nanoTime();
         private boolean reported;
+        private ByteString pending = ByteString.emptyByteString(); // received, not yet taken by the client side
 
         {
           setHandler(in, new AbstractInHandler() {
@@ -349,13 +357,19 @@ final class BackendForwarder {
               ByteString chunk = grab(in);
               lastElementNanos = System.nanoTime();
               if (firstByteNanos < 0) firstByteNanos = lastElementNanos;
-              push(out, chunk);
+              if (pending.isEmpty() && isAvailable(out)) push(out, chunk);
+              else pending = pending.concat(chunk);
+              if (pending.size() < COALESCE_BYTES) pull(in);
             }
 
             @Override
             public void onUpstreamFinish() {
               report(null);
-              completeStage();
+              if (pending.isEmpty()) {
+                completeStage();
+              } else {
+                emit(out, takePending(), () -> completeStage());
+              }
             }
 
             @Override
@@ -366,7 +380,8 @@ final class BackendForwarder {
           setHandler(out, new AbstractOutHandler() {
             @Override
             public void onPull() {
-              pull(in);
+              if (!pending.isEmpty()) push(out, takePending());
+              if (!isClosed(in) && !hasBeenPulled(in)) pull(in);
             }
 
             @Override
@@ -376,6 +391,12 @@ final class BackendForwarder {
               super.onDownstreamFinish(cause);
             }
           });
+        }
+
+        private ByteString takePending() {
+          ByteString p = pending;
+          pending = ByteString.emptyByteString();
+          return p;
         }
 
         @Override
@@ -399,7 +420,11 @@ final class BackendForwarder {
             failStage(cause);
           } else {
             cancelTimer("idle");
-            emitMultiple(out, closingOnFailure.get().iterator(), this::completeStage);
+            // what arrived before the failure still goes out, ahead of the closing events
+            List<ByteString> closing = new ArrayList<>();
+            if (!pending.isEmpty()) closing.add(takePending());
+            closing.addAll(closingOnFailure.get());
+            emitMultiple(out, closing.iterator(), this::completeStage);
           }
         }
 
