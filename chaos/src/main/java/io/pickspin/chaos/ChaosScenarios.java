@@ -44,7 +44,8 @@ public final class ChaosScenarios {
   }
 
   public List<String> names() {
-    return List.of("kill-9-singleton-node", "kill-9-other-node", "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x");
+    return List.of("kill-9-singleton-node", "kill-9-other-node", "sigterm-singleton-node", "sigstop-singleton-node",
+        "cassandra-restart", "backend-crash", "burst-10x");
   }
 
   public ScenarioResult run(String name) throws Exception {
@@ -53,6 +54,7 @@ public final class ChaosScenarios {
         switch (name) {
           case "kill-9-singleton-node" -> killNode(true);
           case "kill-9-other-node" -> killNode(false);
+          case "sigterm-singleton-node" -> terminateSingleton(Duration.ofSeconds(30));
           case "sigstop-singleton-node" -> freezeSingleton(Duration.ofSeconds(8));
           case "cassandra-restart" -> cassandraRestart(Duration.ofSeconds(5));
           case "backend-crash" -> backendCrash(Duration.ofSeconds(5));
@@ -154,6 +156,35 @@ public final class ChaosScenarios {
 
       public boolean movesSingleton() {
         return singleton;
+      }
+    };
+  }
+
+  /** A rolling restart's step: the node drains its gateway, leaves the cluster and hands its singleton over. */
+  private Fault terminateSingleton(Duration grace) {
+    return new Fault() {
+      int victim = -1;
+
+      public String describe() {
+        return "SIGTERM of the singleton's node (graceful: drain, leave, hand over), restarted afterwards";
+      }
+
+      public List<String> inject(ChaosCluster c) throws Exception {
+        victim = c.singleton().map(Map.Entry::getKey).orElse(0);
+        long start = System.nanoTime();
+        boolean exited = c.nodes().get(victim).terminate(grace);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        return List.of(exited
+            ? "node-" + victim + " drained and exited " + tookMs + " ms after SIGTERM"
+            : "node-" + victim + " had not exited " + tookMs + " ms after SIGTERM");
+      }
+
+      public void heal(ChaosCluster c) throws Exception {
+        c.restartNode(victim);
+      }
+
+      public boolean movesSingleton() {
+        return true;
       }
     };
   }

@@ -14,7 +14,9 @@ import java.util.List;
 public final class ChaosSuite {
   public static void main(String[] args) throws Exception {
     Path dir = Files.createTempDirectory("pickspin-chaos");
-    Path out = Path.of(System.getProperty("pickspin.project.dir", ".")).resolve("chaos/results/chaos.md");
+    // a run of chosen scenarios must not replace the full suite's record
+    String file = args.length == 0 ? "chaos.md" : "chaos-" + String.join("+", args) + ".md";
+    Path out = Path.of(System.getProperty("pickspin.project.dir", ".")).resolve("chaos/results").resolve(file);
     List<ScenarioResult> results = new ArrayList<>();
     try (ChaosCluster cluster = ChaosCluster.start(dir, 3)) {
       // Ctrl-C must not leave Cassandra and node JVMs behind
