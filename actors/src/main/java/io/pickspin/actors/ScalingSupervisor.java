@@ -29,6 +29,7 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -152,15 +153,13 @@ public final class ScalingSupervisor
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  if (!settings.tickInterval().isZero()) {
-                    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
-                  }
                   current.set(ctx.getSelf());
-                  return new ScalingSupervisor(ctx, catalog, settings, driver, pools, clock);
+                  return new ScalingSupervisor(ctx, timers, catalog, settings, driver, pools, clock);
                 }));
   }
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final Catalog catalog;
   private final ScalingSettings settings;
   private final ScalingPolicy policy;
@@ -173,6 +172,7 @@ public final class ScalingSupervisor
 
   private ScalingSupervisor(
       ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
       Catalog catalog,
       ScalingSettings settings,
       ReplicaDriver driver,
@@ -182,6 +182,7 @@ public final class ScalingSupervisor
         PERSISTENCE_ID,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.ctx = ctx;
+    this.timers = timers;
     this.catalog = catalog;
     this.settings = settings;
     this.policy = new ScalingPolicy(settings);
@@ -208,6 +209,9 @@ public final class ScalingSupervisor
 
   /** Re-asks the driver for every recovered desired count: idempotent, and it restores them if the driver lost them. */
   private void resume(State state) {
+    // armed here, not at spawn: a restart after a failed recovery or write cancels the actor's timers, and every
+    // incarnation that recovers must plan again
+    if (!settings.tickInterval().isZero()) timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
     // one parseable line: the chaos harness measures fail-over from it
     ctx.getLog()
         .info(

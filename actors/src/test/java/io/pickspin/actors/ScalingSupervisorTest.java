@@ -219,6 +219,26 @@ class ScalingSupervisorTest {
   }
 
   @Test
+  void keepsTickingAfterItsRecoveryFailedOnceAndWasRestarted() {
+    // a journal that times out during recovery (Cassandra busy) restarts the supervisor; a restart cancels the actor's
+    // timers, so a timer armed only at spawn would leave a recovered supervisor that never plans again
+    ScalingSettings ticking =
+        ScalingSettings.fromConfig(
+            com.typesafe.config.ConfigFactory.parseString("tick-interval = 100ms")
+                .withFallback(testKit.system().settings().config().getConfig("pickspin.scaling")));
+    journal.failNextRead();
+    ActorRef<ModelPool.Command> pool = testKit.spawn(stubPool());
+    ActorRef<ScalingSupervisor.Command> sup =
+        testKit.spawn(ScalingSupervisor.create(CATALOG, ticking, driver, id -> pool, clock));
+    poolInbox.fishForMessage(
+        Duration.ofSeconds(5),
+        m -> m instanceof ModelPool.GetTelemetry
+            ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+            : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    testKit.stop(sup);
+  }
+
+  @Test
   void aTickFeedsThePoolAndPlansFromItsTelemetryAndDriverChangesReachThePool() {
     ActorRef<ScalingSupervisor.Command> sup = testKit.spawn(supervisor());
     poolReading.set(new Telemetry("m", clock.millis(), 60_000, 1, 1 / 60.0, 0, -1, 0, 1, 5, 0, 0, clock.millis()));
