@@ -97,6 +97,11 @@ public final class NodeProcess implements AutoCloseable {
     return process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** Waits up to {@code timeout} for the process to end by itself (e.g. a node that found itself downed). */
+  public boolean exitsWithin(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** SIGSTOP: the process freezes; peers see it unreachable, as in a long GC pause or a hung VM. */
   public void pause() throws IOException, InterruptedException {
     signal("STOP");
