@@ -93,7 +93,8 @@ public final class Catalog {
                     l.getDouble("ttft-ms"),
                     l.getDouble("tpot-ms"),
                     l.hasPath("max-batch") ? l.getInt("max-batch") : 8,
-                    l.hasPath("cold-start-ms") ? l.getDouble("cold-start-ms") : 0),
+                    l.hasPath("cold-start-ms") ? l.getDouble("cold-start-ms") : 0,
+                    l.hasPath("tpot-at-max-batch-ms") ? l.getDouble("tpot-at-max-batch-ms") : 0),
                 c.hasPath("min-replicas") ? c.getInt("min-replicas") : 0,
                 c.hasPath("max-replicas") ? c.getInt("max-replicas") : Math.max(1, backends.size()),
                 backends));

@@ -7,10 +7,12 @@ import io.pickspin.CborSerializable;
  *
  * @param telemetry the pool's reading
  * @param latencyMs latency W used (measured mean, or the profile's estimate when nothing completed yet)
- * @param perReplicaConcurrency c: requests one replica serves at once (the profile's max batch)
+ * @param perReplicaConcurrency c: requests one replica is planned to hold at once (the target concurrency at the
+ *     latency slack, or the profile's max batch; see ScalingPolicy)
  * @param demand lambda x W: requests in the system by Little's law
- * @param needed replicas the load asks for before clamping: max(ceil(demand / c), backlog), see ScalingPolicy
- * @param neededWithHeadroom what a scale-down would keep: max(ceil(demand x (1 + headroom) / c), backlog)
+ * @param needed replicas the load asks for before clamping: max(ceil(demand / c + prefill), backlog), see
+ *     ScalingPolicy
+ * @param neededWithHeadroom what a scale-down would keep: max(ceil((demand / c + prefill) x (1 + headroom)), backlog)
  * @param floor lower clamp: warm pool / model minimum
  * @param ceiling upper clamp: model maximum
  */

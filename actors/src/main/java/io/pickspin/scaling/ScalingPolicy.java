@@ -1,5 +1,6 @@
 package io.pickspin.scaling;
 
+import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import java.util.Optional;
 
@@ -9,10 +10,27 @@ import java.util.Optional;
  * <pre>
  *   W       = mean latency over the window (the profile's estimate until something completed)
  *   demand  = lambda x W                          requests in the system, by Little's law
- *   needed  = max(ceil(demand / c), backlog)      c = max batch of one replica;
- *                                                 backlog: see backlog(); at most doubles the serving replicas
+ *   load    = demand / c + prefill                replicas the load occupies (c, prefill: see below)
+ *   needed  = max(ceil(load), backlog)            backlog: see backlog(); at most doubles the serving replicas
  *   target  = clamp(needed, floor, max)           floor = max(model minimum, warm pool of its tier)
  * </pre>
+ *
+ * <p><b>Target concurrency.</b> A replica can hold max-batch sequences, but long before that every one of them is
+ * slow: each decoding sequence adds its KV-cache read to every step, and every new prompt's prefill stalls the steps
+ * of all the others. Planning at max batch therefore adds replicas only once requests are already late. When the
+ * model's profile has a batch curve ({@link LatencyProfile#hasBatchCurve}) and {@link ScalingSettings#latencySlack}
+ * sigma is positive, the policy plans at the load that keeps latency within (1 + sigma) of idle latency instead. With
+ * k sequences per replica time per token is tpot + (k - 1) s (s: {@link LatencyProfile#tpotPerSequenceMs}), and a
+ * replica receiving lambda / n prompts a second spends the share rho = lambda x P / n of its time prefilling them (P =
+ * the profile's idle TTFT), which stretches the decoding of the others by 1 / (1 - rho). Asking (1 + k s / tpot) / (1 -
+ * rho) &lt;= 1 + sigma with k = demand / n gives
+ *
+ * <pre>
+ *   n >= demand / c + prefill     c = sigma x tpot / s (at most max batch), prefill = lambda x P x (1 + sigma) / sigma
+ * </pre>
+ *
+ * A model without a batch curve (or sigma = 0) plans with c = max batch and no prefill term, as the paper's Algorithm
+ * 1 does. The measured W closes the loop: a replica that is slower than planned raises demand and with it the target.
  *
  * Scale-up to the target happens at once. A scale-down aims at the target recomputed with spare capacity ({@link
  * ScalingSettings#scaleDownHeadroom}), so that the thresholds for going up and coming down differ. It waits until that
@@ -81,14 +99,41 @@ public final class ScalingPolicy {
         : spec.latency().serviceMs(settings.assumedOutputTokens());
   }
 
+  /**
+   * Requests one replica is planned to hold at once: sigma x tpot / s, where latency has degraded by the slack sigma,
+   * at least 1 and at most max batch; max batch without a batch curve or slack.
+   */
+  public int targetConcurrency(ModelSpec spec) {
+    LatencyProfile p = spec.latency();
+    double perSequence = p.tpotPerSequenceMs();
+    if (!plansWithSlack(spec) || perSequence <= 0) return p.maxBatch();
+    double c = settings.latencySlack() * p.tpotMs() / perSequence;
+    return (int) Math.max(1, Math.min(p.maxBatch(), Math.floor(c + EPSILON)));
+  }
+
+  /**
+   * Replicas the prompts' prefill occupies at the slack: lambda x P x (1 + sigma) / sigma, with P the profile's idle
+   * TTFT; 0 without a batch curve or slack.
+   */
+  public double prefillReplicas(ModelSpec spec, double ratePerSecond) {
+    if (!plansWithSlack(spec)) return 0;
+    double sigma = settings.latencySlack();
+    return ratePerSecond * spec.latency().ttftMs() / 1000.0 * (1 + sigma) / sigma;
+  }
+
+  private boolean plansWithSlack(ModelSpec spec) {
+    return settings.latencySlack() > 0 && spec.latency().hasBatchCurve();
+  }
+
   public Evaluation evaluate(ModelSpec spec, Telemetry t, ModelMemory memory, Watch watch, long nowMs) {
-    int c = spec.latency().maxBatch();
+    int c = targetConcurrency(spec);
     double latencyMs = latencyMs(spec, t);
     double demand = t.ratePerSecond() * latencyMs / 1000.0;
+    double load = demand / c + prefillReplicas(spec, t.ratePerSecond());
     int byBacklog = backlog(t, latencyMs, c);
-    int byLoad = ceil(demand / c);
+    int byLoad = ceil(load);
     int needed = Math.max(byLoad, byBacklog);
-    int neededWithHeadroom = Math.max(ceil(demand * (1 + settings.scaleDownHeadroom()) / c), byBacklog);
+    int neededWithHeadroom = Math.max(ceil(load * (1 + settings.scaleDownHeadroom())), byBacklog);
 
     ReplicaLimits limits = limits(spec, memory);
     int floor = limits.floor();

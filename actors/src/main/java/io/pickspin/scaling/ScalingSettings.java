@@ -24,6 +24,10 @@ import java.util.Map;
  * @param snapshotEvery supervisor snapshot every this many events
  * @param keepSnapshots snapshots kept
  * @param recentDecisions decisions kept in the supervisor's state for the admin API
+ * @param latencySlack sigma: how much slower than on an idle replica a request may become before the scaler adds
+ *     replicas (0.3 = 30 %). For a model whose profile has a batch curve (tpot-at-max-batch-ms) the scaler plans each
+ *     replica at the concurrency and prefill load that keep latency within (1 + sigma) of idle latency, see
+ *     {@link ScalingPolicy}; 0 (or a profile without the curve) plans with c = max batch, as before
  */
 public record ScalingSettings(
     Duration tickInterval,
@@ -36,7 +40,25 @@ public record ScalingSettings(
     Duration telemetryTimeout,
     int snapshotEvery,
     int keepSnapshots,
-    int recentDecisions) {
+    int recentDecisions,
+    double latencySlack) {
+
+  /** Settings without a latency slack: replicas are planned at their max batch. */
+  public ScalingSettings(
+      Duration tickInterval,
+      Duration telemetryWindow,
+      Duration cooldown,
+      Duration idleTimeout,
+      double scaleDownHeadroom,
+      Map<Tier, Integer> warmPool,
+      int assumedOutputTokens,
+      Duration telemetryTimeout,
+      int snapshotEvery,
+      int keepSnapshots,
+      int recentDecisions) {
+    this(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool, assumedOutputTokens,
+        telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, 0);
+  }
 
   public ScalingSettings {
     if (tickInterval.isNegative()) throw new IllegalArgumentException("tick-interval must be >= 0");
@@ -55,6 +77,7 @@ public record ScalingSettings(
     if (assumedOutputTokens < 1) throw new IllegalArgumentException("assumed-output-tokens must be >= 1");
     if (snapshotEvery < 1 || keepSnapshots < 1) throw new IllegalArgumentException("snapshot settings must be >= 1");
     if (recentDecisions < 0) throw new IllegalArgumentException("recent-decisions must be >= 0");
+    if (!(latencySlack >= 0)) throw new IllegalArgumentException("latency-slack must be >= 0");
   }
 
   /** Reads the {@code pickspin.scaling} block. */
@@ -72,7 +95,20 @@ public record ScalingSettings(
         c.getDuration("telemetry-timeout"),
         c.getInt("snapshot-every"),
         c.getInt("keep-snapshots"),
-        c.getInt("recent-decisions"));
+        c.getInt("recent-decisions"),
+        c.hasPath("latency-slack") ? c.getDouble("latency-slack") : 0);
+  }
+
+  /** The same settings with another latency slack (0 = plan replicas at their max batch). */
+  public ScalingSettings withLatencySlack(double slack) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, slack);
+  }
+
+  /** The same settings with another warm pool per tier. */
+  public ScalingSettings withWarmPool(Map<Tier, Integer> warm) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warm,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack);
   }
 
   public int warm(Tier tier) {

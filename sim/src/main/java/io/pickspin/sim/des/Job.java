@@ -18,6 +18,7 @@ final class Job {
   String model;
   int attempts;
   Lease lease;
+  double sentAt = -1; // when the lease was granted and the request went to the replica
   double firstTokenAt = -1;
   double endAt = -1;
   End end;
@@ -35,6 +36,11 @@ final class Job {
 
   double latencyMs() {
     return endAt - request.atMs();
+  }
+
+  /** From the send to the replica to the last token: what the replica took, without any wait for a lease. */
+  double serviceMs() {
+    return endAt - sentAt;
   }
 
   double ttftMs() {

@@ -174,13 +174,16 @@ public final class LatencyModel {
 
   /**
    * The catalogue's latency profile of a deployment: idle TTFT of a {@code nominalInput}-token prompt, time per output
-   * token of a lone sequence, concurrency and cold start.
+   * token of a lone sequence, concurrency, cold start, and the batch curve an operator measures with a serving
+   * benchmark at full concurrency: time per output token of max-batch sequences of the nominal context.
    */
   public LatencyProfile profile(Deployment d, int nominalInput, int nominalOutput) {
+    int batch = maxBatch(d);
     return new LatencyProfile(
         idleTtftMs(d, 1, nominalInput),
         decodeStepMs(d, 1, nominalInput + nominalOutput / 2.0),
-        maxBatch(d),
-        coldStartMs(d));
+        batch,
+        coldStartMs(d),
+        decodeStepMs(d, batch, settings.nominalContext()));
   }
 }

@@ -71,9 +71,21 @@ public final class ModelFleet {
   private final AnswerModel answers;
 
   private final String name;
+  private final int input, output;
 
   public ModelFleet(String name, List<Model> models, LatencyModel latency, AnswerModel answers, List<LabelledPrompt> promptMix) {
+    this(name, models, latency, answers, promptMix, NOMINAL_INPUT, NOMINAL_OUTPUT);
+  }
+
+  /**
+   * @param input prompt length the catalogue's latency profile is quoted for (its TTFT)
+   * @param output output length of the profile's time per output token
+   */
+  public ModelFleet(String name, List<Model> models, LatencyModel latency, AnswerModel answers, List<LabelledPrompt> promptMix,
+      int input, int output) {
     this.name = name;
+    this.input = input;
+    this.output = output;
     this.latency = latency;
     this.answers = answers;
     this.promptMix = List.copyOf(promptMix);
@@ -81,7 +93,7 @@ public final class ModelFleet {
     for (Model m : models) {
       this.models.put(m.id(), m);
       specs.add(new ModelSpec(m.id(), m.tier(), m.qualityRow(), answers.expectedAccuracy(m.qualityRow(), promptMix),
-          m.deployment().tensorParallel(), H100_HOURLY_USD, latency.profile(m.deployment(), NOMINAL_INPUT, NOMINAL_OUTPUT),
+          m.deployment().tensorParallel(), H100_HOURLY_USD, latency.profile(m.deployment(), input, output),
           0, m.maxReplicas(), List.of()));
     }
     this.catalog = new Catalog(specs);
@@ -89,17 +101,27 @@ public final class ModelFleet {
 
   /** The same models with replica concurrency (max batch) sized for requests of {@code contextTokens}. */
   public ModelFleet forContext(int contextTokens) {
-    return new ModelFleet(name, models(), latency.withNominalContext(contextTokens), answers, promptMix);
+    return new ModelFleet(name, models(), latency.withNominalContext(contextTokens), answers, promptMix, input, output);
+  }
+
+  /**
+   * The same models with the catalogue profiled on a workload, as an operator benchmarks a model on the requests it
+   * will serve: concurrency (max batch) and batch curve for {@code contextTokens}, TTFT of a {@code inputTokens}
+   * prompt, time per token at {@code outputTokens}.
+   */
+  public ModelFleet forWorkload(int contextTokens, int inputTokens, int outputTokens) {
+    return new ModelFleet(name, models(), latency.withNominalContext(contextTokens), answers, promptMix,
+        Math.max(1, inputTokens), Math.max(1, outputTokens));
   }
 
   /** The same models with at most {@code maxBatch} sequences per replica (the pool's slots and the engine's batch). */
   public ModelFleet withMaxBatch(int maxBatch) {
-    return new ModelFleet(name, models(), latency.withMaxSeqs(maxBatch), answers, promptMix);
+    return new ModelFleet(name, models(), latency.withMaxSeqs(maxBatch), answers, promptMix, input, output);
   }
 
   /** Another fleet on the same latency and answer models and prompt mix. */
   public ModelFleet other(String fleetName) {
-    return new ModelFleet(fleetName, named(fleetName), latency, answers, promptMix);
+    return new ModelFleet(fleetName, named(fleetName), latency, answers, promptMix, input, output);
   }
 
   public String name() {

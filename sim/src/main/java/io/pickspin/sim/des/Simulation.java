@@ -175,6 +175,7 @@ public final class Simulation implements ReplicaServer.Listener {
       Job job = r.handle();
       if (r instanceof PoolCore.Granted<Job> g) {
         job.lease = g.lease();
+        job.sentAt = events.now();
         p.replicas.get(g.lease().backend().id()).submit(job);
       } else if (r instanceof PoolCore.Refused<Job> f) {
         refused(p, job, f.error());
@@ -220,7 +221,9 @@ public final class Simulation implements ReplicaServer.Listener {
     SimPool p = replica.pool;
     end(job, Job.End.COMPLETED);
     job.correct = fleet.correct(p.spec.id(), job.request.prompt());
-    Outcome o = Outcome.success(Math.round(job.latencyMs()), Math.round(job.ttftMs()), job.request.outputTokens());
+    // as the gateway reports it: from the send to the replica, so time held for a replica is not service time (the
+    // scaler's Little's law would otherwise count a cold start's wait as load)
+    Outcome o = Outcome.success(Math.round(job.serviceMs()), Math.round(job.firstTokenAt - job.sentAt), job.request.outputTokens());
     List<PoolCore.Reply<Job>> replies = p.core.release(job.lease, o, events.nowMs());
     if (telemetry != null) telemetry.record(p.spec.id(), ServiceMatrix.ANY_BACKEND, o);
     if (job.request.atMs() >= measureFrom) timeline.addLatency(now, job.latencyMs());
