@@ -43,6 +43,8 @@ class CatalogueTest {
       assertEquals(m.tpotMs(), c.getDouble("latency.tpot-ms"), 1e-9);
       assertEquals(m.maxBatch(), c.getInt("latency.max-batch"));
       assertEquals(m.coldStartMs(), c.getLong("latency.cold-start-ms"));
+      if (m.tpotAtMaxBatchMs() > 0) assertEquals(m.tpotAtMaxBatchMs(), c.getDouble("latency.tpot-at-max-batch-ms"), 1e-9);
+      else assertFalse(c.hasPath("latency.tpot-at-max-batch-ms"), m.id() + " has no batch curve in its values");
       assertEquals(m.minReplicas(), c.getInt("min-replicas"));
       assertEquals(m.maxReplicas(), c.getInt("max-replicas"));
       for (String path : WHOLE_NUMBERS) {

@@ -59,6 +59,11 @@ record ModelValues(JsonNode node) {
     return node.at("/latency/maxBatch").asInt(8);
   }
 
+  /** 0 when not given. */
+  double tpotAtMaxBatchMs() {
+    return node.at("/latency/tpotAtMaxBatchMs").asDouble(0);
+  }
+
   long coldStartMs() {
     return node.at("/latency/coldStartMs").asLong(0);
   }
