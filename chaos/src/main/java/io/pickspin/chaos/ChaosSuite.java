@@ -18,6 +18,7 @@ public final class ChaosSuite {
     String file = args.length == 0 ? "chaos.md" : "chaos-" + String.join("+", args) + ".md";
     Path out = Path.of(System.getProperty("pickspin.project.dir", ".")).resolve("chaos/results").resolve(file);
     List<ScenarioResult> results = new ArrayList<>();
+    String loadAtStart = loadAverage();
     try (ChaosCluster cluster = ChaosCluster.start(dir, 3)) {
       // Ctrl-C must not leave Cassandra and node JVMs behind
       Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "chaos-cleanup"));
@@ -33,14 +34,24 @@ public final class ChaosSuite {
     System.out.println();
     System.out.print(table);
     Files.createDirectories(out.getParent());
-    Files.writeString(out, report(table, dir));
+    Files.writeString(out, report(table, loadAtStart + " at the start, " + loadAverage() + " at the end"));
     Progress.say("wrote " + out + " (node logs in " + dir + ")");
   }
 
-  private static String report(String table, Path dir) {
+  /** The 1/5/15-minute load averages: timings on a shared 2-core machine mean little without them. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static String report(String table, String load) {
     return "# Chaos suite\n\n"
         + "Run: " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " on " + Runtime.getRuntime().availableProcessors()
-        + " cores. Command: `bin/chaos` (all scenarios; or `bin/chaos <scenario>...`).\n\n"
+        + " cores, load average " + load + ". Command: `bin/chaos` (all scenarios; or `bin/chaos <scenario>...`).\n\n"
         + "Set-up: Cassandra 5.0.9 (forked, JDK 17), 3 Pick and Spin nodes (separate JVMs, 384 MiB heap, Cassandra journal, "
         + "static seed nodes on 127.0.0.1, tuned failure detector and SBR, dead-member downing on), 2 sim backend processes "
         + "serving all three models. Load: 20 req/s open loop spread over the three gateways, model \"auto\" with keyword "
