@@ -82,8 +82,8 @@ public final class DjlTierClassifier implements ComplexityClassifier {
       meta = ClassifierMetadata.read(in);
     }
     TierFeatures features =
-        new TierFeatures(
-            TierFeatures.loadTokenizer(dir.resolve(TOKENIZER_FILE)),
+        TierFeatures.load(
+            dir.resolve(TOKENIZER_FILE),
             meta.vocabSize(),
             meta.bigramBuckets(),
             meta.maxTokens(),

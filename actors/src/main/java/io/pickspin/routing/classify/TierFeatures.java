@@ -12,20 +12,37 @@ import java.util.Map;
  * Turns a prompt into the model's input ids: the word-piece ids of its first {@code maxTokens} tokens (from the
  * project's tokenizer.json), followed for the bag architecture by one hashed id per adjacent token pair (fastText-style
  * bigrams). Training and inference share this class so that they cannot drift apart. Thread-safe.
+ *
+ * <p>Loaded with {@link #load}, the project's own tokenizer.json runs in plain Java ({@link WordPieceTokenizer}, same
+ * ids); any other shape runs on the HuggingFace tokenizer.
  */
 public final class TierFeatures implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
+  private final WordPieceTokenizer plain; // null: the HuggingFace tokenizer does the work
   private final int vocabSize;
   private final int bigramBuckets;
   private final int maxTokens;
   private final int maxChars;
 
   public TierFeatures(HuggingFaceTokenizer tokenizer, int vocabSize, int bigramBuckets, int maxTokens, int maxChars) {
+    this(tokenizer, null, vocabSize, bigramBuckets, maxTokens, maxChars);
+  }
+
+  private TierFeatures(HuggingFaceTokenizer tokenizer, WordPieceTokenizer plain, int vocabSize, int bigramBuckets,
+      int maxTokens, int maxChars) {
     this.tokenizer = tokenizer;
+    this.plain = plain;
     this.vocabSize = vocabSize;
     this.bigramBuckets = bigramBuckets;
     this.maxTokens = maxTokens;
     this.maxChars = maxChars;
+  }
+
+  /** Features over a tokenizer.json file: in plain Java when the file has the project's shape. */
+  public static TierFeatures load(Path tokenizerJson, int vocabSize, int bigramBuckets, int maxTokens, int maxChars)
+      throws IOException {
+    return new TierFeatures(loadTokenizer(tokenizerJson), WordPieceTokenizer.supporting(tokenizerJson).orElse(null),
+        vocabSize, bigramBuckets, maxTokens, maxChars);
   }
 
   /** Loads a tokenizer.json from a file; never from the network (offline). */
@@ -55,6 +72,7 @@ public final class TierFeatures implements AutoCloseable {
   public long[] tokenIds(String prompt) {
     String text = prompt == null ? "" : prompt;
     if (text.length() > maxChars) text = text.substring(0, maxChars);
+    if (plain != null) return plain.encode(text, maxTokens);
     Encoding e = tokenizer.encode(text, false, false);
     long[] ids = e.getIds();
     if (ids.length > maxTokens) {

@@ -3,6 +3,7 @@ package io.pickspin.routing.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pickspin.routing.classify.WordPieceTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,16 +55,16 @@ public final class TokenizerBuilder {
     return new ArrayList<>(vocab.keySet());
   }
 
-  /** Whitespace split, then every punctuation character on its own (close to HF's BertPreTokenizer). */
+  /** Whitespace split, then every punctuation character on its own (HF's BertPreTokenizer, as the tokenizer runs it). */
   static List<String> preTokenize(String text) {
     List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
-      if (Character.isWhitespace(cp)) {
+      if (WordPieceTokenizer.isWhitespace(cp)) {
         flush(cur, out);
-      } else if (isPunctuation(cp)) {
+      } else if (WordPieceTokenizer.isPunctuation(cp)) {
         flush(cur, out);
         out.add(new String(Character.toChars(cp)));
       } else cur.appendCodePoint(cp);
@@ -77,14 +78,6 @@ public final class TokenizerBuilder {
       out.add(cur.toString());
       cur.setLength(0);
     }
-  }
-
-  private static boolean isPunctuation(int cp) {
-    if (cp < 128) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-    int t = Character.getType(cp);
-    return t == Character.CONNECTOR_PUNCTUATION || t == Character.DASH_PUNCTUATION || t == Character.START_PUNCTUATION
-        || t == Character.END_PUNCTUATION || t == Character.INITIAL_QUOTE_PUNCTUATION
-        || t == Character.FINAL_QUOTE_PUNCTUATION || t == Character.OTHER_PUNCTUATION;
   }
 
   /** Writes a HuggingFace tokenizer.json for the vocabulary. */

@@ -92,7 +92,7 @@ public final class TrainClassifier {
     log("tokenizer: %d word pieces from the training prompts; model %s", vocab.size(), describe(meta));
 
     try (TierFeatures features =
-            new TierFeatures(TierFeatures.loadTokenizer(stage.resolve(DjlTierClassifier.TOKENIZER_FILE)),
+            TierFeatures.load(stage.resolve(DjlTierClassifier.TOKENIZER_FILE),
                 meta.vocabSize(), meta.bigramBuckets(), meta.maxTokens(), meta.maxChars());
         Model model = Model.newInstance(meta.paramsName(), Device.cpu(), "PyTorch")) {
       Encoded train = encode(features, split.train());
