@@ -43,23 +43,6 @@ public record ScalingSettings(
     int recentDecisions,
     double latencySlack) {
 
-  /** Settings without a latency slack: replicas are planned at their max batch. */
-  public ScalingSettings(
-      Duration tickInterval,
-      Duration telemetryWindow,
-      Duration cooldown,
-      Duration idleTimeout,
-      double scaleDownHeadroom,
-      Map<Tier, Integer> warmPool,
-      int assumedOutputTokens,
-      Duration telemetryTimeout,
-      int snapshotEvery,
-      int keepSnapshots,
-      int recentDecisions) {
-    this(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool, assumedOutputTokens,
-        telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, 0);
-  }
-
   public ScalingSettings {
     if (tickInterval.isNegative()) throw new IllegalArgumentException("tick-interval must be >= 0");
     if (telemetryWindow.toMillis() < 1) throw new IllegalArgumentException("telemetry-window must be > 0");

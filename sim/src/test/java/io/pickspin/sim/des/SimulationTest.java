@@ -47,7 +47,7 @@ class SimulationTest {
 
   static ScalingSettings scaling(int warmLow) {
     return new ScalingSettings(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300),
-        0.1, Map.of(Tier.LOW, warmLow, Tier.MEDIUM, 0, Tier.HIGH, 0), 128, Duration.ofSeconds(1), 100, 2, 50);
+        0.1, Map.of(Tier.LOW, warmLow, Tier.MEDIUM, 0, Tier.HIGH, 0), 128, Duration.ofSeconds(1), 100, 2, 50, 0);
   }
 
   static PoolSettings pool(int holdCapacity) {
