@@ -111,6 +111,23 @@ class RlRoutingPolicyTest {
     assertEquals(List.of("demo-large"), d.fallbacks());
   }
 
+  /**
+   * The shipped policy is trained on the DES fleet (qwen3-8b/14b/32b): the demo node's catalogue has none of those ids,
+   * so each action must bind to the demo model of its tier, one model per action.
+   */
+  @Test
+  void theShippedPolicyBindsToTheDemoCatalogueByTier() throws Exception {
+    DqnPolicy shipped = DqnPolicy.fromClasspath("pickspin/rl/policy.json");
+    assertEquals(List.of(Tier.LOW, Tier.MEDIUM, Tier.HIGH), shipped.actions().stream().map(DqnPolicy.Action::tier).toList());
+    Catalog demo = new Catalog(List.of(
+        model("demo-small", Tier.LOW, 16), model("demo-medium", Tier.MEDIUM, 8), model("demo-large", Tier.HIGH, 8)));
+    RlRoutingPolicy r = router(shipped, demo);
+    assertEquals(List.of("demo-small", "demo-medium", "demo-large"), r.actionModels());
+    RouteDecision d = r.decide(auto("Prove that there are infinitely many primes"));
+    assertEquals("rl", d.router());
+    assertEquals(3, 1 + d.fallbacks().size(), "the other two demo models follow as fallbacks");
+  }
+
   @Test
   void loadsThePolicyNamedInSettings(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("policy.json");

@@ -7,7 +7,7 @@ import java.util.PriorityQueue;
  * one event to the next. Time is in milliseconds as a double (token-level precision); the production policy classes
  * see it truncated to whole milliseconds.
  */
-final class EventQueue {
+public final class EventQueue implements BatchingEngine.Events {
   private record Event(double at, long seq, Runnable action) {}
 
   private final PriorityQueue<Event> queue =
@@ -16,7 +16,8 @@ final class EventQueue {
   private long seq;
   private long processed;
 
-  double now() {
+  @Override
+  public double now() {
     return now;
   }
 
@@ -33,7 +34,8 @@ final class EventQueue {
     queue.add(new Event(t, seq++, action));
   }
 
-  void after(double delayMs, Runnable action) {
+  @Override
+  public void after(double delayMs, Runnable action) {
     at(now + Math.max(0, delayMs), action);
   }
 
@@ -42,12 +44,20 @@ final class EventQueue {
   }
 
   /** Runs events in time order until none is left. */
-  void run() {
-    while (!queue.isEmpty()) {
-      Event e = queue.poll();
-      now = e.at;
-      processed++;
-      e.action.run();
-    }
+  public void run() {
+    while (!queue.isEmpty()) step();
+  }
+
+  /** Runs the events due up to {@code t}, then sets the clock to {@code t} (if it is not past it already). */
+  public void runUntil(double t) {
+    while (!queue.isEmpty() && queue.peek().at <= t) step();
+    now = Math.max(now, t);
+  }
+
+  private void step() {
+    Event e = queue.poll();
+    now = e.at;
+    processed++;
+    e.action.run();
   }
 }

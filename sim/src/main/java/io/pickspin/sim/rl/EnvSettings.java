@@ -11,12 +11,14 @@ import java.util.Map;
 /**
  * The training environment ({@code pickspin.routing.rl.training.env}): the deployment, the workload and the reward.
  *
+ * @param fleet the DES fleet the policy is trained on (io.pickspin.sim.des.ModelFleet#named)
+ * @param answerSeed seed of the DES's answer model (per-prompt correctness)
  * @param replicas replicas per model tier in the mixed deployment the policy is trained for
- * @param batchTpotSlope time per output token grows by this fraction per extra request in a replica's batch
  * @param deadlineSlack a request's deadline is one of these (uniformly) times the large model's idle latency for it
  * @param defaultDeadlineMs written into the policy file: the deadline assumed for requests without one
  * @param reward hard or soft deadline reward
- * @param maxOutputTokens output lengths (from the Azure LLM conversation trace) are clipped to this
+ * @param regretWeight reward shaping, see {@link RoutingEnv#reward}
+ * @param maxInputTokens / maxOutputTokens token lengths (from the Azure LLM conversation trace) are clipped to these
  * @param traceFile Azure Functions 2019 per-minute invocation counts, relative to the shared directory
  * @param stableShape / burstyShape which trace rows shape the arrival rate: "all" (the sum) or "rank:N" (the N-th
  *     busiest function)
@@ -32,11 +34,14 @@ import java.util.Map;
  * @param evalRates mean rates of the evaluation episodes
  */
 public record EnvSettings(
+    String fleet,
+    long answerSeed,
     Map<Tier, Integer> replicas,
-    double batchTpotSlope,
     List<Double> deadlineSlack,
     long defaultDeadlineMs,
     DqnPolicy.Reward reward,
+    double regretWeight,
+    int maxInputTokens,
     int maxOutputTokens,
     String traceFile,
     String stableShape,
@@ -67,11 +72,14 @@ public record EnvSettings(
     for (Tier t : Tier.values()) replicas.put(t, env.getConfig("replicas").getInt(t.name().toLowerCase(java.util.Locale.ROOT)));
     Config s = env.getConfig("scales");
     return new EnvSettings(
+        env.getString("fleet"),
+        env.getLong("answer-seed"),
         replicas,
-        env.getDouble("batch-tpot-slope"),
         env.getDoubleList("deadline-slack"),
         env.getLong("default-deadline-ms"),
         new DqnPolicy.Reward(env.getString("reward.mode"), env.getDouble("reward.late-penalty")),
+        env.getDouble("reward.regret-weight"),
+        env.getInt("max-input-tokens"),
         env.getInt("max-output-tokens"),
         env.getString("trace.file"),
         env.getString("trace.stable-shape"),

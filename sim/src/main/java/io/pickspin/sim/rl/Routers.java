@@ -36,8 +36,7 @@ public final class Routers {
    * under {@code profile}; completed requests feed its service matrix as the gateway's telemetry does.
    */
   public static RoutingEnv.Router complexity(RlExperiment x, RouterKind kind, Profile profile) {
-    ComplexityRoutingPolicy policy = ComplexityRoutingPolicy.fromConfig(x.catalog, x.config.getConfig("pickspin.routing"),
-        x.learned.map(c -> (io.pickspin.routing.classify.ComplexityClassifier) new MemoClassifier(c)).orElse(null));
+    ComplexityRoutingPolicy policy = x.complexityRouter();
     return new RoutingEnv.Router() {
       @Override
       public int route(Workload.Arrival a) {

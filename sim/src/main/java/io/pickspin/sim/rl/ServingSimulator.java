@@ -1,9 +1,9 @@
 package io.pickspin.sim.rl;
 
 /**
- * What the RL router's environment needs from a simulator of model servers in virtual time: the hooks the issue-5
- * discrete-event simulator has to offer (an adapter implements this over it). Models are addressed by their index in
- * the environment's model list.
+ * What the RL router's environment needs from a simulator of model servers in virtual time ({@link CalibratedServers}
+ * implements it on the issue-5 DES's calibrated latency model). Models are addressed by their index in the
+ * environment's model list.
  *
  * <ul>
  *   <li>a virtual clock and the ability to run events up to a time (the environment routes each arrival at its
@@ -24,10 +24,10 @@ public interface ServingSimulator {
   void runToEnd();
 
   /**
-   * Sends a request of {@code outputTokens} to model {@code model}. If it is still waiting for a batch slot at
-   * {@code giveUpAtMs} it leaves the queue unserved.
+   * Sends a request of {@code inputTokens} prompt and {@code outputTokens} answer tokens to model {@code model}. If it
+   * is still waiting for a batch slot at {@code giveUpAtMs} it leaves the queue unserved.
    */
-  void submit(int model, int outputTokens, double giveUpAtMs, Completion done);
+  void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, Completion done);
 
   int inFlight(int model);
 

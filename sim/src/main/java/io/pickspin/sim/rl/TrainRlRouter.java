@@ -24,8 +24,12 @@ import java.util.Random;
  * reward arrives when the request completes or gives up. Every {@code eval-every} episodes the greedy policy is
  * evaluated through the product's own RlRoutingPolicy ({@link Routers#rl}) on fixed workloads, and the best one is kept.
  *
+ * <p>The environment is the issue-5 simulator's calibrated server model ({@link CalibratedServers} over the DES's
+ * LatencyModel and fleet); the policy's actions name the fleet's models and carry their tiers, which is how a node with
+ * another catalogue (the demo one) binds them (see {@link io.pickspin.routing.rl.RlRoutingPolicy}).
+ *
  * <p>Run with {@code bin/train-rl-router [--episodes N] [--episode-seconds S] [--seed N] [--reward hard|soft]
- * [--tier-source hybrid|keyword] [--catalog FILE] [--out FILE]}.
+ * [--tier-source hybrid|keyword] [--fleet qwen3|mixed] [--out FILE]}.
  */
 public final class TrainRlRouter {
   private TrainRlRouter() {}
@@ -39,26 +43,31 @@ public final class TrainRlRouter {
     if (a.containsKey("episode-seconds")) overrides.put(p + "env.episode", a.get("episode-seconds") + "s");
     if (a.containsKey("seed")) overrides.put(p + "dqn.seed", a.get("seed"));
     if (a.containsKey("reward")) overrides.put(p + "env.reward.mode", a.get("reward"));
+    if (a.containsKey("fleet")) overrides.put(p + "env.fleet", a.get("fleet"));
     Path out = Path.of(a.getOrDefault("out", "actors/src/main/resources/pickspin/rl/policy.json")).toAbsolutePath();
     Path shared = a.containsKey("shared") ? Path.of(a.get("shared")) : PromptCorpus.sharedDir();
-    Path catalog = Path.of(a.getOrDefault("catalog", RlExperiment.DEMO_CATALOG));
 
     long t0 = System.nanoTime();
-    try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, catalog,
-        a.getOrDefault("tier-source", "hybrid"))) {
-      log(t0, "catalogue %s, mixed deployment %s = %d GPUs", x.routing.modelIds(), replicasText(x, x.mixedReplicas()),
-          x.routing.gpus(x.mixedReplicas()));
+    try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, a.getOrDefault("tier-source", "hybrid"))) {
+      log(t0, "DES fleet %s %s (calibrated latency model, max batch %s), mixed deployment %s = %d GPUs", x.fleet.name(),
+          x.routing.modelIds(), x.catalog.models().stream().map(m -> m.latency().maxBatch()).toList(),
+          replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()));
       log(t0, "prompts (held-out split, tier source %s): %s", x.tierSource, x.describePrompts());
-      log(t0, "reward %s (late penalty %.2f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
-          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.deadlineSlack(), x.env.episodes(),
+      log(t0, "reward %s (late penalty %.2f, regret weight %.1f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
+          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.deadlineSlack(), x.env.episodes(),
           x.env.episodeMs() / 1000, x.env.rateMin(), x.env.rateMax());
-      DqnPolicy policy = train(x, t0);
+      DqnPolicy policy = train(x, t0, out);
       policy.write(out);
       log(t0, "wrote %s", out);
     }
   }
 
-  static DqnPolicy train(RlExperiment x, long t0) {
+  /**
+   * Trains and returns the best greedy policy. Every new best is also written to {@code checkpoint} (when not null),
+   * so that a run that dies late (a shared build directory rebuilt under it, the machine's time limit) still leaves
+   * the best policy so far.
+   */
+  static DqnPolicy train(RlExperiment x, long t0, Path checkpoint) throws java.io.IOException {
     EnvSettings env = x.env;
     DoubleDqnTrainer.Settings dqn = x.dqn;
     int models = x.routing.models().size();
@@ -78,8 +87,8 @@ public final class TrainRlRouter {
         double rate = Math.exp(Math.log(env.rateMin()) + rng.nextDouble() * Math.log(env.rateMax() / env.rateMin()));
         boolean bursty = ep % 2 == 0;
         Workload.Spec spec = new Workload.Spec(rate, bursty ? x.burstyShape : x.stableShape, env.traceMinuteMs(), null,
-            env.mixShiftMs(), env.deadlineSlack(), x.reference(), env.episodeMs());
-        List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.outputTokens, rng);
+            env.mixShiftMs(), env.deadlineSlack(), x.referenceMs(), env.episodeMs());
+        List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
         double eps = trainer.epsilon();
         EpisodeStats s = runTrainingEpisode(x, trainer, arrivals, replicas);
         log(t0, "episode %3d/%d  rate %5.1f/s %-6s  eps %.2f  decisions %5d  mean reward %+.3f  loss %s  "
@@ -99,6 +108,11 @@ public final class TrainRlRouter {
             bestEval = r;
             best = net;
             bestEpisode = ep;
+            if (checkpoint != null) {
+              DqnPolicy sofar = new DqnPolicy(actions(x), env.scales(), env.defaultDeadlineMs(), env.reward(), net,
+                  Map.of("algorithm", "double-dqn", "checkpoint", true, "bestEpisode", ep, "trainedAt", Instant.now().toString()));
+              sofar.write(checkpoint);
+            }
           }
           log(t0, "  greedy evaluation after episode %d: mean reward %+.4f over rates %s%s", ep, r, env.evalRates(),
               better ? "  (best so far)" : "");
@@ -108,13 +122,17 @@ public final class TrainRlRouter {
     Map<String, Object> training = new LinkedHashMap<>();
     training.put("trainedAt", Instant.now().toString());
     training.put("algorithm", "double-dqn");
-    training.put("environment", "io.pickspin.sim.rl.RoutingEnv on StandInServers (stand-in for the issue-5 DES)");
+    training.put("environment", "io.pickspin.sim.rl.RoutingEnv on CalibratedServers (the issue-5 DES's calibrated "
+        + "latency model, continuous batching), fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
+    training.put("actionBinding", "by model id, else the catalogue's default model of the action's tier");
     training.put("tierSource", x.tierSource);
     training.put("seed", dqn.seed());
     training.put("episodes", env.episodes());
     training.put("episodeSeconds", env.episodeMs() / 1000);
     training.put("ratesPerSecond", List.of(env.rateMin(), env.rateMax()));
     training.put("deadlineSlack", env.deadlineSlack());
+    training.put("regretWeight", env.regretWeight());
+    training.put("decisionsPerUpdate", env.decisionsPerUpdate());
     training.put("replicas", replicasText(x, replicas));
     training.put("hidden", dqn.hidden());
     training.put("gamma", dqn.gamma());
@@ -196,8 +214,8 @@ public final class TrainRlRouter {
     for (double rate : x.env.evalRates()) {
       Random rng = new Random(1000 + k++);
       Workload.Spec spec = new Workload.Spec(rate, x.burstyShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(),
-          x.env.deadlineSlack(), x.reference(), x.env.episodeMs());
-      List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.outputTokens, rng);
+          x.env.deadlineSlack(), x.referenceMs(), x.env.episodeMs());
+      List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
       ServingSimulator sim = x.routing.newSimulator(replicas);
       RoutingEnv.Router greedy = Routers.rl(x, policy, sim);
       double[] r = {0};

@@ -1,9 +1,9 @@
 package io.pickspin.sim.rl;
 
-import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.classify.ComplexityClassifier;
 import io.pickspin.routing.train.LabelledPrompt;
+import io.pickspin.sim.des.Trace;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +15,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
+import java.util.function.ToDoubleBiFunction;
 
 /**
  * Trace-derived request streams for the RL environment:
@@ -25,18 +27,23 @@ import java.util.Random;
  *       compressed to {@code minuteMs} of virtual time, Poisson arrivals within each minute (papers.md 2.5);
  *   <li>prompts: real benchmark prompts ({@link io.pickspin.routing.train.PromptCorpus}), drawn by their labelled
  *       tier from a task mix that is fixed ("stable") or redrawn from a flat Dirichlet every {@code mixShiftMs}
- *       ("shifting"); the router sees the tier its classifier assigns, the reward uses the labelled tier;
- *   <li>output lengths: GeneratedTokens of the Azure LLM inference 2023 conversation trace, clipped;
+ *       ("shifting"); the router sees the tier its classifier assigns; each prompt carries every model's task utility
+ *       on it (in the DES set-up: the answer model's probability of a correct answer);
+ *   <li>token lengths: (ContextTokens, GeneratedTokens) pairs of the Azure LLM inference 2023 conversation trace, read
+ *       by the DES's {@link Trace#azureLlm}, clipped;
  *   <li>deadlines: a slack factor drawn uniformly from a list, times the time the large model takes for the request
- *       when idle ({@code ttft + tpot x (tokens - 1)}): a latency budget proportional to the answer's length, as
- *       LLM SLOs are usually stated, that the large model meets unless it queues.
+ *       when idle (the DES's rule, {@code SimRequest}): a latency budget that grows with the request, as LLM SLOs are
+ *       usually stated, that the large model meets unless it queues.
  * </ul>
  */
 public final class Workload {
-  /** A prompt with its labelled ("true") tier and the tier the router's classifier gives it. */
-  public record Prompt(String text, Tier trueTier, Tier routerTier) {}
+  /**
+   * A prompt with its labelled ("true") tier, the tier the router's classifier gives it, and the task utility of each
+   * environment model on it (environment model order).
+   */
+  public record Prompt(String text, Tier trueTier, Tier routerTier, double[] utility) {}
 
-  public record Arrival(long id, double timeMs, Prompt prompt, int outputTokens, long deadlineMs) {}
+  public record Arrival(long id, double timeMs, Prompt prompt, int inputTokens, int outputTokens, long deadlineMs) {}
 
   /**
    * One workload.
@@ -44,6 +51,7 @@ public final class Workload {
    * @param meanRatePerSecond the mean arrival rate over the trace
    * @param shape per-minute multipliers with mean 1
    * @param mix the fixed tier mix (LOW, MEDIUM, HIGH), or null for a shifting mix
+   * @param referenceMs the large model's idle latency for (input, output) tokens: deadlines are slack times it
    */
   public record Spec(
       double meanRatePerSecond,
@@ -52,7 +60,7 @@ public final class Workload {
       double[] mix,
       double mixShiftMs,
       List<Double> deadlineSlack,
-      LatencyProfile reference,
+      ToDoubleBiFunction<Integer, Integer> referenceMs,
       double durationMs) {}
 
   /** Prompts by labelled tier. */
@@ -67,14 +75,23 @@ public final class Workload {
       }
     }
 
-    /** Classifies every labelled prompt once with the router's classifier. */
-    public static PromptPool classify(List<LabelledPrompt> labelled, ComplexityClassifier classifier) {
+    /** Classifies every labelled prompt once with the router's classifier and grades it with {@code utility}. */
+    public static PromptPool classify(
+        List<LabelledPrompt> labelled, ComplexityClassifier classifier, Function<LabelledPrompt, double[]> utility) {
       Map<Tier, List<Prompt>> m = new EnumMap<>(Tier.class);
       for (LabelledPrompt p : labelled) {
         m.computeIfAbsent(p.tier(), t -> new ArrayList<>())
-            .add(new Prompt(p.text(), p.tier(), classifier.classify(p.text()).tier()));
+            .add(new Prompt(p.text(), p.tier(), classifier.classify(p.text()).tier(), utility.apply(p)));
       }
       return new PromptPool(m);
+    }
+
+    /** Mean utility of each model over the prompts of labelled tier {@code t}. */
+    public double[] meanUtility(Tier t) {
+      Prompt[] a = byTier.get(t);
+      double[] u = new double[a[0].utility().length];
+      for (Prompt p : a) for (int i = 0; i < u.length; i++) u[i] += p.utility()[i] / a.length;
+      return u;
     }
 
     Prompt draw(Tier t, Random rng) {
@@ -129,17 +146,24 @@ public final class Workload {
     return Arrays.stream(counts).mapToDouble(c -> c / mean).toArray();
   }
 
-  /** Output lengths of the Azure LLM inference 2023 trace (GeneratedTokens), clipped to [1, max]. */
-  public static int[] outputTokens(Path azureLlmCsv, int max) throws IOException {
-    List<String> lines = Files.readAllLines(azureLlmCsv);
-    int col = Arrays.asList(lines.get(0).split(",")).indexOf("GeneratedTokens");
-    if (col < 0) throw new IOException("no GeneratedTokens column in " + azureLlmCsv);
-    return lines.stream().skip(1).filter(l -> !l.isBlank())
-        .mapToInt(l -> Math.max(1, Math.min(max, Integer.parseInt(l.split(",")[col].trim())))).toArray();
+  /**
+   * (input, output) token lengths of the Azure LLM inference 2023 trace, read by the DES's {@link Trace#azureLlm},
+   * clipped to [1, maxInput] and [1, maxOutput].
+   */
+  public static int[][] tokenLengths(Path azureLlmCsv, int maxInput, int maxOutput) throws IOException {
+    List<Trace.Request> r = Trace.azureLlm(azureLlmCsv, "lengths", 1).requests();
+    int[][] out = new int[r.size()][];
+    for (int i = 0; i < out.length; i++)
+      out[i] = new int[] {clamp(r.get(i).inputTokens(), maxInput), clamp(r.get(i).outputTokens(), maxOutput)};
+    return out;
+  }
+
+  private static int clamp(int v, int max) {
+    return Math.max(1, Math.min(max, v));
   }
 
   /** The arrivals of one workload, in time order, starting at a random minute of the trace. */
-  public static List<Arrival> generate(Spec spec, PromptPool prompts, int[] tokens, Random rng) {
+  public static List<Arrival> generate(Spec spec, PromptPool prompts, int[][] lengths, Random rng) {
     int minutes = (int) Math.ceil(spec.durationMs() / spec.minuteMs());
     int offset = rng.nextInt(Math.max(1, spec.shape().length - minutes));
     double[] mix = spec.mix() != null ? spec.mix() : dirichlet(rng);
@@ -160,9 +184,10 @@ public final class Workload {
           nextShift += spec.mixShiftMs();
         }
         Tier tier = Tier.values()[pick(mix, rng)];
-        int n = tokens[rng.nextInt(tokens.length)];
+        int[] len = lengths[rng.nextInt(lengths.length)];
         double slack = spec.deadlineSlack().get(rng.nextInt(spec.deadlineSlack().size()));
-        out.add(new Arrival(id++, t, prompts.draw(tier, rng), n, Math.round(slack * spec.reference().serviceMs(n))));
+        long deadline = Math.round(slack * spec.referenceMs().applyAsDouble(len[0], len[1]));
+        out.add(new Arrival(id++, t, prompts.draw(tier, rng), len[0], len[1], deadline));
       }
     }
     return out;

@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pickspin.model.Catalog;
-import io.pickspin.model.LatencyProfile;
-import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.classify.KeywordClassifier;
-import io.pickspin.routing.matrix.TierFit;
 import io.pickspin.routing.rl.ArrivalRateEstimator;
 import io.pickspin.routing.rl.DoubleDqnTrainer;
 import io.pickspin.routing.rl.DqnPolicy;
@@ -31,27 +28,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * End to end through the environment: a fast model of little use for hard prompts and a slow, single-slot model that
- * answers them well. The optimal router sends a hard prompt to the slow model while it is free and to the fast one when
+ * End to end through the environment on the DES's calibrated servers: a fast model (Qwen3-8B) of little use for hard
+ * prompts and a slow, single-slot one (Qwen3-32B) that answers them well. The optimal router sends a hard prompt to the slow model while it is free and to the fast one when
  * the slow one is backed up (the queued request would miss its deadline). The trained policy, saved and loaded into the
  * product's router, must do both.
  */
 class RlTrainingTest {
-  static final Catalog CATALOG = new Catalog(List.of(
-      new ModelSpec("fast", Tier.LOW, "fast", 0.5, 1, 1, new LatencyProfile(10, 1, 64, 0), 0, 4, List.of()),
-      new ModelSpec("slow", Tier.HIGH, "slow", 1.0, 2, 1, new LatencyProfile(100, 10, 1, 0), 0, 4, List.of())));
+  static final Catalog CATALOG = DesFixture.catalog(64, 1);
   static final RouterState.Scales SCALES = new RouterState.Scales(10, 2000, 4);
 
   @Test
   void learnsToUseTheSlowModelWhenFreeAndTheFastOneWhenItIsBackedUp(@TempDir Path dir) throws Exception {
-    RoutingEnv env = new RoutingEnv(CATALOG, TierFit.defaults(), new DqnPolicy.Reward("hard", 0.5), 0);
+    RoutingEnv env = new RoutingEnv(CATALOG, DesFixture.servers(64, 1), new DqnPolicy.Reward("hard", 0.5), 0);
     RouterState.Encoder encoder = new RouterState.Encoder(env.modelIds(), new int[] {64, 1}, SCALES);
     Map<Tier, List<Workload.Prompt>> prompts = new HashMap<>();
-    for (Tier t : Tier.values()) prompts.put(t, List.of(new Workload.Prompt("prove it", t, Tier.HIGH)));
+    for (Tier t : Tier.values()) prompts.put(t, List.of(new Workload.Prompt("prove it", t, Tier.HIGH, new double[] {0.5, 1.0})));
     Workload.PromptPool pool = new Workload.PromptPool(prompts);
     double[] flat = new double[100];
     Arrays.fill(flat, 1.0);
-    LatencyProfile slow = CATALOG.get("slow").latency();
+    java.util.function.ToDoubleBiFunction<Integer, Integer> slow = (in, out) -> env.servers().idleServiceMs(1, in, out);
     DoubleDqnTrainer.Settings s = new DoubleDqnTrainer.Settings(
         List.of(32, 32), 0.5, 0.001, 32, 20_000, 500, 200, 1.0, 1.0, 0.05, 6000, 10.0, 17, 1);
     Random rng = new Random(23);
@@ -61,7 +56,7 @@ class RlTrainingTest {
       for (int ep = 0; ep < 16; ep++) {
         double rate = ep % 2 == 0 ? 0.5 : 20;
         Workload.Spec spec = new Workload.Spec(rate, flat, 10_000, new double[] {0, 0, 1}, 60_000, List.of(2.5), slow, 60_000);
-        TrainRlRouter.runTrainingEpisode(env, encoder, trainer, Workload.generate(spec, pool, new int[] {11}, rng),
+        TrainRlRouter.runTrainingEpisode(env, encoder, trainer, Workload.generate(spec, pool, new int[][] {{100, 11}}, rng),
             replicas, 5000, 1);
       }
       assertTrue(trainer.updates() > 5000, "updates " + trainer.updates());

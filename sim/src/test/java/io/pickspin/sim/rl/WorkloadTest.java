@@ -3,7 +3,6 @@ package io.pickspin.sim.rl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.Tier;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -15,11 +14,11 @@ import org.junit.jupiter.api.Test;
 
 class WorkloadTest {
   static final Path SHARED = Path.of(System.getProperty("pickspin.shared.dir", "../shared"));
-  static final LatencyProfile LARGE = new LatencyProfile(150, 25, 8, 0);
+  static final java.util.function.ToDoubleBiFunction<Integer, Integer> LARGE = (in, out) -> 150 + 0.1 * in + 25.0 * (out - 1);
 
   static Workload.PromptPool pool() {
     Map<Tier, List<Workload.Prompt>> m = new EnumMap<>(Tier.class);
-    for (Tier t : Tier.values()) m.put(t, List.of(new Workload.Prompt("p-" + t, t, t)));
+    for (Tier t : Tier.values()) m.put(t, List.of(new Workload.Prompt("p-" + t, t, t, new double[] {0.5, 1})));
     return new Workload.PromptPool(m);
   }
 
@@ -36,11 +35,12 @@ class WorkloadTest {
   }
 
   @Test
-  void outputLengthsComeFromTheLlmTraceClipped() throws Exception {
-    int[] t = Workload.outputTokens(SHARED.resolve("data/azure_llm_inference_2023/AzureLLMInferenceTrace_conv.csv"), 300);
+  void tokenLengthsComeFromTheLlmTraceClipped() throws Exception {
+    int[][] t = Workload.tokenLengths(SHARED.resolve("data/azure_llm_inference_2023/AzureLLMInferenceTrace_conv.csv"), 2000, 300);
     assertEquals(19366, t.length);
-    assertEquals(300, Arrays.stream(t).max().orElseThrow());
-    assertTrue(Arrays.stream(t).min().orElseThrow() >= 1);
+    assertEquals(2000, Arrays.stream(t).mapToInt(l -> l[0]).max().orElseThrow());
+    assertEquals(300, Arrays.stream(t).mapToInt(l -> l[1]).max().orElseThrow());
+    assertTrue(Arrays.stream(t).allMatch(l -> l[0] >= 1 && l[1] >= 1));
   }
 
   @Test
@@ -48,12 +48,12 @@ class WorkloadTest {
     double[] flat = new double[100];
     Arrays.fill(flat, 1.0);
     Workload.Spec spec = new Workload.Spec(20, flat, 10_000, new double[] {0, 0, 1}, 60_000, List.of(2.0), LARGE, 300_000);
-    List<Workload.Arrival> a = Workload.generate(spec, pool(), new int[] {11, 101}, new Random(4));
+    List<Workload.Arrival> a = Workload.generate(spec, pool(), new int[][] {{100, 11}, {700, 101}}, new Random(4));
     assertEquals(6000, a.size(), 4 * Math.sqrt(6000));
     for (int i = 1; i < a.size(); i++) assertTrue(a.get(i).timeMs() >= a.get(i - 1).timeMs());
     for (Workload.Arrival r : a) {
       assertEquals(Tier.HIGH, r.prompt().trueTier());
-      assertEquals(Math.round(2.0 * LARGE.serviceMs(r.outputTokens())), r.deadlineMs());
+      assertEquals(Math.round(2.0 * LARGE.applyAsDouble(r.inputTokens(), r.outputTokens())), r.deadlineMs());
     }
   }
 
@@ -62,7 +62,7 @@ class WorkloadTest {
     double[] shape = new double[100];
     for (int i = 0; i < 100; i++) shape[i] = i % 2 == 0 ? 0.2 : 1.8;
     Workload.Spec spec = new Workload.Spec(10, shape, 10_000, null, 5_000, List.of(1.0), LARGE, 200_000);
-    List<Workload.Arrival> a = Workload.generate(spec, pool(), new int[] {10}, new Random(5));
+    List<Workload.Arrival> a = Workload.generate(spec, pool(), new int[][] {{10, 10}}, new Random(5));
     long[] perMinute = new long[20];
     for (Workload.Arrival r : a) perMinute[(int) (r.timeMs() / 10_000)]++;
     long quiet = 0, busy = 0;
