@@ -302,7 +302,7 @@ public final class SimulatorBench {
         - Prompts are drawn independently of the trace's token lengths (trace lengths drive latency, the prompt text drives routing and correctness).
         - The latency model is a fitted roofline (linear layers from vidur, end-to-end overheads from vLLM runs); attention kernels are modelled, not measured (vidur's attention tables are absent), the KV cache is reserved for a request's whole length at admission (no preemption), prefix caching (Mooncake's hash_ids) is ignored.
         - GPU prices are an assumption; cost ratios equal GPU-hour ratios because every model runs on H100s.
-        - The DQN router's policy was trained on the demo catalogue (demo-small/medium/large); its actions map to this fleet by tier.
+        - The DQN router's policy was trained on this fleet's calibrated servers (sim/rl CalibratedServers, the same BatchingEngine) with static deployments, not with the autoscaler: its rows here run it on autoscaled pools it never saw in training.
         """);
     return md.toString();
   }
