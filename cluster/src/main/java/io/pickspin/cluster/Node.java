@@ -182,7 +182,10 @@ public final class Node implements AutoCloseable {
                         controlRole))
                 .toCompletableFuture()
                 .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        started.add(() -> admin.stop().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        started.add(() -> {
+          // after a normal stop the actor system is gone and took the binding with it; unbinding then only fails
+          if (!system.whenTerminated().isCompleted()) admin.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        });
       }
       Gateway gateway = null;
       if (config.getStringList("pekko.cluster.roles").contains(GATEWAY_ROLE)) {
