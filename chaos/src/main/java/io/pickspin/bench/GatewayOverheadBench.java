@@ -40,6 +40,7 @@ import java.util.stream.Stream;
  *   [--jvm-opts "-Xms256m -Xmx1g -XX:+UseG1GC"] [--gateway-opts "extra JVM options of the gateway only"]
  *   [--p99-bound-ms 25] [--modes plain,stream] [--ways direct,nginx,keyword,classifier]
  *   [--baseline-classpath CP]   (another build of the gateway, measured beside this one with the keyword router)
+ *   [--baseline-opts "JVM options of the baseline gateway instead of --gateway-opts"]
  * </pre>
  */
 public final class GatewayOverheadBench {
@@ -165,7 +166,7 @@ public final class GatewayOverheadBench {
       try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
         for (Map.Entry<String, String> g : gatewayClasspaths.entrySet()) {
           List<String> command = new ArrayList<>(java());
-          command.addAll(o.gatewayOpts);
+          command.addAll(g.getKey().equals(BASELINE) && o.baselineOpts != null ? o.baselineOpts : o.gatewayOpts);
           command.addAll(List.of("-Dai.djl.offline=true", "-cp", g.getValue(), GatewayBenchServer.class.getName(),
               "--backend", "http://127.0.0.1:" + simPort));
           gateways.add(ChildProcess.start(g.getKey().replace(' ', '-').replace(",", ""), command, work));
@@ -306,6 +307,8 @@ public final class GatewayOverheadBench {
         .append("(one receives the keyword-router requests, one the classifier-router ones")
         .append(o.baselineClasspath == null ? "" : ", one runs the baseline build with the keyword router")
         .append("; `").append(String.join(" ", o.jvmOpts))
+        .append(o.gatewayOpts.isEmpty() ? "" : "`, gateway JVMs also `" + String.join(" ", o.gatewayOpts))
+        .append(o.baselineOpts == null ? "" : "` except the baseline's: `" + String.join(" ", o.baselineOpts))
         .append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ").append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
         .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
@@ -520,6 +523,7 @@ public final class GatewayOverheadBench {
     List<String> gatewayOpts = List.of();
     List<String> ways = List.of("direct", "nginx", "keyword", "classifier");
     String baselineClasspath; // another gateway build to measure beside this one (keyword router)
+    List<String> baselineOpts; // its JVM options instead of --gateway-opts (e.g. another collector), null: the same
     String classpath = System.getProperty("java.class.path");
     String command;
 
@@ -554,6 +558,7 @@ public final class GatewayOverheadBench {
           case "--gateway-opts" -> o.gatewayOpts = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
           case "--ways" -> o.ways = Arrays.stream(v.split(",")).map(String::trim).toList();
           case "--baseline-classpath" -> o.baselineClasspath = v;
+          case "--baseline-opts" -> o.baselineOpts = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }
       }
