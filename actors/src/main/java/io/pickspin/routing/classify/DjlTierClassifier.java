@@ -138,9 +138,8 @@ public final class DjlTierClassifier implements ComplexityClassifier {
   }
 
   private float[] plainProbabilities(String prompt) {
-    long[] ids = new long[features.length()];
-    int used = features.encode(prompt, ids, new float[ids.length], 0);
-    return plain.probabilities(ids, 0, used);
+    long[] ids = features.ids(prompt); // a mean over the real ids needs no padding or mask
+    return plain.probabilities(ids, 0, ids.length);
   }
 
   private float[][] forward(List<String> prompts) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -23,10 +24,6 @@ public final class TierFeatures implements AutoCloseable {
   private final int bigramBuckets;
   private final int maxTokens;
   private final int maxChars;
-
-  public TierFeatures(HuggingFaceTokenizer tokenizer, int vocabSize, int bigramBuckets, int maxTokens, int maxChars) {
-    this(tokenizer, null, vocabSize, bigramBuckets, maxTokens, maxChars);
-  }
 
   private TierFeatures(HuggingFaceTokenizer tokenizer, WordPieceTokenizer plain, int vocabSize, int bigramBuckets,
       int maxTokens, int maxChars) {
@@ -90,29 +87,27 @@ public final class TierFeatures implements AutoCloseable {
    *     over the mask is defined)
    */
   public int encode(String prompt, long[] ids, float[] mask, int offset) {
-    long[] tok = tokenIds(prompt);
-    int n = 0;
-    for (long t : tok) {
-      ids[offset + n] = t;
-      mask[offset + n++] = 1f;
-    }
-    if (bigramBuckets > 0) {
-      for (int i = 0; i + 1 < tok.length; i++) {
-        ids[offset + n] = bigramId(tok[i], tok[i + 1]);
-        mask[offset + n++] = 1f;
-      }
-    }
-    if (n == 0) {
-      ids[offset] = 0;
-      mask[offset] = 1f;
-      n = 1;
-    }
-    for (int i = n; i < length(); i++) {
-      ids[offset + i] = 0;
-      mask[offset + i] = 0f;
-    }
-    return n;
+    long[] real = ids(prompt);
+    System.arraycopy(real, 0, ids, offset, real.length);
+    Arrays.fill(mask, offset, offset + real.length, 1f);
+    Arrays.fill(ids, offset + real.length, offset + length(), 0L);
+    Arrays.fill(mask, offset + real.length, offset + length(), 0f);
+    return real.length;
   }
+
+  /**
+   * The prompt's real ids, unpadded: its tokens, then one bigram per adjacent pair when bigrams are on; an empty prompt
+   * gives the one padding id 0 (so that a mean over the ids is defined).
+   */
+  public long[] ids(String prompt) {
+    long[] tok = tokenIds(prompt);
+    if (tok.length == 0) return new long[] {0};
+    int pairs = bigramBuckets > 0 ? tok.length - 1 : 0;
+    long[] out = Arrays.copyOf(tok, tok.length + pairs);
+    for (int i = 0; i < pairs; i++) out[tok.length + i] = bigramId(tok[i], tok[i + 1]);
+    return out;
+  }
+
 
   long bigramId(long a, long b) {
     long h = a * 0x9E3779B97F4A7C15L + b;
