@@ -34,18 +34,24 @@ import java.util.stream.Stream;
  * stdout (markdown) and into a section of the results file; other sections of that file are kept.
  *
  * <pre>
- * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000] [--duration 10] [--warmup 2]
- *   [--initial-warmup 30] [--tokens 8] [--connections 16] [--closed-duration 10] [--label latest]
+ * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000 | none] [--duration 10] [--warmup 2]
+ *   [--initial-warmup 30] [--tokens 8] [--connections 16] [--closed-duration 10] [--closed-rounds 1] [--label latest]
  *   [--out bench/results/gateway-overhead.md] [--nginx /usr/sbin/nginx] [--nginx-workers auto]
  *   [--jvm-opts "-Xms256m -Xmx1g -XX:+UseG1GC"] [--gateway-opts "extra JVM options of the gateway only"]
  *   [--p99-bound-ms 25] [--modes plain,stream] [--ways direct,nginx,keyword,classifier]
  *   [--baseline-classpath CP]   (another build of the gateway, measured beside this one with the keyword router)
  *   [--baseline-opts "JVM options of the baseline gateway instead of --gateway-opts"]
+ *   [--variant "NAME=JVM options instead of --gateway-opts"]...  (this build again with other options, keyword router)
  * </pre>
  */
 public final class GatewayOverheadBench {
   /** The way through a gateway built from {@code --baseline-classpath}, keyword router. */
   static final String BASELINE = "gateway keyword, baseline build";
+  /** Ways through gateways that differ from "gateway keyword" only in their JVM options ({@code --variant}) start so. */
+  static final String VARIANT = "gateway keyword, ";
+
+  /** A gateway JVM of the run: the way it serves, its classpath and its JVM options beyond --jvm-opts. */
+  record GatewayJvm(String way, String classpath, List<String> jvmOptions) {}
   enum Mode {
     PLAIN("non-streamed"),
     STREAM("streamed");
@@ -60,8 +66,13 @@ public final class GatewayOverheadBench {
   /** One way to the backend. {@code proxyPid} is the process between client and sim (0 for direct). */
   record Way(String name, int port, String model, String[] headers, long proxyPid) {}
 
-  record Cell(Way way, Mode mode, int rate, LoadGenerator.Run run, Latencies latency, double proxyCpuUs, double simCpuUs,
-      double loadCpuUs) {}
+  /** One measured run of a way; {@code round} counts the closed-loop repetitions (0 for open-loop cells). */
+  record Cell(Way way, Mode mode, int rate, int round, LoadGenerator.Run run, Latencies latency, double proxyCpuUs,
+      double simCpuUs, double loadCpuUs) {}
+
+  /** The closed-loop rounds of one way and mode, and their medians; ratios to nginx are taken within each round. */
+  record Capacity(Way way, Mode mode, List<Cell> rounds, double reqPerSec, double[] vsNginx, double vsDirect, double p50,
+      double p99, double proxyCpuUs, double simCpuUs, double loadCpuUs) {}
 
   /** CPU time of the proxy (gateway or nginx), the sim and this JVM alone over the measured part of a run. */
   private final class CpuWindow implements LoadGenerator.Window {
@@ -157,23 +168,23 @@ public final class GatewayOverheadBench {
       simPid = sim.pid();
       progress("sim backend on port " + simPort + " (pid " + simPid + ")");
       // one gateway JVM per router, as separate nodes: the classifier's CPU, garbage and memory do not touch the
-      // keyword measurements; optionally one more running another build of the gateway (a baseline)
-      Map<String, String> gatewayClasspaths = new LinkedHashMap<>();
-      gatewayClasspaths.put("gateway keyword", cp);
-      if (o.baselineClasspath != null) gatewayClasspaths.put(BASELINE, o.baselineClasspath);
-      gatewayClasspaths.put("gateway classifier", cp);
+      // keyword measurements; optionally more with another build (a baseline) or other JVM options (variants)
+      List<GatewayJvm> gatewayJvms = new ArrayList<>();
+      gatewayJvms.add(new GatewayJvm("gateway keyword", cp, o.gatewayOpts));
+      gatewayJvms.addAll(o.extraGateways(cp));
+      gatewayJvms.add(new GatewayJvm("gateway classifier", cp, o.gatewayOpts));
       List<ChildProcess> gateways = new ArrayList<>();
       try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
-        for (Map.Entry<String, String> g : gatewayClasspaths.entrySet()) {
+        for (GatewayJvm g : gatewayJvms) {
           List<String> command = new ArrayList<>(java());
-          command.addAll(g.getKey().equals(BASELINE) && o.baselineOpts != null ? o.baselineOpts : o.gatewayOpts);
-          command.addAll(List.of("-Dai.djl.offline=true", "-cp", g.getValue(), GatewayBenchServer.class.getName(),
+          command.addAll(g.jvmOptions());
+          command.addAll(List.of("-Dai.djl.offline=true", "-cp", g.classpath(), GatewayBenchServer.class.getName(),
               "--backend", "http://127.0.0.1:" + simPort));
-          gateways.add(ChildProcess.start(g.getKey().replace(' ', '-').replace(",", ""), command, work));
+          gateways.add(ChildProcess.start(g.way().replaceAll("[^A-Za-z0-9.-]+", "-"), command, work));
         }
         List<Node> nodes = new ArrayList<>();
         int i = 0;
-        for (String way : gatewayClasspaths.keySet()) {
+        for (String way : gatewayJvms.stream().map(GatewayJvm::way).toList()) {
           ChildProcess p = gateways.get(i++);
           String ready = p.awaitLine(GatewayBenchServer.READY, Duration.ofSeconds(180));
           if (way.equals("gateway classifier")) classifierKind = field(ready, "classifier");
@@ -190,7 +201,7 @@ public final class GatewayOverheadBench {
           String router = n.way().equals("gateway classifier") ? "classifier" : "keyword";
           ways.add(new Way(n.way(), n.port(), "auto", new String[] {"x-pickspin-router: " + router}, n.process().pid()));
         }
-        ways.removeIf(w -> !w.name().equals(BASELINE) && !o.ways.contains(w.name().replace("gateway ", "")));
+        ways.removeIf(w -> !w.name().startsWith(VARIANT) && !o.ways.contains(w.name().replace("gateway ", "")));
         for (Way w : ways) checkRoute(w);
         memory(nodes, nginx, idleMemory);
         measure(ways, () -> {
@@ -225,7 +236,7 @@ public final class GatewayOverheadBench {
           CpuWindow cpu = new CpuWindow(w.proxyPid());
           LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
           count(w, run.sent() + (long) rate * o.warmupSeconds);
-          Cell c = new Cell(w, mode, rate, run, Latencies.of(run.latenciesNanos()),
+          Cell c = new Cell(w, mode, rate, 0, run, Latencies.of(run.latenciesNanos()),
               cpu.proxyMicrosPer(run.sent()), cpu.simMicrosPer(run.sent()), cpu.selfMicrosPer(run.sent()));
           cells.add(c);
           requireAlive.run();
@@ -235,20 +246,23 @@ public final class GatewayOverheadBench {
         }
       }
     }
-    for (Mode mode : o.modes) {
-      for (Way w : ways) {
-        CpuWindow cpu = new CpuWindow(w.proxyPid());
-        LoadGenerator.Run run = load.closedLoop(
-            target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
-        long requests = run.ok() + run.errors();
-        count(w, Math.round(requests * (1 + 2.0 / o.closedSeconds)));
-        Cell c = new Cell(w, mode, 0, run, Latencies.of(run.latenciesNanos()),
-            cpu.proxyMicrosPer(requests), cpu.simMicrosPer(requests), cpu.selfMicrosPer(requests));
-        capacity.add(c);
-        requireAlive.run();
-        progress(String.format(Locale.ROOT, "closed loop %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s",
-            o.connections, mode.label, w.name(), run.throughput(), run.errors(), c.latency().p50(), c.latency().p99(),
-            run.firstError() == null ? "" : " first error: " + run.firstError()));
+    // the closed-loop cells run in rounds, every way once per round, so that a ratio compares runs minutes apart at most
+    for (int round = 1; round <= o.closedRounds; round++) {
+      for (Mode mode : o.modes) {
+        for (Way w : ways) {
+          CpuWindow cpu = new CpuWindow(w.proxyPid());
+          LoadGenerator.Run run = load.closedLoop(
+              target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
+          long requests = run.ok() + run.errors();
+          count(w, Math.round(requests * (1 + 2.0 / o.closedSeconds)));
+          Cell c = new Cell(w, mode, 0, round, run, Latencies.of(run.latenciesNanos()),
+              cpu.proxyMicrosPer(requests), cpu.simMicrosPer(requests), cpu.selfMicrosPer(requests));
+          capacity.add(c);
+          requireAlive.run();
+          progress(String.format(Locale.ROOT, "closed loop round %d/%d %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s",
+              round, o.closedRounds, o.connections, mode.label, w.name(), run.throughput(), run.errors(), c.latency().p50(),
+              c.latency().p99(), run.firstError() == null ? "" : " first error: " + run.firstError()));
+        }
       }
     }
   }
@@ -303,12 +317,13 @@ public final class GatewayOverheadBench {
     r.append("Machine: ").append(machine()).append(", load average at start ").append(loadAverage).append("  \n");
     r.append("Command: `").append(o.command).append("`  \n");
     r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), ")
-        .append(o.baselineClasspath == null ? "two gateway JVMs " : "three gateway JVMs ")
+        .append(2 + o.extraGateways("").size()).append(" gateway JVMs ")
         .append("(one receives the keyword-router requests, one the classifier-router ones")
-        .append(o.baselineClasspath == null ? "" : ", one runs the baseline build with the keyword router")
+        .append(o.extraGateways("").stream()
+            .map(g -> ", one is `" + g.way() + "` with the keyword router and JVM options `" + String.join(" ", g.jvmOptions()) + "`")
+            .collect(Collectors.joining()))
         .append("; `").append(String.join(" ", o.jvmOpts))
         .append(o.gatewayOpts.isEmpty() ? "" : "`, gateway JVMs also `" + String.join(" ", o.gatewayOpts))
-        .append(o.baselineOpts == null ? "" : "` except the baseline's: `" + String.join(" ", o.baselineOpts))
         .append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ").append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
         .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
@@ -321,9 +336,11 @@ public final class GatewayOverheadBench {
           .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining("; "))).append(".\n");
     }
     r.append('\n');
-    for (Mode mode : o.modes) latencyTable(r, mode);
+    if (!o.rates.isEmpty()) {
+      for (Mode mode : o.modes) latencyTable(r, mode);
+    }
     capacityTable(r);
-    sustainedTable(r);
+    if (!o.rates.isEmpty()) sustainedTable(r);
     memoryTable(r);
     targets(r);
     return r.toString();
@@ -352,20 +369,71 @@ public final class GatewayOverheadBench {
 
   private void capacityTable(StringBuilder r) {
     r.append("### Throughput, closed loop (").append(o.connections).append(" connections, 2 s warm-up + ")
-        .append(o.closedSeconds).append(" s)\n\n");
-    r.append("| way | mode | req/s | vs nginx | vs direct | errors | p50 ms | p99 ms | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |\n");
-    r.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (Cell c : capacity) {
-      Cell nginx = find(capacity, x -> x.mode() == c.mode() && x.way().name().equals("nginx"));
-      Cell direct = find(capacity, x -> x.mode() == c.mode() && x.way().name().equals("direct"));
-      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s |\n",
-          c.way().name(), c.mode().label, c.run().throughput(),
-          nginx == null ? "" : String.format(Locale.ROOT, "%.2f", c.run().throughput() / nginx.run().throughput()),
-          direct == null ? "" : String.format(Locale.ROOT, "%.2f", c.run().throughput() / direct.run().throughput()),
-          c.run().errors(), ms(c.latency().p50()), ms(c.latency().p99()),
+        .append(o.closedSeconds).append(" s");
+    if (o.closedRounds > 1) {
+      r.append("; ").append(o.closedRounds).append(" rounds, every way once per round; medians over the rounds, and the ")
+          .append("ratio to nginx within each round");
+    }
+    r.append(")\n\n");
+    r.append("| way | mode | req/s | vs nginx | vs direct | errors | p50 ms | p99 ms | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |")
+        .append(o.closedRounds > 1 ? " vs nginx, each round | req/s, each round |\n" : "\n");
+    r.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|").append(o.closedRounds > 1 ? "---|---|\n" : "\n");
+    for (Capacity c : capacities()) {
+      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s |",
+          c.way().name(), c.mode().label, c.reqPerSec(),
+          c.vsNginx().length == 0 ? "" : String.format(Locale.ROOT, "%.2f", median(c.vsNginx())),
+          Double.isNaN(c.vsDirect()) ? "" : String.format(Locale.ROOT, "%.2f", c.vsDirect()),
+          c.rounds().stream().mapToLong(x -> x.run().errors()).sum(), ms(c.p50()), ms(c.p99()),
           us(c.proxyCpuUs()), us(c.simCpuUs()), us(c.loadCpuUs())));
+      if (o.closedRounds > 1) {
+        r.append(' ').append(Arrays.stream(c.vsNginx()).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).collect(Collectors.joining(" ")))
+            .append(" | ").append(c.rounds().stream().map(x -> String.format(Locale.ROOT, "%.0f", x.run().throughput())).collect(Collectors.joining(" ")))
+            .append(" |");
+      }
+      r.append('\n');
     }
     r.append('\n');
+  }
+
+  /** Closed-loop results per way and mode, in the order they ran. */
+  private List<Capacity> capacities() {
+    List<Capacity> out = new ArrayList<>();
+    for (Mode mode : o.modes) {
+      for (String way : capacity.stream().map(c -> c.way().name()).distinct().toList()) {
+        List<Cell> rounds = capacity.stream().filter(c -> c.mode() == mode && c.way().name().equals(way)).toList();
+        if (rounds.isEmpty()) continue;
+        double[] vsNginx = ratios(rounds, "nginx");
+        double[] vsDirect = ratios(rounds, "direct");
+        out.add(new Capacity(rounds.get(0).way(), mode, rounds, median(rounds, c -> c.run().throughput()), vsNginx,
+            vsDirect.length == 0 ? Double.NaN : median(vsDirect), median(rounds, c -> c.latency().p50()),
+            median(rounds, c -> c.latency().p99()), median(rounds, Cell::proxyCpuUs), median(rounds, Cell::simCpuUs),
+            median(rounds, Cell::loadCpuUs)));
+      }
+    }
+    return out;
+  }
+
+  /** Each round's throughput over that of the named way in the same round and mode. */
+  private double[] ratios(List<Cell> rounds, String reference) {
+    return rounds.stream()
+        .map(c -> {
+          Cell ref = find(capacity, x -> x.round() == c.round() && x.mode() == c.mode() && x.way().name().equals(reference));
+          return ref == null ? null : c.run().throughput() / ref.run().throughput();
+        })
+        .filter(v -> v != null)
+        .mapToDouble(Double::doubleValue)
+        .toArray();
+  }
+
+  private static double median(List<Cell> cells, java.util.function.ToDoubleFunction<Cell> f) {
+    return median(cells.stream().mapToDouble(f).toArray());
+  }
+
+  static double median(double[] values) {
+    if (values.length == 0) return Double.NaN;
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private void sustainedTable(StringBuilder r) {
@@ -417,28 +485,27 @@ public final class GatewayOverheadBench {
 
   private void targets(StringBuilder r) {
     r.append("### Targets\n\n| target | measured | met |\n|---|---|---|\n");
-    int rate = o.rates.contains(1000) ? 1000 : o.rates.get(o.rates.size() - 1);
+    int rate = o.rates.contains(1000) ? 1000 : o.rates.isEmpty() ? -1 : o.rates.get(o.rates.size() - 1);
     for (Mode mode : o.modes) {
       Cell direct = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("direct"));
       Cell keyword = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("gateway keyword"));
       Cell classifier = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("gateway classifier"));
-      if (direct == null) continue;
-      if (keyword != null) {
+      if (direct != null && keyword != null) {
         double p50 = keyword.latency().p50() - direct.latency().p50();
         double p99 = keyword.latency().p99() - direct.latency().p99();
         r.append(String.format(Locale.ROOT, "| keyword, %s, %d/s: added p50 < 1 ms | %s ms | %s |\n", mode.label, rate, ms(p50), yes(p50 < 1 && keyword.run().errors() == 0)));
         r.append(String.format(Locale.ROOT, "| keyword, %s, %d/s: added p99 < 5 ms | %s ms | %s |\n", mode.label, rate, ms(p99), yes(p99 < 5 && keyword.run().errors() == 0)));
       }
-      if (classifier != null) {
+      if (direct != null && classifier != null) {
         double p99 = classifier.latency().p99() - direct.latency().p99();
         r.append(String.format(Locale.ROOT, "| classifier, %s, %d/s: added p99 < 10 ms | %s ms | %s |\n", mode.label, rate, ms(p99), yes(p99 < 10 && classifier.run().errors() == 0)));
       }
-      Cell nginx = find(capacity, x -> x.mode() == mode && x.way().name().equals("nginx"));
-      Cell gw = find(capacity, x -> x.mode() == mode && x.way().name().equals("gateway keyword"));
-      if (nginx != null && gw != null) {
-        double ratio = gw.run().throughput() / nginx.run().throughput();
-        r.append(String.format(Locale.ROOT, "| keyword, %s: closed-loop throughput >= 0.5 x nginx | %.0f vs %.0f req/s = %.2f | %s |\n",
-            mode.label, gw.run().throughput(), nginx.run().throughput(), ratio, yes(ratio >= 0.5)));
+      Capacity nginx = capacities().stream().filter(x -> x.mode() == mode && x.way().name().equals("nginx")).findFirst().orElse(null);
+      Capacity gw = capacities().stream().filter(x -> x.mode() == mode && x.way().name().equals("gateway keyword")).findFirst().orElse(null);
+      if (nginx != null && gw != null && gw.vsNginx().length > 0) {
+        double ratio = median(gw.vsNginx());
+        r.append(String.format(Locale.ROOT, "| keyword, %s: closed-loop throughput >= 0.5 x nginx | %.0f vs %.0f req/s = %.2f%s | %s |\n",
+            mode.label, gw.reqPerSec(), nginx.reqPerSec(), ratio, o.closedRounds > 1 ? " (median of the rounds' ratios)" : "", yes(ratio >= 0.5)));
       }
     }
     r.append('\n');
@@ -513,6 +580,7 @@ public final class GatewayOverheadBench {
     int tokens = 8;
     int connections = 16;
     int closedSeconds = 10;
+    int closedRounds = 1;
     int maxConnections = 256;
     double p99BoundMs = 25;
     String label = "latest";
@@ -524,8 +592,19 @@ public final class GatewayOverheadBench {
     List<String> ways = List.of("direct", "nginx", "keyword", "classifier");
     String baselineClasspath; // another gateway build to measure beside this one (keyword router)
     List<String> baselineOpts; // its JVM options instead of --gateway-opts (e.g. another collector), null: the same
+    Map<String, List<String>> variants = new LinkedHashMap<>(); // name -> JVM options instead of --gateway-opts
     String classpath = System.getProperty("java.class.path");
     String command;
+
+    /** The baseline build and the variants, each a gateway JVM with the keyword router; {@code cp} is this build's. */
+    List<GatewayJvm> extraGateways(String cp) {
+      List<GatewayJvm> extra = new ArrayList<>();
+      if (baselineClasspath != null) {
+        extra.add(new GatewayJvm(BASELINE, baselineClasspath, baselineOpts != null ? baselineOpts : gatewayOpts));
+      }
+      variants.forEach((name, opts) -> extra.add(new GatewayJvm(VARIANT + name, cp, opts)));
+      return extra;
+    }
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -539,7 +618,7 @@ public final class GatewayOverheadBench {
         if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value");
         String v = args[++i];
         switch (flag) {
-          case "--rates" -> o.rates = Arrays.stream(v.split(",")).map(String::trim).map(Integer::parseInt).toList();
+          case "--rates" -> o.rates = v.equals("none") ? List.of() : Arrays.stream(v.split(",")).map(String::trim).map(Integer::parseInt).toList();
           case "--modes" -> o.modes = Arrays.stream(v.split(",")).map(s -> Mode.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
           case "--duration" -> o.durationSeconds = Integer.parseInt(v);
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
@@ -547,6 +626,7 @@ public final class GatewayOverheadBench {
           case "--tokens" -> o.tokens = Integer.parseInt(v);
           case "--connections" -> o.connections = Integer.parseInt(v);
           case "--closed-duration" -> o.closedSeconds = Integer.parseInt(v);
+          case "--closed-rounds" -> o.closedRounds = Integer.parseInt(v);
           case "--max-connections" -> o.maxConnections = Integer.parseInt(v);
           case "--p99-bound-ms" -> o.p99BoundMs = Double.parseDouble(v);
           case "--label" -> o.label = v;
@@ -559,6 +639,11 @@ public final class GatewayOverheadBench {
           case "--ways" -> o.ways = Arrays.stream(v.split(",")).map(String::trim).toList();
           case "--baseline-classpath" -> o.baselineClasspath = v;
           case "--baseline-opts" -> o.baselineOpts = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+          case "--variant" -> {
+            int eq = v.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--variant needs NAME=JVM-OPTIONS, e.g. zgc=-XX:+UseZGC");
+            o.variants.put(v.substring(0, eq).trim(), Arrays.stream(v.substring(eq + 1).trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
+          }
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }
       }
