@@ -23,6 +23,11 @@ public final class PoolMonitor {
     INSTANCE
   }
 
+  /** Stops asking: the node is leaving, and asks to pools whose regions are shutting down only make dead letters. */
+  public enum Stop implements Command {
+    INSTANCE
+  }
+
   private record StatusReceived(PoolStatus status) implements Command {}
 
   /** The latest status of each model's pool, by model id. Thread-safe. */
@@ -66,6 +71,7 @@ public final class PoolMonitor {
                           for (String m : models) pools.apply(m).tell(new ModelPool.GetStatus(replyTo));
                           return Behaviors.same();
                         })
+                    .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                     .onMessage(
                         StatusReceived.class,
                         r -> {

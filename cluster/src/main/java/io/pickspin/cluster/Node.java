@@ -21,6 +21,8 @@ import io.pickspin.http.metrics.TimedClassifier;
 import io.pickspin.http.status.StatusPage;
 import io.pickspin.routing.classify.Classifiers;
 import io.pickspin.scaling.ScalingSettings;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import io.pickspin.actors.PoolMonitor;
 import io.pickspin.routing.ComplexityRoutingPolicy;
@@ -43,6 +45,7 @@ import java.time.Clock;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,7 +69,6 @@ public final class Node implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final Catalog catalog;
-  private final List<SimServer> simServers;
   private final List<AutoCloseable> resources;
   private final ComplexityRoutingPolicy complexity;
   private final PoolLeases leases;
@@ -78,7 +80,6 @@ public final class Node implements AutoCloseable {
   private Node(
       ActorSystem<Void> system,
       Catalog catalog,
-      List<SimServer> simServers,
       List<AutoCloseable> resources,
       ComplexityRoutingPolicy complexity,
       PoolLeases leases,
@@ -88,7 +89,6 @@ public final class Node implements AutoCloseable {
       Duration drainTimeout) {
     this.system = system;
     this.catalog = catalog;
-    this.simServers = simServers;
     this.resources = resources;
     this.complexity = complexity;
     this.leases = leases;
@@ -109,6 +109,7 @@ public final class Node implements AutoCloseable {
     Config config =
         journal.configure(
             withSeedNodes(app, settings), csv(settings.getString("pickspin.cassandra.contact-points")));
+    config = drainPhaseLongEnough(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "pickspin", config);
     joinCluster(system, config);
     DeadMemberDowning downing =
@@ -146,7 +147,7 @@ public final class Node implements AutoCloseable {
                   catalog, RlSettings.fromConfig(pickspin.getConfig("routing.rl")), rlClassifier(complexity), load, clock),
               gatewaySettings.defaultRouter());
       PoolMonitor.Board pools = new PoolMonitor.Board();
-      system.systemActorOf(
+      ActorRef<PoolMonitor.Command> monitor = system.systemActorOf(
           PoolMonitor.create(
               catalog.models().stream().map(m -> m.id()).toList(),
               leases::pool,
@@ -204,6 +205,7 @@ public final class Node implements AutoCloseable {
                 .toCompletableFuture()
                 .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       }
+      stopInOrder(system, gateway, pickspin.getDuration("node.drain-timeout"), sims, monitor);
       log.info(
           "node up: journal {}, driver {}, roles {}, {} models, {}",
           journal.name().toLowerCase(),
@@ -212,7 +214,7 @@ public final class Node implements AutoCloseable {
           catalog.models().size(),
           gateway == null ? "no gateway" : "OpenAI API on http://" + gatewaySettings.host() + ":" + gateway.port() + "/v1");
       return new Node(
-          system, catalog, sims, started, complexity, leases, pools, routingDefaults, gateway,
+          system, catalog, started, complexity, leases, pools, routingDefaults, gateway,
           pickspin.getDuration("node.drain-timeout"));
     } catch (Exception e) {
       for (AutoCloseable c : started) closeQuietly(c);
@@ -254,6 +256,54 @@ public final class Node implements AutoCloseable {
   }
 
   /** Without seed nodes the node forms a cluster of one with itself, whatever port it bound. */
+  /**
+   * Orders a stop (SIGTERM, or {@link #close()}) as coordinated-shutdown phases, so that the gateway drains while the
+   * pools and the cluster are still there: Pekko's JVM hook starts coordinated shutdown at once on SIGTERM, and a drain
+   * run beside it would see the sharding regions stop and the node leave under requests still in flight.
+   * <ol>
+   *   <li>service-requests-done: the gateway stops accepting and requests in flight finish (up to the drain timeout);
+   *   <li>service-stop: in-process sim servers stop;
+   *   <li>before-cluster-shutdown: the pool monitor stops asking pools that are about to hand over;
+   *   <li>then Pekko's own phases: sharding regions, singleton hand-over, cluster leave, actor system.
+   * </ol>
+   */
+  private static void stopInOrder(
+      ActorSystem<?> system, Gateway gateway, Duration drain, List<SimServer> sims, ActorRef<PoolMonitor.Command> monitor) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    if (gateway != null) {
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseServiceRequestsDone(),
+          "gateway-drain",
+          () -> gateway.stop(drain).exceptionally(e -> {
+            log.warn("gateway did not drain cleanly: {}", e.toString());
+            return Done.getInstance();
+          }));
+    }
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceStop(),
+        "stop-sim-servers",
+        () -> {
+          sims.forEach(SimServer::close);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+        "stop-pool-monitor",
+        () -> {
+          monitor.tell(PoolMonitor.Stop.INSTANCE);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+  }
+
+  /** The drain phase's timeout must outlast the drain itself, or the node would leave with requests in flight. */
+  private static Config drainPhaseLongEnough(Config config) {
+    Duration drain = config.getDuration("pickspin.node.drain-timeout");
+    String phase = "pekko.coordinated-shutdown.phases.service-requests-done.timeout";
+    Duration needed = drain.plusSeconds(5);
+    if (config.hasPath(phase) && config.getDuration(phase).compareTo(needed) >= 0) return config;
+    return ConfigFactory.parseString(phase + " = " + needed.toMillis() + "ms").withFallback(config);
+  }
+
   private static void joinCluster(ActorSystem<?> system, Config config) {
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
@@ -335,17 +385,11 @@ public final class Node implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (gateway != null) {
-      try {
-        gateway.stop(drainTimeout).toCompletableFuture().get(drainTimeout.toSeconds() + 5, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("gateway did not drain cleanly: {}", e.toString());
-      }
-    }
-    simServers.forEach(SimServer::close);
-    system.terminate(); // runs coordinated shutdown: cluster leave and singleton hand-over
+    // runs coordinated shutdown (see stopInOrder): drain, then cluster leave and singleton hand-over. On SIGTERM,
+    // Pekko's own JVM hook has already started the same run; terminate() then joins it.
+    system.terminate();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(drainTimeout.toSeconds() + 60, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("actor system did not terminate cleanly: {}", e.toString());
     }

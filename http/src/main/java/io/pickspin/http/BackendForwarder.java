@@ -94,6 +94,8 @@ final class BackendForwarder {
   private final org.apache.pekko.event.LoggingAdapter clientLog;
   /** Parsed backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
   private final Map<java.net.URI, Uri[]> backendUris = new ConcurrentHashMap<>();
+  /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   BackendForwarder(
       ActorSystem<?> system,
@@ -170,6 +172,7 @@ final class BackendForwarder {
    * @param routeNanos how long the routing decision took
    */
   CompletionStage<HttpResponse> forward(CompletionRequest request, RouteDecision decision, long startNanos, long routeNanos) {
+    inFlight.incrementAndGet();
     return acquire(new Attempt(request, decision, startNanos, routeNanos));
   }
 
@@ -454,6 +457,7 @@ final class BackendForwarder {
   private void finish(Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error) {
     Outcome outcome = ok ? Outcome.success(ms, ttftMs, 0) : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
     if (!releaseOnce(lease, outcome, released)) return;
+    inFlight.decrementAndGet();
     telemetry.record(lease.model(), lease.backend().kind(), outcome);
     long total = System.nanoTime() - a.startNanos;
     observer.finished(
@@ -476,6 +480,7 @@ final class BackendForwarder {
   }
 
   private HttpResponse fail(Attempt a, ApiError error) {
+    inFlight.decrementAndGet();
     GatewayObserver.Outcome outcome =
         switch (error.status().intValue()) {
           case 429 -> GatewayObserver.Outcome.OVERLOADED;
@@ -539,6 +544,11 @@ final class BackendForwarder {
       backendUris.put(baseUrl, uris);
     }
     return uris[endpoint.ordinal()];
+  }
+
+  /** Requests forwarded and not yet ended; a streamed answer counts until its last byte. */
+  int inFlight() {
+    return inFlight.get();
   }
 
   /** Nanoseconds as milliseconds with three decimals ("0.042"), without String.format's cost. */

@@ -119,11 +119,25 @@ public final class Gateway {
     return binding.localAddress().getPort();
   }
 
-  /** Stops accepting connections and gives requests in flight up to {@code drain} to finish. */
+  /**
+   * Stops accepting connections and gives requests in flight up to {@code drain} to finish, streamed answers to their
+   * last byte: Pekko's own terminate counts a request as done once its response headers are out, and would cut a
+   * stream that is still flowing.
+   */
   public CompletionStage<Done> stop(Duration drain) {
     ServerBinding b = binding;
     if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
-    return b.terminate(drain).thenApply(t -> Done.getInstance());
+    long deadline = System.nanoTime() + drain.toNanos();
+    return b.unbind()
+        .thenCompose(unbound -> whenNothingInFlight(deadline))
+        .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))))
+        .thenApply(t -> Done.getInstance());
+  }
+
+  private CompletionStage<Void> whenNothingInFlight(long deadlineNanos) {
+    if (forwarder.inFlight() == 0 || System.nanoTime() >= deadlineNanos) return CompletableFuture.completedFuture(null);
+    return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS))
+        .thenCompose(x -> whenNothingInFlight(deadlineNanos));
   }
 
   public CompletionStage<Done> stop() {
