@@ -255,7 +255,6 @@ public final class Node implements AutoCloseable {
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(csv(settings.getString("pickspin.node.roles"))));
   }
 
-  /** Without seed nodes the node forms a cluster of one with itself, whatever port it bound. */
   /**
    * Orders a stop (SIGTERM, or {@link #close()}) as coordinated-shutdown phases, so that the gateway drains while the
    * pools and the cluster are still there: Pekko's JVM hook starts coordinated shutdown at once on SIGTERM, and a drain
@@ -304,6 +303,7 @@ public final class Node implements AutoCloseable {
     return ConfigFactory.parseString(phase + " = " + needed.toMillis() + "ms").withFallback(config);
   }
 
+  /** Without seed nodes the node forms a cluster of one with itself, whatever port it bound. */
   private static void joinCluster(ActorSystem<?> system, Config config) {
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);

@@ -26,6 +26,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ConnectHttp;
@@ -95,7 +96,7 @@ final class BackendForwarder {
   /** Parsed backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
   private final Map<java.net.URI, Uri[]> backendUris = new ConcurrentHashMap<>();
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
-  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   BackendForwarder(
       ActorSystem<?> system,
