@@ -21,6 +21,7 @@ import io.pickspin.http.metrics.TimedClassifier;
 import io.pickspin.http.status.StatusPage;
 import io.pickspin.routing.classify.Classifiers;
 import io.pickspin.scaling.ScalingSettings;
+import io.pickspin.scaling.driver.ProcessDriver;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -127,6 +128,8 @@ public final class Node implements AutoCloseable {
 
       // spin: the pools of every model and the scaling supervisor singleton, carried out by the configured driver
       ReplicaDriver driver = ReplicaDrivers.fromConfig(pickspin, catalog);
+      // closed by close() after the drain (see stopInOrder), not by its own JVM hook at the first signal
+      if (driver instanceof ProcessDriver processes) processes.leaveStopToOwner();
       started.add(driver);
       PoolLeases leases = PoolLeases.start(system, catalog, driver, clock);
 

@@ -130,7 +130,8 @@ public final class Gateway {
     long deadline = System.nanoTime() + drain.toNanos();
     return b.unbind()
         .thenCompose(unbound -> whenNothingInFlight(deadline))
-        .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))))
+        // terminate needs a positive deadline; past the drain, what is left is cut at once
+        .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()))))
         .thenApply(t -> Done.getInstance());
   }
 

@@ -471,6 +471,19 @@ public final class ProcessDriver implements ReplicaDriver {
 
   // ---- closing
 
+  /**
+   * For an owner that closes this driver itself after draining its requests (a node does, in its stop): drops the JVM
+   * hook, which on SIGTERM would stop every replica at once, beside the drain and under the requests it waits for.
+   * Replicas are still reaped if the JVM dies without closing: each one's guard stops it when its parent is gone.
+   */
+  public void leaveStopToOwner() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // the JVM is already exiting: the hook stops the processes
+    }
+  }
+
   @Override
   public void close() {
     List<ProcessTree> trees = terminateAll();
@@ -482,11 +495,7 @@ public final class ProcessDriver implements ReplicaDriver {
     stopGuards();
     timer.shutdownNow();
     listeners.clear();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException e) {
-      // the JVM is exiting: the hook stops the processes
-    }
+    leaveStopToOwner();
   }
 
   private synchronized void stopGuards() {
