@@ -121,6 +121,8 @@ public final class GatewayOverheadBench {
   private final LoadGenerator load;
   private final List<Cell> cells = new ArrayList<>();
   private final List<Cell> capacity = new ArrayList<>();
+  /** The gateway JVMs beside "gateway keyword" and "gateway classifier": a baseline build and the variants. */
+  private final List<GatewayJvm> extraGateways;
   private final Map<String, String> routedBy = new LinkedHashMap<>();
   private final Map<String, Memory> idleMemory = new LinkedHashMap<>(); // by process
   private final Map<String, Memory> loadedMemory = new LinkedHashMap<>();
@@ -133,6 +135,7 @@ public final class GatewayOverheadBench {
     this.o = o;
     this.work = Files.createTempDirectory("pickspin-bench-");
     this.load = new LoadGenerator(o.maxConnections);
+    this.extraGateways = o.extraGateways(o.classpath);
   }
 
   public static void main(String[] args) throws Exception {
@@ -171,7 +174,7 @@ public final class GatewayOverheadBench {
       // keyword measurements; optionally more with another build (a baseline) or other JVM options (variants)
       List<GatewayJvm> gatewayJvms = new ArrayList<>();
       gatewayJvms.add(new GatewayJvm("gateway keyword", cp, o.gatewayOpts));
-      gatewayJvms.addAll(o.extraGateways(cp));
+      gatewayJvms.addAll(extraGateways);
       gatewayJvms.add(new GatewayJvm("gateway classifier", cp, o.gatewayOpts));
       List<ChildProcess> gateways = new ArrayList<>();
       try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
@@ -317,9 +320,9 @@ public final class GatewayOverheadBench {
     r.append("Machine: ").append(machine()).append(", load average at start ").append(loadAverage).append("  \n");
     r.append("Command: `").append(o.command).append("`  \n");
     r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), ")
-        .append(2 + o.extraGateways("").size()).append(" gateway JVMs ")
+        .append(2 + extraGateways.size()).append(" gateway JVMs ")
         .append("(one receives the keyword-router requests, one the classifier-router ones")
-        .append(o.extraGateways("").stream()
+        .append(extraGateways.stream()
             .map(g -> ", one is `" + g.way() + "` with the keyword router and JVM options `" + String.join(" ", g.jvmOptions()) + "`")
             .collect(Collectors.joining()))
         .append("; `").append(String.join(" ", o.jvmOpts))
@@ -486,6 +489,7 @@ public final class GatewayOverheadBench {
   private void targets(StringBuilder r) {
     r.append("### Targets\n\n| target | measured | met |\n|---|---|---|\n");
     int rate = o.rates.contains(1000) ? 1000 : o.rates.isEmpty() ? -1 : o.rates.get(o.rates.size() - 1);
+    List<Capacity> closedLoop = capacities();
     for (Mode mode : o.modes) {
       Cell direct = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("direct"));
       Cell keyword = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("gateway keyword"));
@@ -500,8 +504,8 @@ public final class GatewayOverheadBench {
         double p99 = classifier.latency().p99() - direct.latency().p99();
         r.append(String.format(Locale.ROOT, "| classifier, %s, %d/s: added p99 < 10 ms | %s ms | %s |\n", mode.label, rate, ms(p99), yes(p99 < 10 && classifier.run().errors() == 0)));
       }
-      Capacity nginx = capacities().stream().filter(x -> x.mode() == mode && x.way().name().equals("nginx")).findFirst().orElse(null);
-      Capacity gw = capacities().stream().filter(x -> x.mode() == mode && x.way().name().equals("gateway keyword")).findFirst().orElse(null);
+      Capacity nginx = closedLoop.stream().filter(x -> x.mode() == mode && x.way().name().equals("nginx")).findFirst().orElse(null);
+      Capacity gw = closedLoop.stream().filter(x -> x.mode() == mode && x.way().name().equals("gateway keyword")).findFirst().orElse(null);
       if (nginx != null && gw != null && gw.vsNginx().length > 0) {
         double ratio = median(gw.vsNginx());
         r.append(String.format(Locale.ROOT, "| keyword, %s: closed-loop throughput >= 0.5 x nginx | %.0f vs %.0f req/s = %.2f%s | %s |\n",

@@ -208,7 +208,8 @@ public final class Node implements AutoCloseable {
                 .toCompletableFuture()
                 .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       }
-      stopInOrder(system, gateway, pickspin.getDuration("node.drain-timeout"), sims, monitor);
+      Duration drainTimeout = pickspin.getDuration("node.drain-timeout");
+      stopInOrder(system, gateway, drainTimeout, sims, monitor);
       log.info(
           "node up: journal {}, driver {}, roles {}, {} models, {}",
           journal.name().toLowerCase(),
@@ -217,8 +218,7 @@ public final class Node implements AutoCloseable {
           catalog.models().size(),
           gateway == null ? "no gateway" : "OpenAI API on http://" + gatewaySettings.host() + ":" + gateway.port() + "/v1");
       return new Node(
-          system, catalog, started, complexity, leases, pools, routingDefaults, gateway,
-          pickspin.getDuration("node.drain-timeout"));
+          system, catalog, started, complexity, leases, pools, routingDefaults, gateway, drainTimeout);
     } catch (Exception e) {
       for (AutoCloseable c : started) closeQuietly(c);
       sims.forEach(SimServer::close);
