@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ConnectHttp;
@@ -34,13 +36,13 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpEntity.ChunkStreamPart;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
@@ -52,12 +54,13 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
-import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +85,8 @@ final class BackendForwarder {
   /** Backends whose parsed URIs are kept at most (replicas come and go). */
   private static final int MAX_CACHED_URIS = 4096;
   private static final String[] TIER_NAMES = tierNames();
+  /** How often deadlines are checked: how late a first-byte or idle timeout may fire. */
+  private static final Duration DEADLINE_TICK = Duration.ofMillis(50);
 
   private final Http http;
   private final Materializer materializer;
@@ -93,8 +98,12 @@ final class BackendForwarder {
   private final GatewayObserver observer;
   private final ObjectMapper json;
   private final org.apache.pekko.event.LoggingAdapter clientLog;
-  /** Parsed backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
-  private final Map<java.net.URI, Uri[]> backendUris = new ConcurrentHashMap<>();
+  /** Backend targets by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
+  private final Map<java.net.URI, BackendClient.Target[]> targets = new ConcurrentHashMap<>();
+  /** Requests that get no backend connection of their client connection's own go through Pekko's shared pool. */
+  private final BackendClient sharedPool;
+  /** First-byte and idle deadlines of the requests in flight. */
+  private final Deadlines deadlines;
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -125,11 +134,30 @@ final class BackendForwarder {
                 ClientConnectionSettings.create(system.classicSystem())
                     .withConnectingTimeout(toScala(settings.connectTimeout()))
                     .withIdleTimeout(toScala(settings.idleTimeout().plus(settings.firstByteTimeout()))));
+    this.sharedPool =
+        (target, request) -> http.singleRequest(request.withUri(target.absolute()), http.defaultClientHttpsContext(), pool, clientLog);
+    this.deadlines = Deadlines.start(system, DEADLINE_TICK);
+  }
+
+  /** Stops checking deadlines: called once the gateway has drained. */
+  void close() {
+    deadlines.close();
+  }
+
+  BackendClient sharedPool() {
+    return sharedPool;
+  }
+
+  /** A new HTTP/1.1 connection to a replica, with the pool's connection settings (connect and idle timeouts). */
+  Flow<HttpRequest, HttpResponse, ?> connectionTo(BackendClient.Target target) {
+    return http.outgoingConnection(
+        ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), pool.getConnectionSettings(), clientLog);
   }
 
   /** One request's way through replicas and fallback models. */
   private final class Attempt {
     final CompletionRequest request;
+    final BackendClient backends;
     final RouteDecision decision;
     final long startNanos;
     final long routeNanos;
@@ -137,10 +165,13 @@ final class BackendForwarder {
     final Map<String, Set<String>> tried = new HashMap<>();
     int modelIndex;
     int sends;
+    /** A lease was not to be had at once. */
+    boolean waitedForReplica;
     ApiError lastError;
 
-    Attempt(CompletionRequest request, RouteDecision decision, long startNanos, long routeNanos) {
+    Attempt(CompletionRequest request, BackendClient backends, RouteDecision decision, long startNanos, long routeNanos) {
       this.request = request;
+      this.backends = backends;
       this.decision = decision;
       this.startNanos = startNanos;
       this.routeNanos = routeNanos;
@@ -169,20 +200,31 @@ final class BackendForwarder {
   }
 
   /**
+   * @param backends how the request reaches replicas: its client connection's own backend connections, or the shared pool
    * @param startNanos when the gateway received the request
    * @param routeNanos how long the routing decision took
    */
-  CompletionStage<HttpResponse> forward(CompletionRequest request, RouteDecision decision, long startNanos, long routeNanos) {
+  Forwarded forward(
+      CompletionRequest request, BackendClient backends, RouteDecision decision, long startNanos, long routeNanos) {
     inFlight.incrementAndGet();
-    return acquire(new Attempt(request, decision, startNanos, routeNanos));
+    Attempt a = new Attempt(request, backends, decision, startNanos, routeNanos);
+    CompletionStage<HttpResponse> answer = acquire(a);
+    return new Forwarded(answer, a.waitedForReplica);
   }
+
+  /**
+   * @param answer the response, with its answer still streaming
+   * @param waitingForReplica no replica could be leased at once: the request waits for one (a model scaling from zero)
+   */
+  record Forwarded(CompletionStage<HttpResponse> answer, boolean waitingForReplica) {}
 
   private CompletionStage<HttpResponse> acquire(Attempt a) {
     String model = a.model();
     long askedNanos = System.nanoTime();
     Set<String> exclude = a.tried.getOrDefault(model, Set.of());
-    return leases
-        .acquire(new LeaseRequest(model, exclude, a.holdLeft()))
+    CompletionStage<Lease> leased = leases.acquire(new LeaseRequest(model, exclude, a.holdLeft()));
+    if (!leased.toCompletableFuture().isDone()) a.waitedForReplica = true;
+    return leased
         .handleAsync(
             (lease, err) -> {
               if (err == null) {
@@ -219,22 +261,35 @@ final class BackendForwarder {
     }
     HttpRequest backendRequest =
         HttpRequest.create()
-            .withUri(backendUri(lease.backend().baseUrl(), a.request.endpoint()))
             .withMethod(HttpMethods.POST)
             .addHeaders(a.request.forwardHeaders())
             .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
     long sentNanos = System.nanoTime();
-    CompletableFuture<HttpResponse> sent =
-        http.singleRequest(backendRequest, http.defaultClientHttpsContext(), pool, clientLog).toCompletableFuture();
-    // a late response after the first-byte timeout must still be drained, or its connection stays stuck
-    CompletableFuture<HttpResponse> answered = sent.copy().orTimeout(settings.firstByteTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    CompletableFuture<HttpResponse> answered = new CompletableFuture<>();
+    Deadlines.Deadline firstByte = deadlines.arm(settings.firstByteTimeout(), () -> answered.completeExceptionally(new TimeoutException()));
+    a.backends
+        .send(target(lease.backend().baseUrl(), a.request.endpoint()), backendRequest)
+        .whenCompleteAsync(
+            (response, err) -> {
+              if (firstByte.disarm()) {
+                if (err != null) answered.completeExceptionally(err);
+                else answered.complete(response);
+              } else if (response != null) {
+                // late, after the first-byte timeout: drained all the same, or its connection stays stuck
+                response.discardEntityBytes(materializer);
+              }
+            },
+            SAME_THREAD);
     return answered
         .handle(
             (response, err) -> {
               if (err != null) {
                 Throwable cause = unwrap(err);
+                if (cause instanceof ClientConnection.ClientGone) {
+                  releaseOnce(lease, Outcome.failure(millisSince(sentNanos), "client-gone", false), new AtomicBoolean());
+                  return CompletableFuture.completedFuture(fail(a, ApiError.backend(StatusCodes.BAD_REQUEST, "client_gone", cause.getMessage())));
+                }
                 boolean timedOut = cause instanceof TimeoutException;
-                if (timedOut) sent.thenAcceptAsync(late -> late.discardEntityBytes(materializer), SAME_THREAD);
                 releaseOnce(lease, Outcome.failure(millisSince(sentNanos), timedOut ? "timeout" : "connect", true), new AtomicBoolean());
                 ApiError e =
                     timedOut
@@ -287,24 +342,27 @@ final class BackendForwarder {
       return HttpResponse.create().withStatus(response.status()).withEntity(entity).addHeaders(headers);
     }
     boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
-    Source<ByteString, ?> observed =
-        entity
-            .getDataBytes()
-            .via(
-                new Relay(
-                    settings.idleTimeout(),
-                    // a broken SSE answer still ends as SSE: an error event and [DONE], which clients understand
-                    sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE) : null,
-                    (firstByteNanos, err) -> {
-                      long ms = millisSince(sentNanos);
-                      long ttft = firstByteNanos < 0 ? -1 : (firstByteNanos - sentNanos) / 1_000_000;
-                      String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
-                      finish(a, lease, released, error == null, ms, ttft, error);
-                    }));
-    ResponseEntity relayed =
-        entity.getContentLengthOption().isPresent()
-            ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), observed)
-            : HttpEntities.createChunked(entity.getContentType(), observed);
+    // a broken SSE answer still ends as SSE: an error event and [DONE], which clients understand
+    Supplier<List<ByteString>> closing = sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE) : null;
+    Relay.Ended ended =
+        (firstByteNanos, err) -> {
+          long ms = millisSince(sentNanos);
+          long ttft = firstByteNanos < 0 ? -1 : (firstByteNanos - sentNanos) / 1_000_000;
+          String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
+          finish(a, lease, released, error == null, ms, ttft, error);
+        };
+    ResponseEntity relayed;
+    if (entity instanceof org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked chunked) {
+      Source<org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, Object> chunks =
+          chunked.getChunks().via(Relay.ofChunks(deadlines, settings.idleTimeout(), closing, ended));
+      relayed = new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked(chunked.contentType(), chunks.asScala());
+    } else {
+      Source<ByteString, ?> bytes = entity.getDataBytes().via(Relay.ofBytes(deadlines, settings.idleTimeout(), closing, ended));
+      relayed =
+          entity.getContentLengthOption().isPresent()
+              ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), bytes)
+              : HttpEntities.createChunked(entity.getContentType(), bytes);
+    }
     return HttpResponse.create().withStatus(response.status()).withEntity(relayed).addHeaders(headers);
   }
 
@@ -317,8 +375,15 @@ final class BackendForwarder {
    * <p>It also coalesces: while the client side is still busy with the previous chunk, chunks that arrive meanwhile
    * (up to {@link #COALESCE_BYTES}) are joined and go out as one. A burst of tokens then costs one chunk and one socket
    * write instead of one each, and a token that arrives while the client side is idle still goes out at once.
+   *
+   * <p>It takes and gives either bytes ({@link #ofBytes}) or the HTTP chunks of a chunked answer ({@link #ofChunks}):
+   * relaying chunks as chunks spares two conversion stages per answer, each materialised per request and passed per
+   * chunk. An empty part (the last chunk) is dropped; the client side ends the answer with its own last chunk.
+   *
+   * @param <I> what the replica's answer is made of
+   * @param <O> what the client's answer is made of
    */
-  static final class Relay extends GraphStage<FlowShape<ByteString, ByteString>> {
+  static final class Relay<I, O> extends GraphStage<FlowShape<I, O>> {
     /** The most bytes held back while the client side is busy; beyond it, back-pressure reaches the replica. */
     static final int COALESCE_BYTES = 64 * 1024;
 
@@ -327,30 +392,53 @@ final class BackendForwarder {
       void ended(long firstByteNanos, Throwable error);
     }
 
-    private final Inlet<ByteString> in = Inlet.create("Relay.in");
-    private final Outlet<ByteString> out = Outlet.create("Relay.out");
-    private final FlowShape<ByteString, ByteString> shape = FlowShape.of(in, out);
+    private final Inlet<I> in = Inlet.create("Relay.in");
+    private final Outlet<O> out = Outlet.create("Relay.out");
+    private final FlowShape<I, O> shape = FlowShape.of(in, out);
+    private final Function<I, ByteString> bytesOf;
+    private final Function<ByteString, O> partOf;
+    private final Deadlines deadlines;
     private final Duration idleTimeout;
     private final Supplier<List<ByteString>> closingOnFailure;
     private final Ended ended;
 
-    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
-    Relay(Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+    private Relay(
+        Function<I, ByteString> bytesOf, Function<ByteString, O> partOf, Deadlines deadlines, Duration idleTimeout,
+        Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      this.bytesOf = bytesOf;
+      this.partOf = partOf;
+      this.deadlines = deadlines;
       this.idleTimeout = idleTimeout;
       this.closingOnFailure = closingOnFailure;
       this.ended = ended;
     }
 
+    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
+    static Relay<ByteString, ByteString> ofBytes(
+        Deadlines deadlines, Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      return new Relay<>(b -> b, b -> b, deadlines, idleTimeout, closingOnFailure, ended);
+    }
+
+    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
+    static Relay<ChunkStreamPart, org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart> ofChunks(
+        Deadlines deadlines, Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      // Scala API chunks: Pekko's Java API builds chunked entities from bytes only
+      return new Relay<>(
+          ChunkStreamPart::data, b -> new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunk(b, ""), deadlines, idleTimeout,
+          closingOnFailure, ended);
+    }
+
     @Override
-    public FlowShape<ByteString, ByteString> shape() {
+    public FlowShape<I, O> shape() {
       return shape;
     }
 
     @Override
     public GraphStageLogic createLogic(Attributes attributes) {
-      return new TimerGraphStageLogic(shape) {
+      return new GraphStageLogic(shape) {
         private long firstByteNanos = -1;
         private long lastElementNanos = System.nanoTime();
+        private Deadlines.Deadline idle;
         private boolean reported;
         private ByteString pending = ByteString.emptyByteString(); // received, not yet taken by the client side
 
@@ -358,10 +446,15 @@ final class BackendForwarder {
           setHandler(in, new AbstractInHandler() {
             @Override
             public void onPush() {
-              ByteString chunk = grab(in);
+              ByteString chunk = bytesOf.apply(grab(in));
               lastElementNanos = System.nanoTime();
+              idle.moveTo(lastElementNanos + idleTimeout.toNanos());
+              if (chunk.isEmpty()) {
+                pull(in);
+                return;
+              }
               if (firstByteNanos < 0) firstByteNanos = lastElementNanos;
-              if (pending.isEmpty() && isAvailable(out)) push(out, chunk);
+              if (pending.isEmpty() && isAvailable(out)) push(out, partOf.apply(chunk));
               else pending = pending.concat(chunk);
               if (pending.size() < COALESCE_BYTES) pull(in);
             }
@@ -397,25 +490,28 @@ final class BackendForwarder {
           });
         }
 
-        private ByteString takePending() {
+        private O takePending() {
           ByteString p = pending;
           pending = ByteString.emptyByteString();
-          return p;
+          return partOf.apply(p);
         }
 
         @Override
         public void preStart() {
-          // as Pekko's idleTimeout: check every eighth of the timeout, at least every 100 ms, at most every half
-          long check = Math.min(Math.max(idleTimeout.toNanos() / 8, 100_000_000L), idleTimeout.toNanos() / 2);
-          scheduleWithFixedDelay("idle", Duration.ofNanos(check), Duration.ofNanos(check));
+          AsyncCallback<Object> onIdle = createAsyncCallback(x -> idleOrNot());
+          idle = deadlines.arm(idleTimeout, () -> onIdle.invoke(Boolean.TRUE));
         }
 
-        @Override
-        public void onTimer(Object key) {
-          if (System.nanoTime() - lastElementNanos > idleTimeout.toNanos()) {
-            if (!isClosed(in)) cancel(in);
-            failOrClose(new StreamIdleTimeoutException("No elements passed in the last " + idleTimeout.toMillis() + " ms."));
+        /** The idle deadline passed as seen by the sweep; a chunk may have moved it since. */
+        private void idleOrNot() {
+          long quietNanos = System.nanoTime() - lastElementNanos;
+          if (quietNanos < idleTimeout.toNanos()) {
+            AsyncCallback<Object> onIdle = createAsyncCallback(x -> idleOrNot());
+            idle = deadlines.arm(idleTimeout.minusNanos(quietNanos), () -> onIdle.invoke(Boolean.TRUE));
+            return;
           }
+          if (!isClosed(in)) cancel(in);
+          failOrClose(new StreamIdleTimeoutException("No elements passed in the last " + idleTimeout.toMillis() + " ms."));
         }
 
         private void failOrClose(Throwable cause) {
@@ -423,17 +519,18 @@ final class BackendForwarder {
           if (closingOnFailure == null) {
             failStage(cause);
           } else {
-            cancelTimer("idle");
+            idle.disarm();
             // what arrived before the failure still goes out, ahead of the closing events
-            List<ByteString> closing = new ArrayList<>();
+            List<O> closing = new ArrayList<>();
             if (!pending.isEmpty()) closing.add(takePending());
-            closing.addAll(closingOnFailure.get());
+            for (ByteString event : closingOnFailure.get()) closing.add(partOf.apply(event));
             emitMultiple(out, closing.iterator(), this::completeStage);
           }
         }
 
         @Override
         public void postStop() {
+          if (idle != null) idle.disarm();
           if (!reported) report(new AbruptStageTerminationException(this));
         }
 
@@ -484,6 +581,7 @@ final class BackendForwarder {
     inFlight.decrementAndGet();
     GatewayObserver.Outcome outcome =
         switch (error.status().intValue()) {
+          case 400 -> GatewayObserver.Outcome.CLIENT_ERROR;
           case 429 -> GatewayObserver.Outcome.OVERLOADED;
           case 503 -> GatewayObserver.Outcome.UNAVAILABLE;
           case 504 -> GatewayObserver.Outcome.TIMEOUT;
@@ -533,18 +631,17 @@ final class BackendForwarder {
     return h;
   }
 
-  /** The backend's URI for an endpoint, parsed once per backend. */
-  private Uri backendUri(java.net.URI baseUrl, CompletionRequest.Endpoint endpoint) {
-    Uri[] uris = backendUris.get(baseUrl);
-    if (uris == null) {
-      if (backendUris.size() >= MAX_CACHED_URIS) backendUris.clear(); // replicas come and go: bound the cache
-      String base = baseUrl.toString();
+  /** The backend's target for an endpoint, parsed once per backend. */
+  private BackendClient.Target target(java.net.URI baseUrl, CompletionRequest.Endpoint endpoint) {
+    BackendClient.Target[] forBackend = targets.get(baseUrl);
+    if (forBackend == null) {
+      if (targets.size() >= MAX_CACHED_URIS) targets.clear(); // replicas come and go: bound the cache
       CompletionRequest.Endpoint[] all = CompletionRequest.Endpoint.values();
-      uris = new Uri[all.length];
-      for (CompletionRequest.Endpoint e : all) uris[e.ordinal()] = Uri.create(base + e.path);
-      backendUris.put(baseUrl, uris);
+      forBackend = new BackendClient.Target[all.length];
+      for (CompletionRequest.Endpoint e : all) forBackend[e.ordinal()] = BackendClient.Target.of(baseUrl, e.path);
+      targets.put(baseUrl, forBackend);
     }
-    return uris[endpoint.ordinal()];
+    return forBackend[endpoint.ordinal()];
   }
 
   /** Requests forwarded and not yet ended; a streamed answer counts until its last byte. */

@@ -36,6 +36,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
@@ -105,9 +106,12 @@ public final class Gateway {
       RoutingDefaults defaults,
       Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
     Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, defaults, pages);
+    ClientConnection.Budget budget = new ClientConnection.Budget(settings.backendMaxConnections());
+    ClientConnection perConnection =
+        new ClientConnection(g::handle, Gateway::unexpected, g.forwarder::connectionTo, g.forwarder.sharedPool(), budget, g.materializer);
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
-        .bind(g::handle)
+        .bindFlow(Flow.fromGraph(perConnection))
         .thenApply(
             b -> {
               g.binding = b;
@@ -132,7 +136,11 @@ public final class Gateway {
         .thenCompose(unbound -> whenNothingInFlight(deadline))
         // terminate needs a positive deadline; past the drain, what is left is cut at once
         .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()))))
-        .thenApply(t -> Done.getInstance());
+        .thenApply(
+            t -> {
+              forwarder.close();
+              return Done.getInstance();
+            });
   }
 
   private CompletionStage<Void> whenNothingInFlight(long deadlineNanos) {
@@ -145,14 +153,26 @@ public final class Gateway {
     return stop(Duration.ofSeconds(10));
   }
 
-  CompletionStage<HttpResponse> handle(HttpRequest request) {
+  /** The answer when handling a request failed in a way the handler did not turn into an error response itself. */
+  private static HttpResponse unexpected(Throwable error) {
+    log.error("request failed unexpectedly", error);
+    return internalError(error);
+  }
+
+  private static HttpResponse internalError(Throwable error) {
+    return ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Internal error: " + BackendForwarder.unwrap(error))
+        .toResponse();
+  }
+
+  /** @param backends how this request's client connection reaches replicas */
+  CompletionStage<HttpResponse> handle(HttpRequest request, BackendClient backends) {
     String path = request.getUri().path();
     try {
       switch (path) {
         case "/v1/chat/completions":
-          return post(request, CompletionRequest.Endpoint.CHAT);
+          return post(request, CompletionRequest.Endpoint.CHAT, backends);
         case "/v1/completions":
-          return post(request, CompletionRequest.Endpoint.TEXT);
+          return post(request, CompletionRequest.Endpoint.TEXT, backends);
         case "/v1/models":
           requireGet(request, path);
           return jsonResponse(modelList);
@@ -180,7 +200,7 @@ public final class Gateway {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint) {
+  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint, BackendClient backends) {
     long start = System.nanoTime();
     if (request.method() != HttpMethods.POST) {
       throw new ApiError(
@@ -214,7 +234,7 @@ public final class Gateway {
                 return CompletableFuture.completedFuture(e.toResponse());
               }
               try {
-                return complete(request, endpoint, bytes, start);
+                return complete(request, endpoint, bytes, backends, start);
               } catch (ApiError e) {
                 observer.finished("none", Tier.MEDIUM, GatewayObserver.Outcome.CLIENT_ERROR, System.nanoTime() - start, -1);
                 return CompletableFuture.completedFuture(e.toResponse());
@@ -224,7 +244,7 @@ public final class Gateway {
   }
 
   private CompletionStage<HttpResponse> complete(
-      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, long start) {
+      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, BackendClient backends, long start) {
     CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get());
     RouteDecision decision;
     long routeStart = System.nanoTime();
@@ -237,18 +257,18 @@ public final class Gateway {
     }
     long routeNanos = System.nanoTime() - routeStart;
     observer.routed(decision, routeNanos);
+    BackendForwarder.Forwarded forwarded = forwarder.forward(request, backends, decision, start, routeNanos);
     CompletableFuture<HttpResponse> answer =
-        forwarder
-            .forward(request, decision, start, routeNanos)
+        forwarded
+            .answer()
             .toCompletableFuture()
             .exceptionally(
                 t -> {
                   log.error("request for {} failed unexpectedly", decision.model(), t);
-                  return ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Internal error: " + BackendForwarder.unwrap(t))
-                      .toResponse();
+                  return internalError(t);
                 });
-    if (!request.stream()) return answer;
-    // a streamed request that must wait for a replica gets its 200 now and SSE comments while it waits,
+    if (!request.stream() || !forwarded.waitingForReplica()) return answer;
+    // a streamed request that must wait for a replica gets its 200 after the grace and SSE comments while it waits,
     // so that clients and proxies with read timeouts keep the connection
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
