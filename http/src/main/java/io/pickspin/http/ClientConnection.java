@@ -59,10 +59,6 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
     void closed() {
       open.decrementAndGet();
     }
-
-    int open() {
-      return open.get();
-    }
   }
 
   /** The replica closed the connection without answering. */
