@@ -439,6 +439,8 @@ final class BackendForwarder {
         private long firstByteNanos = -1;
         private long lastElementNanos = System.nanoTime();
         private Deadlines.Deadline idle;
+        /** Hands the idle deadline's expiry from the sweeping thread to this stage. */
+        private Runnable expire;
         private boolean reported;
         private ByteString pending = ByteString.emptyByteString(); // received, not yet taken by the client side
 
@@ -499,15 +501,15 @@ final class BackendForwarder {
         @Override
         public void preStart() {
           AsyncCallback<Object> onIdle = createAsyncCallback(x -> idleOrNot());
-          idle = deadlines.arm(idleTimeout, () -> onIdle.invoke(Boolean.TRUE));
+          expire = () -> onIdle.invoke(Boolean.TRUE);
+          idle = deadlines.arm(idleTimeout, expire);
         }
 
         /** The idle deadline passed as seen by the sweep; a chunk may have moved it since. */
         private void idleOrNot() {
           long quietNanos = System.nanoTime() - lastElementNanos;
           if (quietNanos < idleTimeout.toNanos()) {
-            AsyncCallback<Object> onIdle = createAsyncCallback(x -> idleOrNot());
-            idle = deadlines.arm(idleTimeout.minusNanos(quietNanos), () -> onIdle.invoke(Boolean.TRUE));
+            idle = deadlines.arm(idleTimeout.minusNanos(quietNanos), expire);
             return;
           }
           if (!isClosed(in)) cancel(in);
