@@ -2,12 +2,15 @@ package io.pickspin.http;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.HttpProtocols;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -30,7 +33,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  *
  * <p>A backend connection is kept for the client connection's next requests, at most {@link #KEPT_PER_CLIENT} of them
  * (the least recently used idle one is closed first). The node holds at most {@link Budget#max} such connections in
- * all; beyond that, and for HTTPS replicas, requests go over the shared pool instead.
+ * all; beyond that, for HTTPS replicas, and for a client's last request on its connection, requests go over the shared
+ * pool instead.
  */
 final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpResponse>> {
   /** Backend connections one client connection keeps open; more only while all of them are busy. */
@@ -137,6 +141,12 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
     private final AsyncCallback<HttpResponse> answerCallback = createAsyncCallback(this::answer);
     /** A request is with the handler and its response not pushed yet. */
     private boolean answering;
+    /**
+     * The client said that its request is the connection's last ({@code Connection: close}, or HTTP/1.0 without
+     * keep-alive). A backend connection of its own would carry that one request; the shared pool's are kept. Read by
+     * {@link #send} on whatever thread the handler calls it.
+     */
+    private volatile boolean lastRequest;
     /** The client side is done: the stage ends once the backend connections have delivered their last answer. */
     private boolean finishing;
     private boolean stopped;
@@ -148,6 +158,7 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
         public void onPush() {
           HttpRequest request = grab(in);
           answering = true;
+          lastRequest = !keepsAlive(request);
           CompletableFuture<HttpResponse> response;
           try {
             response = handler.handle(request, Logic.this).toCompletableFuture();
@@ -205,7 +216,7 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
 
     @Override
     public CompletionStage<HttpResponse> send(Target target, HttpRequest request) {
-      if (!target.plainHttp()) return sharedPool.send(target, request);
+      if (!target.plainHttp() || lastRequest) return sharedPool.send(target, request);
       Exchange x = new Exchange(target, request);
       sendCallback
           .invokeWithFeedbackCompletionStage(x)
@@ -359,6 +370,19 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
         if (finishing && !stopped && connections.isEmpty()) completeStage();
       }
     }
+  }
+
+  /** Whether the client means to send more requests over its connection (HTTP/1.1 unless it says close). */
+  static boolean keepsAlive(HttpRequest request) {
+    boolean keepAlive = request.protocol() == HttpProtocols.HTTP_1_1;
+    Optional<Connection> connection = request.getHeader(Connection.class);
+    if (connection.isPresent()) {
+      for (String token : connection.get().getTokens()) {
+        if (token.equalsIgnoreCase("close")) return false;
+        if (token.equalsIgnoreCase("keep-alive")) keepAlive = true;
+      }
+    }
+    return keepAlive;
   }
 
   private HttpResponse orFailureResponse(HttpResponse response, Throwable error) {

@@ -318,6 +318,20 @@ class ClientConnectionTest {
   }
 
   @Test
+  void aClientsLastRequestOnItsConnectionGoesOverTheSharedPoolWhoseConnectionsAreKept() throws Exception {
+    try (SocketReplica replica = new SocketReplica(0, 0)) {
+      withGateway(replica, 1024, (url, leases) -> {
+        for (int i = 0; i < 3; i++) {
+          String answer = postAndClose(URI.create(url), BODY); // a new client connection each time, closed after
+          assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+        }
+        assertEquals(3, replica.requests.get());
+        assertEquals(1, replica.connections.get(), "one kept pool connection, not one per client connection");
+      });
+    }
+  }
+
+  @Test
   void aStreamedAnswerToAClientThatAsksToCloseArrivesWhole() throws Exception {
     // the client connection ends with this request: its backend connection must still stream the answer to its end
     SimServer sim = SimServer.start(kit.system(), "127.0.0.1", 0, List.of(new SimModel("m", new LatencyProfile(5, 20, 8, 0))))
