@@ -360,7 +360,8 @@ final class ClientConnection extends GraphStage<FlowShape<HttpRequest, HttpRespo
         current = null;
         if (x != null) {
           if (answered > 0 && !x.resent && !finishing && !isClosed(out)) {
-            // a kept connection the replica closed just as the request went out: the replica never saw it
+            // a kept connection closed as the request went out, most likely by the replica's keep-alive timer: once more,
+            // over a new connection, before the forwarder would blame the replica and try another
             x.resent = true;
             start(x);
           } else {
