@@ -22,6 +22,16 @@ public final class QNetwork {
       if (weight == null || weight.length != in * out)
         throw new IllegalArgumentException("layer weight must have " + in * out + " values");
       if (bias == null || bias.length != out) throw new IllegalArgumentException("layer bias must have " + out + " values");
+      // a NaN weight makes every Q-value NaN, and argMax then picks the first action for every request, silently
+      requireFinite("weight", weight);
+      requireFinite("bias", bias);
+    }
+
+    private static void requireFinite(String what, float[] values) {
+      for (int i = 0; i < values.length; i++) {
+        if (!Float.isFinite(values[i]))
+          throw new IllegalArgumentException("layer " + what + " [" + i + "] is " + values[i] + " (did training diverge?)");
+      }
     }
   }
 

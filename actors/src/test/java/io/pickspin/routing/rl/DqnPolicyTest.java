@@ -76,6 +76,14 @@ class DqnPolicyTest {
     assertThrows(IllegalArgumentException.class,
         () -> new DqnPolicy(ACTIONS, SCALES, 1000, new DqnPolicy.Reward("soft", 0), wrongInputs, Map.of()));
     assertThrows(IOException.class, () -> DqnPolicy.fromClasspath("pickspin/rl/no-such-policy.json"));
+    // a diverged network would send every request to the first action
+    float[] weight = new float[6];
+    weight[4] = Float.NaN;
+    IllegalArgumentException nan =
+        assertThrows(IllegalArgumentException.class, () -> TestNets.dense(2, 3, weight, new float[3]));
+    assertTrue(nan.getMessage().contains("weight [4] is NaN"), nan.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> TestNets.dense(2, 3, new float[6], new float[] {0, Float.POSITIVE_INFINITY, 0}));
   }
 
   @Test
