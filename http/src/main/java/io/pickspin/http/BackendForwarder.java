@@ -252,13 +252,7 @@ final class BackendForwarder {
   private CompletionStage<HttpResponse> send(Attempt a, Lease lease) {
     a.sends++;
     ModelSpec spec = catalog.get(lease.model());
-    a.request.body().put("model", spec.servedName());
-    byte[] body;
-    try {
-      body = json.writeValueAsBytes(a.request.body());
-    } catch (Exception e) {
-      throw new CompletionException(e);
-    }
+    byte[] body = a.request.body(spec.servedName());
     HttpRequest backendRequest =
         HttpRequest.create()
             .withMethod(HttpMethods.POST)

@@ -1,6 +1,17 @@
 package io.pickspin.http;
 
+import static com.fasterxml.jackson.core.JsonToken.END_ARRAY;
+import static com.fasterxml.jackson.core.JsonToken.END_OBJECT;
+import static com.fasterxml.jackson.core.JsonToken.START_ARRAY;
+import static com.fasterxml.jackson.core.JsonToken.START_OBJECT;
+import static com.fasterxml.jackson.core.JsonToken.VALUE_NULL;
+import static com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
+import static com.fasterxml.jackson.core.JsonToken.VALUE_TRUE;
+
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,11 +20,11 @@ import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
 /**
@@ -22,9 +33,12 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  * <p>Controls come from headers ({@code x-pickspin-profile}, {@code x-pickspin-router}, {@code x-pickspin-deadline-ms})
  * or from body fields ({@code pickspin_profile}, {@code pickspin_router}, {@code pickspin_deadline_ms}); a header wins.
  * Body fields are removed before the request goes to a backend, which would reject unknown fields.
+ *
+ * <p>Every request passes here, so the body is read with a streaming parser, not as a tree, and kept as the client's
+ * bytes: the backend gets them with only the model's value replaced. Where the body has duplicate keys, the last wins,
+ * as in a tree.
  */
-public record CompletionRequest(
-    Endpoint endpoint, ObjectNode body, boolean stream, RouteRequest route, List<HttpHeader> forwardHeaders) {
+public final class CompletionRequest {
 
   /** The two completion endpoints: the backend path is the same as the gateway's. */
   public enum Endpoint {
@@ -38,60 +52,358 @@ public record CompletionRequest(
     }
   }
 
-  private static final String PREFIX = "pickspin_";
+  /** A Pick and Spin control: a header, or else a top-level body field. */
+  private enum Control {
+    PROFILE("profile"),
+    ROUTER("router"),
+    DEADLINE_MS("deadline_ms");
+
+    static final Control[] ALL = values();
+    final String field;
+    final String header;
+
+    Control(String name) {
+      this.field = FIELD_PREFIX + name;
+      this.header = HEADER_PREFIX + name.replace('_', '-');
+    }
+  }
+
+  private static final String FIELD_PREFIX = "pickspin_";
+  private static final String HEADER_PREFIX = "x-pickspin-";
+
+  private final Endpoint endpoint;
+  private final boolean stream;
+  private final RouteRequest route;
+  private final List<HttpHeader> forwardHeaders;
+  /** The backend's body but for the model: the client's bytes, unless control fields had to be taken out. */
+  private final byte[] body;
+  /** Where body's top-level model string is: from its opening quote to just past its closing one. */
+  private final int modelStart;
+  private final int modelEnd;
+
+  private CompletionRequest(
+      Endpoint endpoint, boolean stream, RouteRequest route, List<HttpHeader> forwardHeaders, byte[] body, BodyScan scan) {
+    this.endpoint = endpoint;
+    this.stream = stream;
+    this.route = route;
+    this.forwardHeaders = forwardHeaders;
+    this.body = body;
+    this.modelStart = scan.modelStart;
+    this.modelEnd = scan.modelEnd;
+  }
+
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  public boolean stream() {
+    return stream;
+  }
+
+  public RouteRequest route() {
+    return route;
+  }
+
+  public List<HttpHeader> forwardHeaders() {
+    return forwardHeaders;
+  }
+
+  /**
+   * The body for a backend that serves the model as {@code servedModel}. When that is the name the client asked for, the
+   * body is not copied: callers must not change the array.
+   */
+  public byte[] body(String servedModel) {
+    if (servedModel.equals(route.requestedModel())) return body;
+    byte[] name = JsonStringEncoder.getInstance().quoteAsUTF8(servedModel);
+    int suffix = body.length - modelEnd;
+    byte[] out = new byte[modelStart + 1 + name.length + 1 + suffix];
+    System.arraycopy(body, 0, out, 0, modelStart);
+    out[modelStart] = '"';
+    System.arraycopy(name, 0, out, modelStart + 1, name.length);
+    out[modelStart + 1 + name.length] = '"';
+    System.arraycopy(body, modelEnd, out, out.length - suffix, suffix);
+    return out;
+  }
 
   public static CompletionRequest parse(
       ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
-    JsonNode root;
     try {
-      root = json.readTree(bytes);
+      return read(json, endpoint, bytes, http, defaults);
     } catch (JsonProcessingException e) {
       throw ApiError.invalid(null, "The request body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw ApiError.invalid(null, "The request body could not be read: " + e.getMessage());
     }
-    if (root == null || !root.isObject()) throw ApiError.invalid(null, "The request body must be a JSON object.");
-    ObjectNode body = (ObjectNode) root;
+  }
 
-    JsonNode model = body.get("model");
-    if (model == null || model.isNull()) {
-      throw ApiError.invalid("model", "'model' is required: a model id from GET /v1/models, or \"auto\".");
-    }
-    if (!model.isTextual() || model.asText().isBlank()) {
-      throw ApiError.invalid("model", "'model' must be a non-empty string.");
-    }
-    JsonNode stream = body.get("stream");
-    if (stream != null && !stream.isNull() && !stream.isBoolean()) {
-      throw ApiError.invalid("stream", "'stream' must be true or false.");
-    }
-    String prompt = endpoint == Endpoint.CHAT ? chatPrompt(body) : textPrompt(body);
+  private static CompletionRequest read(
+      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults)
+      throws IOException {
+    BodyScan scan = BodyScan.of(json, endpoint, bytes);
+    String model = scan.model();
+    boolean stream = scan.stream();
+    String prompt = scan.prompt();
 
+    // Rare: control fields to take out, or bytes around the object a backend must not see. A tree does it simply.
+    ObjectNode tree = scan.forwardable() ? null : (ObjectNode) json.readTree(bytes);
+    Headers headers = new Headers(http);
     Profile profile =
-        control(http, body, "profile").map(s -> parseControl("profile", s, Profile::parse)).orElse(defaults.profile());
+        control(Control.PROFILE, headers, tree).map(s -> parseControl(Control.PROFILE, s, Profile::parse)).orElse(defaults.profile());
     RouterKind router =
-        control(http, body, "router").map(s -> parseControl("router", s, RouterKind::parse)).orElse(defaults.router());
-    long deadlineMs = control(http, body, "deadline_ms").map(CompletionRequest::parseDeadline).orElse(0L);
-    stripControls(body);
-
+        control(Control.ROUTER, headers, tree).map(s -> parseControl(Control.ROUTER, s, RouterKind::parse)).orElse(defaults.router());
+    long deadlineMs = control(Control.DEADLINE_MS, headers, tree).map(CompletionRequest::parseDeadline).orElse(0L);
+    if (tree != null) {
+      tree.properties().removeIf(field -> field.getKey().startsWith(FIELD_PREFIX));
+      bytes = json.writeValueAsBytes(tree);
+      scan = BodyScan.of(json, endpoint, bytes); // for where the model is now
+    }
     return new CompletionRequest(
-        endpoint,
-        body,
-        stream != null && stream.asBoolean(),
-        new RouteRequest(model.asText(), prompt, profile, router, deadlineMs),
-        forwardHeaders(http));
+        endpoint, stream, new RouteRequest(model, prompt, profile, router, deadlineMs), headers.forward, bytes, scan);
   }
 
   /**
-   * End-to-end headers the backend may use (tracing ids, vendor options, the sim's fault injection). Hop-by-hop
-   * headers, the client's credentials for this gateway and our own controls stay here.
+   * One streaming pass over a body: the fields a request needs, checked afterwards in the order a reader expects their
+   * errors, and where the model's value is. Values not needed are skipped, not built.
    */
-  private static List<HttpHeader> forwardHeaders(HttpRequest http) {
-    List<HttpHeader> out = new ArrayList<>(2);
-    for (HttpHeader h : http.getHeaders()) {
-      String name = h.lowercaseName();
-      if (!DROPPED.contains(name) && !name.startsWith("x-pickspin-") && !name.startsWith("timeout-access")) out.add(h);
+  private static final class BodyScan {
+    private final ObjectMapper json;
+    private final Endpoint endpoint;
+    private final JsonParser p;
+    /** Tokens of the fields' values, null while a field is absent. */
+    private JsonToken model, stream, prompt;
+    private String modelText;
+    private int modelStart = -1, modelEnd = -1;
+    /** The prompt's text: the last user message's (else the last message's) of a chat, the last prompt's of a text. */
+    private String promptText;
+    /** Elements in the messages or prompt array, and the first that disqualifies it (-1: none). */
+    private int promptItems, badItem;
+    private boolean hasControls;
+    /** The body is a UTF-8 object with nothing but whitespace around it: a backend may get it as it is. */
+    private boolean plainObject;
+
+    private BodyScan(ObjectMapper json, Endpoint endpoint, JsonParser p) {
+      this.json = json;
+      this.endpoint = endpoint;
+      this.p = p;
     }
-    return out;
+
+    static BodyScan of(ObjectMapper json, Endpoint endpoint, byte[] bytes) throws IOException {
+      try (JsonParser p = json.getFactory().createParser(bytes)) {
+        if (p.nextToken() != START_OBJECT) {
+          if (p.currentToken() != null) json.readTree(p); // the whole value, for the same JSON errors as a tree read
+          throw ApiError.invalid(null, "The request body must be a JSON object.");
+        }
+        // a UTF-16 or UTF-32 body has no byte offsets
+        long start = p.currentTokenLocation().getByteOffset();
+        BodyScan scan = new BodyScan(json, endpoint, p);
+        scan.readFields();
+        long end = p.currentLocation().getByteOffset();
+        scan.plainObject = start >= 0 && whitespace(bytes, 0, (int) start) && whitespace(bytes, (int) end, bytes.length);
+        return scan;
+      }
+    }
+
+    private void readFields() throws IOException {
+      String promptField = endpoint == Endpoint.CHAT ? "messages" : "prompt";
+      while (p.nextToken() != END_OBJECT) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("model")) {
+          readModel();
+        } else if (field.equals("stream")) {
+          stream = value;
+          p.skipChildren();
+        } else if (field.equals(promptField)) {
+          if (endpoint == Endpoint.CHAT) readMessages();
+          else readTextPrompt();
+        } else {
+          hasControls |= field.startsWith(FIELD_PREFIX);
+          p.skipChildren();
+        }
+      }
+    }
+
+    private void readModel() throws IOException {
+      model = p.currentToken();
+      if (model == VALUE_STRING) {
+        // the UTF-8 parser reads a string lazily: once it has the text, its location is past the closing quote
+        modelText = p.getText();
+        modelStart = (int) p.currentTokenLocation().getByteOffset();
+        modelEnd = (int) p.currentLocation().getByteOffset();
+      } else {
+        modelText = null;
+        p.skipChildren();
+      }
+    }
+
+    private void readMessages() throws IOException {
+      startPrompt();
+      if (prompt != START_ARRAY) {
+        p.skipChildren();
+        return;
+      }
+      String lastUser = null;
+      String last = null;
+      for (; p.nextToken() != END_ARRAY; promptItems++) {
+        if (badItem >= 0 || p.currentToken() != START_OBJECT) {
+          if (badItem < 0) badItem = promptItems;
+          p.skipChildren();
+          continue;
+        }
+        String role = null;
+        String content = "";
+        while (p.nextToken() != END_OBJECT) {
+          String field = p.currentName();
+          JsonToken value = p.nextToken();
+          if (field.equals("content")) {
+            content = contentText();
+          } else {
+            if (field.equals("role")) role = value == VALUE_STRING ? p.getText() : null;
+            p.skipChildren();
+          }
+        }
+        if (role == null) badItem = promptItems;
+        else if (role.equals("user")) lastUser = content;
+        last = content;
+      }
+      promptText = lastUser != null ? lastUser : last;
+    }
+
+    /** Message content is a string or an array of parts, of which the text parts count. */
+    private String contentText() throws IOException {
+      if (p.currentToken() == VALUE_STRING) return p.getText();
+      if (p.currentToken() != START_ARRAY) {
+        p.skipChildren();
+        return "";
+      }
+      StringBuilder sb = new StringBuilder();
+      while (p.nextToken() != END_ARRAY) {
+        String text = partText();
+        if (text != null) sb.append(sb.isEmpty() ? "" : "\n").append(text);
+      }
+      return sb.toString();
+    }
+
+    /** A content part's string "text", or null. */
+    private String partText() throws IOException {
+      if (p.currentToken() != START_OBJECT) {
+        p.skipChildren();
+        return null;
+      }
+      String text = null;
+      while (p.nextToken() != END_OBJECT) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("text")) text = value == VALUE_STRING ? p.getText() : null;
+        p.skipChildren();
+      }
+      return text;
+    }
+
+    /** A string, or an array whose first element is a string: the last element's text counts. */
+    private void readTextPrompt() throws IOException {
+      startPrompt();
+      if (prompt == VALUE_STRING) {
+        promptText = p.getText();
+      } else if (prompt == START_ARRAY) {
+        for (; p.nextToken() != END_ARRAY; promptItems++) {
+          if (promptItems == 0 && p.currentToken() != VALUE_STRING) badItem = 0;
+          promptText = asText();
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+
+    private void startPrompt() {
+      prompt = p.currentToken();
+      promptText = null;
+      promptItems = 0;
+      badItem = -1;
+    }
+
+    /** The value's text as {@link JsonNode#asText()} has it; a node is built only for the odd non-string scalar. */
+    private String asText() throws IOException {
+      if (p.currentToken() == VALUE_STRING) return p.getText();
+      if (p.currentToken().isStructStart()) {
+        p.skipChildren();
+        return "";
+      }
+      return json.<JsonNode>readTree(p).asText();
+    }
+
+    String model() {
+      if (model == null || model == VALUE_NULL) {
+        throw ApiError.invalid("model", "'model' is required: a model id from GET /v1/models, or \"auto\".");
+      }
+      if (model != VALUE_STRING || modelText.isBlank()) throw ApiError.invalid("model", "'model' must be a non-empty string.");
+      return modelText;
+    }
+
+    boolean stream() {
+      if (stream != null && stream != VALUE_NULL && !stream.isBoolean()) {
+        throw ApiError.invalid("stream", "'stream' must be true or false.");
+      }
+      return stream == VALUE_TRUE;
+    }
+
+    /** The text the router classifies. */
+    String prompt() {
+      if (endpoint == Endpoint.CHAT) {
+        if (prompt == null || prompt == VALUE_NULL) {
+          throw ApiError.invalid("messages", "'messages' is required: a non-empty array of {role, content} objects.");
+        }
+        if (prompt != START_ARRAY || promptItems == 0) {
+          throw ApiError.invalid("messages", "'messages' must be a non-empty array of {role, content} objects.");
+        }
+        if (badItem >= 0) {
+          throw ApiError.invalid("messages[" + badItem + "]", "messages[" + badItem + "] must be an object with a string 'role'.");
+        }
+        return promptText;
+      }
+      if (prompt == null || prompt == VALUE_NULL) {
+        throw ApiError.invalid("prompt", "'prompt' is required: a string or an array of strings.");
+      }
+      if (prompt == VALUE_STRING || (prompt == START_ARRAY && promptItems > 0 && badItem < 0)) return promptText;
+      throw ApiError.invalid("prompt", "'prompt' must be a string or a non-empty array of strings.");
+    }
+
+    /** The body may go to a backend as it is, but for its model. */
+    boolean forwardable() {
+      return plainObject && !hasControls;
+    }
+  }
+
+  private static boolean whitespace(byte[] bytes, int from, int to) {
+    for (int i = from; i < to; i++) {
+      byte b = bytes[i];
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') return false;
+    }
+    return true;
+  }
+
+  /**
+   * The request's headers, read in one pass: the end-to-end ones the backend may use (tracing ids, vendor options, the
+   * sim's fault injection), and our controls. Hop-by-hop headers, the client's credentials for this gateway and our own
+   * controls are not forwarded.
+   */
+  private static final class Headers {
+    final List<HttpHeader> forward = new ArrayList<>(2);
+    /** Each control header's value, by {@link Control#ordinal()}: the first, as {@link HttpRequest#getHeader} finds. */
+    final String[] controls = new String[Control.ALL.length];
+
+    Headers(HttpRequest http) {
+      for (HttpHeader h : http.getHeaders()) {
+        String name = h.lowercaseName();
+        if (name.startsWith(HEADER_PREFIX)) {
+          for (Control c : Control.ALL) {
+            if (controls[c.ordinal()] == null && name.equals(c.header)) controls[c.ordinal()] = h.value();
+          }
+        } else if (!DROPPED.contains(name) && !name.startsWith("timeout-access")) {
+          forward.add(h);
+        }
+      }
+    }
   }
 
   private static final Set<String> DROPPED =
@@ -100,63 +412,20 @@ public record CompletionRequest(
           "proxy-connection", "authorization", "content-length", "content-type", "accept-encoding", "user-agent",
           "remote-address", "raw-request-uri", "tls-session-info");
 
-  /** The text the router classifies: the last user message. */
-  private static String chatPrompt(ObjectNode body) {
-    JsonNode messages = body.get("messages");
-    if (messages == null || messages.isNull()) {
-      throw ApiError.invalid("messages", "'messages' is required: a non-empty array of {role, content} objects.");
-    }
-    if (!messages.isArray() || messages.isEmpty()) {
-      throw ApiError.invalid("messages", "'messages' must be a non-empty array of {role, content} objects.");
-    }
-    String lastUser = null;
-    for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      if (!m.isObject() || !m.path("role").isTextual()) {
-        throw ApiError.invalid("messages[" + i + "]", "messages[" + i + "] must be an object with a string 'role'.");
-      }
-      if ("user".equals(m.get("role").asText())) lastUser = text(m.get("content"));
-    }
-    return lastUser != null ? lastUser : text(messages.get(messages.size() - 1).get("content"));
-  }
-
-  private static String textPrompt(ObjectNode body) {
-    JsonNode prompt = body.get("prompt");
-    if (prompt == null || prompt.isNull()) {
-      throw ApiError.invalid("prompt", "'prompt' is required: a string or an array of strings.");
-    }
-    if (prompt.isTextual()) return prompt.asText();
-    if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isTextual()) return prompt.get(prompt.size() - 1).asText();
-    throw ApiError.invalid("prompt", "'prompt' must be a string or a non-empty array of strings.");
-  }
-
-  /** Message content is a string or an array of parts, of which the text parts count. */
-  private static String text(JsonNode content) {
-    if (content == null || content.isNull()) return "";
-    if (content.isTextual()) return content.asText();
-    StringBuilder sb = new StringBuilder();
-    if (content.isArray()) {
-      for (JsonNode part : content) {
-        if (part.path("text").isTextual()) sb.append(sb.isEmpty() ? "" : "\n").append(part.get("text").asText());
-      }
-    }
-    return sb.toString();
-  }
-
-  private static Optional<String> control(HttpRequest http, ObjectNode body, String name) {
-    Optional<String> header =
-        http.getHeader("x-pickspin-" + name.replace('_', '-')).map(h -> h.value());
-    if (header.isPresent()) return header;
-    JsonNode field = body.get(PREFIX + name);
+  /** A control's value: its header's, else its body field's (there is a tree exactly when the body has control fields). */
+  private static Optional<String> control(Control control, Headers headers, ObjectNode tree) {
+    String header = headers.controls[control.ordinal()];
+    if (header != null) return Optional.of(header);
+    JsonNode field = tree == null ? null : tree.get(control.field);
     if (field == null || field.isNull()) return Optional.empty();
     return Optional.of(field.asText());
   }
 
-  private static <T> T parseControl(String name, String value, java.util.function.Function<String, T> parser) {
+  private static <T> T parseControl(Control control, String value, Function<String, T> parser) {
     try {
       return parser.apply(value);
     } catch (IllegalArgumentException e) {
-      throw ApiError.invalid(PREFIX + name, e.getMessage());
+      throw ApiError.invalid(control.field, e.getMessage());
     }
   }
 
@@ -166,13 +435,8 @@ public record CompletionRequest(
       if (v < 0) throw new NumberFormatException();
       return v;
     } catch (NumberFormatException e) {
-      throw ApiError.invalid(PREFIX + "deadline_ms", "deadline must be a whole number of milliseconds >= 0, got '" + s + "'");
-    }
-  }
-
-  private static void stripControls(ObjectNode body) {
-    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-      if (names.next().startsWith(PREFIX)) names.remove();
+      throw ApiError.invalid(
+          Control.DEADLINE_MS.field, "deadline must be a whole number of milliseconds >= 0, got '" + s + "'");
     }
   }
 }

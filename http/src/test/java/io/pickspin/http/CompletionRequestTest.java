@@ -2,10 +2,14 @@ package io.pickspin.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
@@ -18,12 +22,20 @@ class CompletionRequestTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final GatewaySettings SETTINGS = GatewaySettings.fromConfig(ConfigFactory.load().getConfig("pickspin"));
 
+  private static final HttpRequest CHAT = HttpRequest.create("/v1/chat/completions");
+  private static final String USER_X = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+
   private static CompletionRequest chat(String body, HttpRequest http) {
     return CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get());
   }
 
+  private static CompletionRequest text(String body) {
+    return CompletionRequest.parse(
+        JSON, CompletionRequest.Endpoint.TEXT, body.getBytes(StandardCharsets.UTF_8), HttpRequest.create("/v1/completions"), RoutingDefaults.of(SETTINGS).get());
+  }
+
   @Test
-  void takesTheLastUserMessageAsThePromptAndStripsControls() {
+  void takesTheLastUserMessageAsThePromptAndStripsControls() throws Exception {
     CompletionRequest r = chat(
         "{\"model\":\"auto\",\"stream\":true,\"pickspin_profile\":\"cost\",\"pickspin_router\":\"keyword\",\"pickspin_deadline_ms\":250,"
             + "\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"first\"},"
@@ -35,7 +47,10 @@ class CompletionRequestTest {
     assertEquals(Profile.COST, r.route().profile());
     assertEquals(RouterKind.KEYWORD, r.route().router());
     assertEquals(250, r.route().deadlineMs());
-    r.body().fieldNames().forEachRemaining(f -> assertFalse(f.startsWith("pickspin_"), f));
+    JsonNode sent = JSON.readTree(r.body("served-name"));
+    sent.fieldNames().forEachRemaining(f -> assertFalse(f.startsWith("pickspin_"), f));
+    assertEquals("served-name", sent.get("model").asText());
+    assertEquals(4, sent.get("messages").size());
   }
 
   @Test
@@ -73,5 +88,100 @@ class CompletionRequestTest {
     }
     assertThrows(ApiError.class, () -> CompletionRequest.parse(
         JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get()));
+  }
+
+  @Test
+  void sendsTheClientsBytesUncopiedWhenTheServedNameIsTheRequestedOne() {
+    String body = "{ \"model\" : \"m\", " + USER_X + ", \"temperature\": 0.70 }\n";
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    CompletionRequest r = CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, bytes, CHAT, RoutingDefaults.of(SETTINGS).get());
+    assertSame(bytes, r.body("m"));
+    assertNotSame(bytes, r.body("other"));
+  }
+
+  @Test
+  void splicesTheServedNameInPlaceOfTheModelValueOnly() throws Exception {
+    String[] bodies = {
+      "{\"model\":\"m\"," + USER_X + "}",
+      " \n{ \"model\"\t :\r\n  \"m\"  ,\n " + USER_X + " }\n ",
+      // escapes and non-ASCII text inside the model value and around it
+      "{\"note\":\"caf\u00e9 \\\" \u2603 \uD83D\uDE00\",\"model\":\"a\\\"b\\\\c\\u00e9\u00e9\uD83D\uDE00\\/\"," + USER_X + ",\"\u00fcber\":\"\u00e9\"}",
+      // not first, after nested values holding a "model" of their own
+      "{" + USER_X + ",\"metadata\":{\"model\":\"inner\",\"list\":[\"model\",{\"model\":1}]},\"model\":\"auto\",\"stream\":false}",
+      // a duplicated key: the last one counts, as in a tree
+      "{\"model\":\"first\"," + USER_X + ",\"model\":\"last\"}",
+    };
+    for (String body : bodies) {
+      for (String served : new String[] {"served", "", "quote\" back\\slash \u0001 \u00e9\u00df \uD83D\uDE00"}) {
+        CompletionRequest r = chat(body, CHAT);
+        ObjectNode expected = (ObjectNode) JSON.readTree(body);
+        expected.put("model", served);
+        assertEquals(expected, JSON.readTree(r.body(served)), body + " as " + served);
+      }
+    }
+    assertEquals("last", chat(bodies[4], CHAT).route().requestedModel());
+    assertEquals("a\"b\\c\u00e9\u00e9\uD83D\uDE00/", chat(bodies[2], CHAT).route().requestedModel());
+  }
+
+  @Test
+  void bytesAroundTheObjectDoNotReachTheBackend() throws Exception {
+    for (String body : new String[] {"\uFEFF{\"model\":\"m\"," + USER_X + "}", "{\"model\":\"m\"," + USER_X + "} trailing"}) {
+      byte[] sent = chat(body, CHAT).body("m");
+      assertEquals(JSON.readTree("{\"model\":\"m\"," + USER_X + "}"), JSON.readTree(sent), body);
+      assertEquals('{', sent[0], body);
+      assertEquals('}', sent[sent.length - 1], body);
+    }
+  }
+
+  @Test
+  void takesATextPromptOrTheLastOfAnArrayOfThem() {
+    assertEquals("once upon", text("{\"model\":\"m\",\"prompt\":\"once upon\"}").route().prompt());
+    assertEquals("third", text("{\"prompt\":[\"first\",\"second\",\"third\"],\"model\":\"m\"}").route().prompt());
+    // a chat request's messages are no prompt for a text completion, and the other way round
+    assertThrows(ApiError.class, () -> text("{\"model\":\"m\"," + USER_X + "}"));
+    assertThrows(ApiError.class, () -> chat("{\"model\":\"m\",\"prompt\":\"p\"}", CHAT));
+    for (String bad : new String[] {"[]", "[1,\"a\"]", "42", "{\"a\":\"b\"}"}) {
+      ApiError e = assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":" + bad + "}"), bad);
+      assertEquals("'prompt' must be a string or a non-empty array of strings.", e.getMessage(), bad);
+    }
+  }
+
+  @Test
+  void joinsTheTextPartsOfArrayContentByNewLines() {
+    CompletionRequest r = chat(
+        "{\"model\":\"m\",\"messages\":[{\"content\":[{\"type\":\"text\",\"text\":\"one\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"u\"}},"
+            + "\"stray\",{\"type\":\"text\",\"text\":\"two\"}],\"role\":\"user\"},{\"role\":\"assistant\",\"content\":\"no\"}]}",
+        CHAT);
+    assertEquals("one\ntwo", r.route().prompt());
+    // no user message: the last message counts
+    assertEquals("last", chat("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"last\"}]}", CHAT).route().prompt());
+  }
+
+  @Test
+  void rejectsInvalidJsonAndRootsThatAreNoObject() {
+    for (String bad : new String[] {"{\"model\":\"m\",", "{\"model\":\"m\" " + USER_X + "}", "{\"model\":\"m\",\"x\":\"\\q\"}", "[1,"}) {
+      ApiError e = assertThrows(ApiError.class, () -> chat(bad, CHAT), bad);
+      assertEquals(400, e.status().intValue(), bad);
+      assertTrue(e.getMessage().startsWith("The request body is not valid JSON: "), e.getMessage());
+    }
+    for (String notObject : new String[] {"", "  ", "null", "[{\"model\":\"m\"}]", "\"model\"", "42"}) {
+      ApiError e = assertThrows(ApiError.class, () -> chat(notObject, CHAT), notObject);
+      assertEquals("The request body must be a JSON object.", e.getMessage(), notObject);
+    }
+  }
+
+  @Test
+  void skipsNestedValuesWithBracketsAndQuotesInTheirStrings() throws Exception {
+    String body =
+        "{\"tools\":[{\"function\":{\"name\":\"f\",\"description\":\"} ] { [ \\\" \\\\\",\"parameters\":{\"model\":\"\\\"model\\\":\\\"x\\\"\"}}}],"
+            + "\"messages\":[{\"role\":\"user\",\"name\":{\"role\":\"system\"},\"content\":\"]}\\\"{[\"}],"
+            + "\"stop\":[\"]\",\"}\",\"\\\"\"],\"model\":\"m\",\"stream\":true}";
+    CompletionRequest r = chat(body, CHAT);
+    assertEquals("m", r.route().requestedModel());
+    assertEquals("]}\"{[", r.route().prompt());
+    assertTrue(r.stream());
+    ObjectNode expected = (ObjectNode) JSON.readTree(body);
+    expected.put("model", "served");
+    assertEquals(expected, JSON.readTree(r.body("served")));
   }
 }
