@@ -104,6 +104,9 @@ final class BackendForwarder {
   private final BackendClient sharedPool;
   /** First-byte and idle deadlines of the requests in flight. */
   private final Deadlines deadlines;
+  /** The client connections' own backend connections run on this (null: on Pekko's TCP, as the shared pool does). */
+  private final SelectorTransport transport;
+  private final ClientConnectionSettings ownConnectionSettings;
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -137,11 +140,22 @@ final class BackendForwarder {
     this.sharedPool =
         (target, request) -> http.singleRequest(request.withUri(target.absolute()), http.defaultClientHttpsContext(), pool, clientLog);
     this.deadlines = Deadlines.start(system, DEADLINE_TICK);
+    String transportKind = system.settings().config().getString("pickspin.gateway.backend-transport");
+    this.transport =
+        switch (transportKind) {
+          case "selector" -> SelectorTransport.start("pickspin-backend-io");
+          case "pekko" -> null;
+          default -> throw new IllegalArgumentException(
+              "pickspin.gateway.backend-transport must be \"selector\" or \"pekko\", not \"" + transportKind + "\"");
+        };
+    this.ownConnectionSettings =
+        transport != null ? pool.getConnectionSettings().withTransport(transport) : pool.getConnectionSettings();
   }
 
   /** Stops checking deadlines: called once the gateway has drained. */
   void close() {
     deadlines.close();
+    if (transport != null) transport.close();
   }
 
   BackendClient sharedPool() {
@@ -151,7 +165,7 @@ final class BackendForwarder {
   /** A new HTTP/1.1 connection to a replica, with the pool's connection settings (connect and idle timeouts). */
   Flow<HttpRequest, HttpResponse, ?> connectionTo(BackendClient.Target target) {
     return http.outgoingConnection(
-        ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), pool.getConnectionSettings(), clientLog);
+        ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog);
   }
 
   /** One request's way through replicas and fallback models. */

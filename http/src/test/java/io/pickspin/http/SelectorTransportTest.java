@@ -1,0 +1,220 @@
+package io.pickspin.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The backend connections' own TCP: bytes both ways, back-pressure, half-close, failures. */
+class SelectorTransportTest {
+  private static ActorTestKit kit;
+  private static SelectorTransport transport;
+  private static ClientConnectionSettings settings;
+
+  @BeforeAll
+  static void start() {
+    kit = ActorTestKit.create("selector-transport-test");
+    transport = SelectorTransport.start("selector-transport-test");
+    settings = ClientConnectionSettings.create(kit.system().classicSystem()).withConnectingTimeout(Duration.ofSeconds(2));
+  }
+
+  @AfterAll
+  static void stop() {
+    transport.close();
+    kit.shutdownTestKit();
+  }
+
+  private static Flow<ByteString, ByteString, ?> connect(String host, int port, ClientConnectionSettings s) {
+    return transport.connectTo(host, port, s, kit.system().classicSystem());
+  }
+
+  private static byte[] bytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  /** A peer that reads everything until the client half-closes, then writes {@code answer} and closes. */
+  private static CompletableFuture<byte[]> readAllThenAnswer(ServerSocket server, byte[] answer) {
+    CompletableFuture<byte[]> received = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        byte[] in = s.getInputStream().readAllBytes(); // until our half-close
+        s.getOutputStream().write(answer);
+        received.complete(in);
+      } catch (IOException e) {
+        received.completeExceptionally(e);
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    return received;
+  }
+
+  @Test
+  void bytesGoBothWaysAndAHalfCloseStillReadsTheAnswer() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      byte[] answer = bytes(300_000, 1);
+      CompletableFuture<byte[]> received = readAllThenAnswer(server, answer);
+      List<ByteString> sent = List.of(ByteString.fromString("hello "), ByteString.fromArray(bytes(100_000, 2)));
+      ByteString got =
+          Source.from(sent)
+              .via(connect("127.0.0.1", server.getLocalPort(), settings))
+              .runFold(ByteString.emptyByteString(), ByteString::concat, kit.system())
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      assertArrayEquals(sent.get(0).concat(sent.get(1)).toArray(), received.get(5, TimeUnit.SECONDS));
+      assertArrayEquals(answer, got.toArray());
+    }
+  }
+
+  @Test
+  void aSlowReaderHoldsBackThePeerAndMissesNoByte() throws Exception {
+    // more than loopback's socket buffers can hold (they grow to a few MiB), so that only back-pressure stops the peer
+    int size = 16 << 20;
+    byte[] answer = bytes(size, 3);
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Long> writtenBeforeFirstTake = new CompletableFuture<>();
+      AtomicLong written = new AtomicLong();
+      Thread peer = new Thread(() -> {
+        try (Socket s = server.accept()) {
+          s.setSendBufferSize(16 * 1024);
+          for (int off = 0; off < size; off += 4096) {
+            s.getOutputStream().write(answer, off, Math.min(4096, size - off));
+            written.set(Math.min(off + 4096, size));
+          }
+        } catch (IOException e) {
+          writtenBeforeFirstTake.completeExceptionally(e);
+        }
+      });
+      peer.setDaemon(true);
+      peer.start();
+      CompletableFuture<ByteString> got =
+          Source.<ByteString>maybe()
+              .via(connect("127.0.0.1", server.getLocalPort(), settings))
+              // the reader takes nothing for a second, then a chunk at a time with pauses
+              .initialDelay(Duration.ofSeconds(1))
+              .alsoTo(Sink.foreach(b -> writtenBeforeFirstTake.complete(written.get())))
+              .throttle(64, Duration.ofMillis(10))
+              .runFold(ByteString.emptyByteString(), ByteString::concat, kit.system())
+              .toCompletableFuture();
+      long before = writtenBeforeFirstTake.get(10, TimeUnit.SECONDS);
+      // without back-pressure the peer would have written everything in that second; with it, the transport's bound
+      // plus the socket buffers at most
+      assertTrue(before < size, "the peer wrote " + before + " of " + size + " bytes before the reader took any");
+      assertArrayEquals(answer, got.get(30, TimeUnit.SECONDS).toArray());
+    }
+  }
+
+  @Test
+  void aRefusedConnectionFailsNamingTheAddress() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    ExecutionException e =
+        assertThrows(
+            ExecutionException.class,
+            () -> Source.single(ByteString.fromString("x"))
+                .via(connect("127.0.0.1", port, settings))
+                .runWith(Sink.ignore(), kit.system())
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS));
+    assertInstanceOf(ConnectException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains("127.0.0.1:" + port), e.getCause().getMessage());
+  }
+
+  @Test
+  void aHostNameIsResolvedOffTheStream() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<byte[]> received = readAllThenAnswer(server, "ok".getBytes());
+      ByteString got =
+          Source.single(ByteString.fromString("ping"))
+              .via(connect("localhost", server.getLocalPort(), settings))
+              .runFold(ByteString.emptyByteString(), ByteString::concat, kit.system())
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      assertEquals("ping", new String(received.get(5, TimeUnit.SECONDS)));
+      assertEquals("ok", got.utf8String());
+    }
+  }
+
+  @Test
+  void aConnectionIdleForItsTimeoutIsClosed() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Integer> peerSaw = new CompletableFuture<>();
+      Thread peer = new Thread(() -> {
+        try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+          peerSaw.complete(in.read()); // -1 once the transport closes the idle connection
+        } catch (IOException e) {
+          peerSaw.completeExceptionally(e);
+        }
+      });
+      peer.setDaemon(true);
+      peer.start();
+      long start = System.nanoTime();
+      ExecutionException e =
+          assertThrows(
+              ExecutionException.class,
+              () -> Source.<ByteString>maybe()
+                  .via(connect("127.0.0.1", server.getLocalPort(), settings.withIdleTimeout(Duration.ofMillis(300))))
+                  .runWith(Sink.ignore(), kit.system())
+                  .toCompletableFuture()
+                  .get(10, TimeUnit.SECONDS));
+      assertInstanceOf(SocketTimeoutException.class, e.getCause());
+      assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "closed before the idle timeout");
+      assertEquals(-1, peerSaw.get(5, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void thePeerClosingEndsTheStreamAfterItsLastBytes() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread peer = new Thread(() -> {
+        try (Socket s = server.accept()) {
+          s.getOutputStream().write("bye".getBytes());
+        } catch (IOException ignored) {
+          // the test fails on what it reads
+        }
+      });
+      peer.setDaemon(true);
+      peer.start();
+      // the client never half-closes: the peer's close alone must end the stream
+      ByteString got =
+          Source.<ByteString>maybe()
+              .via(connect("127.0.0.1", server.getLocalPort(), settings))
+              .runFold(ByteString.emptyByteString(), ByteString::concat, kit.system())
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      assertEquals("bye", got.utf8String());
+      assertFalse(SelectorTransport.isIpLiteral("localhost"));
+      assertTrue(SelectorTransport.isIpLiteral("10.0.0.12") && SelectorTransport.isIpLiteral("::1"));
+    }
+  }
+}
