@@ -104,7 +104,7 @@ final class BackendForwarder {
   private final BackendClient sharedPool;
   /** First-byte and idle deadlines of the requests in flight. */
   private final Deadlines deadlines;
-  /** The client connections' own backend connections run on this (null: on Pekko's TCP, as the shared pool does). */
+  /** The gateway's client connections and their own backend connections run on this (null: on Pekko's TCP). */
   private final SelectorTransport transport;
   private final ClientConnectionSettings ownConnectionSettings;
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
@@ -140,13 +140,13 @@ final class BackendForwarder {
     this.sharedPool =
         (target, request) -> http.singleRequest(request.withUri(target.absolute()), http.defaultClientHttpsContext(), pool, clientLog);
     this.deadlines = Deadlines.start(system, DEADLINE_TICK);
-    String transportKind = system.settings().config().getString("pickspin.gateway.backend-transport");
+    String transportKind = system.settings().config().getString("pickspin.gateway.transport");
     this.transport =
         switch (transportKind) {
-          case "selector" -> SelectorTransport.start("pickspin-backend-io");
+          case "selector" -> SelectorTransport.start("pickspin-gateway-io");
           case "pekko" -> null;
           default -> throw new IllegalArgumentException(
-              "pickspin.gateway.backend-transport must be \"selector\" or \"pekko\", not \"" + transportKind + "\"");
+              "pickspin.gateway.transport must be \"selector\" or \"pekko\", not \"" + transportKind + "\"");
         };
     this.ownConnectionSettings =
         transport != null ? pool.getConnectionSettings().withTransport(transport) : pool.getConnectionSettings();
@@ -156,6 +156,11 @@ final class BackendForwarder {
   void close() {
     deadlines.close();
     if (transport != null) transport.close();
+  }
+
+  /** The gateway's own TCP, or null when its connections run on Pekko's. */
+  SelectorTransport transport() {
+    return transport;
   }
 
   BackendClient sharedPool() {

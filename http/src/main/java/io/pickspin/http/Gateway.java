@@ -12,15 +12,20 @@ import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.UnknownModelException;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -34,10 +39,15 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.TLSProtocol.SslTlsInbound;
+import org.apache.pekko.stream.TLSProtocol.SslTlsOutbound;
+import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +75,8 @@ public final class Gateway {
   private final ObjectMapper json = new ObjectMapper();
   private final byte[] modelList;
   private volatile ServerBinding binding;
+  /** Where the gateway listens when its connections run on the selector transport (then there is no binding). */
+  private volatile SelectorTransport.Listener listener;
 
   private Gateway(
       ActorSystem<?> system,
@@ -109,6 +121,33 @@ public final class Gateway {
     ClientConnection.Budget budget = new ClientConnection.Budget(settings.backendMaxConnections());
     ClientConnection perConnection =
         new ClientConnection(g::handle, Gateway::unexpected, g.forwarder::connectionTo, g.forwarder.sharedPool(), budget, g.materializer);
+    SelectorTransport transport = g.forwarder.transport();
+    if (transport != null) {
+      // Pekko HTTP's server protocol over the gateway's own sockets: as bindFlow, without Pekko's TCP actors
+      ServerSettings server = ServerSettings.create(system.classicSystem());
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      BidiFlow<SslTlsOutbound, ByteString, ByteString, SslTlsInbound, NotUsed> plainText = (BidiFlow) TLSPlacebo.getInstance();
+      BidiFlow<ByteString, HttpRequest, HttpResponse, ByteString, NotUsed> http =
+          Http.get(system).serverLayer(server, Optional.empty(), system.classicSystem().log()).atop(plainText).reversed();
+      Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.fromGraph(perConnection);
+      scala.concurrent.duration.Duration idle = server.getTimeouts().idleTimeout();
+      try {
+        g.listener =
+            transport.listen(
+                new InetSocketAddress(settings.host(), settings.port()),
+                server.getMaxConnections(),
+                idle.isFinite() ? Duration.ofNanos(idle.toNanos()) : null,
+                () -> http.join(handler),
+                g.materializer,
+                system.executionContext());
+      } catch (IOException e) {
+        g.forwarder.close();
+        BindException failure = new BindException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage());
+        failure.initCause(e);
+        return CompletableFuture.failedFuture(failure);
+      }
+      return CompletableFuture.completedFuture(g);
+    }
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .bindFlow(Flow.fromGraph(perConnection))
@@ -120,7 +159,8 @@ public final class Gateway {
   }
 
   public int port() {
-    return binding.localAddress().getPort();
+    SelectorTransport.Listener l = listener;
+    return l != null ? l.localAddress().getPort() : binding.localAddress().getPort();
   }
 
   /**
@@ -129,6 +169,19 @@ public final class Gateway {
    * stream that is still flowing.
    */
   public CompletionStage<Done> stop(Duration drain) {
+    SelectorTransport.Listener l = listener;
+    if (l != null) {
+      long deadline = System.nanoTime() + drain.toNanos();
+      return l.unbind()
+          .thenCompose(unbound -> whenNothingInFlight(deadline))
+          // what is left past the drain is cut; idle keep-alive connections just close
+          .thenCompose(idle -> l.closeConnections(Duration.ofSeconds(5)))
+          .thenApply(
+              closed -> {
+                forwarder.close();
+                return Done.getInstance();
+              });
+    }
     ServerBinding b = binding;
     if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
     long deadline = System.nanoTime() + drain.toNanos();

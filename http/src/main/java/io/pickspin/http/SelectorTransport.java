@@ -20,7 +20,14 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.nio.channels.ServerSocketChannel;
+import org.apache.pekko.stream.Materializer;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.ActorSystem;
@@ -45,14 +52,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plain TCP for the gateway's backend connections, without Pekko's TCP connection actors.
+ * Plain TCP for the gateway's connections, without Pekko's TCP connection actors: the backend connections it makes (as
+ * a {@link ClientTransport}) and the client connections it accepts ({@link #listen}).
  *
  * <p>Pekko HTTP's own transport runs every connection as an actor that the stream talks to by message: each write is a
  * message and an acknowledgement, each read a readiness message, a message with the bytes and a message to read again,
  * which re-arms the selector (an interest change and a wake-up, both system calls). Here one selector thread reads
  * every connection and hands the bytes to the connection's stream in one callback, and the stream writes to the socket
- * itself: about four messages fewer per request. Pekko HTTP still does all of HTTP on
- * top (rendering, parsing, framing); only the bytes' way to and from the socket changes.
+ * itself: about four messages fewer per request and connection. Pekko HTTP still does all of HTTP on top (rendering,
+ * parsing, framing, its timeouts); only the bytes' way to and from the socket changes.
  *
  * <p>Reads stop while more than {@link #PAUSE_AT} bytes wait for the stream to take them, so a slow client still holds
  * back its replica. A connection that moves no byte for the idle timeout is closed, as Pekko's transport does.
@@ -99,7 +107,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     Duration connectTimeout = Duration.ofNanos(settings.getConnectingTimeout().toNanos());
     scala.concurrent.duration.Duration idle = settings.getIdleTimeout();
     Duration idleTimeout = idle.isFinite() ? Duration.ofNanos(idle.toNanos()) : null;
-    return Flow.fromGraph(new ConnectionStage(host, port, connectTimeout, idleTimeout));
+    return Flow.fromGraph(new ConnectionStage(host, port, connectTimeout, idleTimeout, null, null));
   }
 
   /** Stops the selector thread and closes every connection it still reads. */
@@ -154,12 +162,18 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     final int port;
     final Duration connectTimeout;
     final Duration idleTimeout;
+    /** A connection a listener accepted (null: one this stage makes). */
+    final SocketChannel accepted;
+    final Listener listener;
 
-    ConnectionStage(String host, int port, Duration connectTimeout, Duration idleTimeout) {
+    ConnectionStage(
+        String host, int port, Duration connectTimeout, Duration idleTimeout, SocketChannel accepted, Listener listener) {
       this.host = host;
       this.port = port;
       this.connectTimeout = connectTimeout;
       this.idleTimeout = idleTimeout;
+      this.accepted = accepted;
+      this.listener = listener;
     }
 
     @Override
@@ -184,6 +198,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       final AsyncCallback<Void> writable = createAsyncCallback(v -> writePending());
       final AsyncCallback<Void> endOfInput = createAsyncCallback(v -> onEndOfInput());
       final AsyncCallback<Throwable> failed = createAsyncCallback(this::failStage);
+      final AsyncCallback<Void> close = createAsyncCallback(v -> completeStage());
       SocketChannel channel;
       /** Set on the selector thread only. */
       SelectionKey key;
@@ -208,7 +223,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
 
           @Override
           public void onUpstreamFinish() {
-            if (pendingWrite == null) shutdownOutput();
+            if (pendingWrite == null) outputDone();
           }
         });
         setHandler(out, new AbstractOutHandler() {
@@ -216,7 +231,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           public void onPull() {
             ByteString b = toPush.poll();
             if (b != null) pushOut(b);
-            else if (inputEnded) completeStage();
+            else if (inputEnded) inputDone();
           }
 
           @Override
@@ -229,6 +244,14 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       @Override
       public void preStart() {
         lastActivityNanos = System.nanoTime();
+        if (accepted != null) {
+          listener.opened(this);
+          if (idleTimeout != null) scheduleWithFixedDelay(IDLE_TIMER, idleTimeout, idleTimeout.dividedBy(4).plusMillis(1));
+          channel = accepted;
+          register(SelectionKey.OP_READ);
+          connected();
+          return;
+        }
         scheduleOnce(CONNECT_TIMER, connectTimeout);
         if (idleTimeout != null) scheduleWithFixedDelay(IDLE_TIMER, idleTimeout, idleTimeout.dividedBy(4).plusMillis(1));
         try {
@@ -345,7 +368,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           return;
         }
         pendingWrite = null;
-        if (isClosed(in)) shutdownOutput();
+        if (isClosed(in)) outputDone();
         else pull(in);
       }
 
@@ -375,11 +398,27 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
 
       private void onEndOfInput() {
         inputEnded = true;
-        if (toPush.isEmpty()) completeStage();
+        if (toPush.isEmpty()) inputDone();
+      }
+
+      /**
+       * The peer sent its last byte and all of it went downstream: the connection is done. For a client that is Pekko's
+       * server behaviour too (no half-close): a client that hangs up while its request waits stops that request, which
+       * then releases its replica at once instead of after the replica's answer.
+       */
+      private void inputDone() {
+        completeStage();
+      }
+
+      /** Nothing more to write: a backend connection half-closes and reads on; a client's connection closes. */
+      private void outputDone() {
+        if (accepted != null) completeStage();
+        else shutdownOutput();
       }
 
       @Override
       public void postStop() {
+        if (listener != null) listener.closed(this);
         // not connected yet: the connection fails; connected: completing it again is a no-op
         connected.completeExceptionally(new ConnectException("the connection to " + host + ":" + port + " stopped before it was made"));
         if (channel != null) {
@@ -450,6 +489,168 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       public void fail(IOException error) {
         failed.invoke(error);
       }
+    }
+  }
+
+  /**
+   * Listens on {@code address}: every connection accepted runs a new {@code perConnection} flow (bytes read in, bytes to
+   * write out), materialised on {@code executor}, not on the selector thread. Past {@code maxConnections} open
+   * connections, accepting pauses until one closes.
+   */
+  Listener listen(
+      InetSocketAddress address,
+      int maxConnections,
+      Duration idleTimeout,
+      Supplier<Flow<ByteString, ByteString, ?>> perConnection,
+      Materializer materializer,
+      Executor executor)
+      throws IOException {
+    ServerSocketChannel server = ServerSocketChannel.open();
+    try {
+      server.configureBlocking(false);
+      server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      server.bind(address, 1024);
+    } catch (IOException e) {
+      server.close();
+      throw e;
+    }
+    Listener l = new Listener(server, maxConnections, idleTimeout, perConnection, materializer, executor);
+    onSelector(() -> {
+      try {
+        l.key = server.register(selector, SelectionKey.OP_ACCEPT, l);
+      } catch (IOException e) {
+        log.error("cannot listen on {}", address, e);
+      }
+    });
+    return l;
+  }
+
+  /** A listening socket and the connections it accepted that are still open. */
+  final class Listener implements Connection {
+    private final ServerSocketChannel server;
+    private final int maxConnections;
+    private final Duration idleTimeout;
+    private final Supplier<Flow<ByteString, ByteString, ?>> perConnection;
+    private final Materializer materializer;
+    private final Executor executor;
+    private final InetSocketAddress localAddress;
+    /** Accepted and not closed yet: counted from the accept, before the connection's stream runs. */
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Set<ConnectionStage.Logic> open = ConcurrentHashMap.newKeySet();
+    /** Selector thread only. */
+    private SelectionKey key;
+    private boolean acceptPaused;
+
+    private Listener(
+        ServerSocketChannel server,
+        int maxConnections,
+        Duration idleTimeout,
+        Supplier<Flow<ByteString, ByteString, ?>> perConnection,
+        Materializer materializer,
+        Executor executor)
+        throws IOException {
+      this.server = server;
+      this.maxConnections = maxConnections;
+      this.idleTimeout = idleTimeout;
+      this.perConnection = perConnection;
+      this.materializer = materializer;
+      this.executor = executor;
+      this.localAddress = (InetSocketAddress) server.getLocalAddress();
+    }
+
+    InetSocketAddress localAddress() {
+      return localAddress;
+    }
+
+    @Override
+    public void ready(SelectionKey k) {
+      try {
+        for (SocketChannel ch; connections.get() < maxConnections && (ch = server.accept()) != null; ) {
+          connections.incrementAndGet();
+          ch.configureBlocking(false);
+          ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+          SocketChannel accepted = ch;
+          executor.execute(() -> run(accepted));
+        }
+        if (connections.get() >= maxConnections) {
+          acceptPaused = true;
+          k.interestOps(0);
+        }
+      } catch (IOException e) {
+        log.warn("accepting a connection on {} failed", localAddress, e);
+      } catch (CancelledKeyException e) {
+        // unbound meanwhile
+      }
+    }
+
+    private void run(SocketChannel accepted) {
+      try {
+        String host = accepted.getRemoteAddress() instanceof InetSocketAddress a ? a.getHostString() : "client";
+        Flow.fromGraph(new ConnectionStage(host, 0, Duration.ZERO, idleTimeout, accepted, this))
+            .join(perConnection.get())
+            .run(materializer);
+      } catch (Exception e) { // the materializer is shutting down
+        log.debug("cannot serve a connection", e);
+        try {
+          accepted.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+        connections.decrementAndGet();
+      }
+    }
+
+    void opened(ConnectionStage.Logic c) {
+      open.add(c);
+    }
+
+    void closed(ConnectionStage.Logic c) {
+      open.remove(c);
+      if (connections.decrementAndGet() == maxConnections - 1) {
+        onSelector(() -> {
+          if (acceptPaused && key != null && key.isValid()) {
+            acceptPaused = false;
+            key.interestOps(SelectionKey.OP_ACCEPT);
+          }
+        });
+      }
+    }
+
+    @Override
+    public void fail(IOException error) {
+      unbind();
+    }
+
+    /** Stops accepting; the connections open stay so. */
+    CompletionStage<Void> unbind() {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      onSelector(() -> {
+        if (key != null) key.cancel();
+        try {
+          server.close();
+        } catch (IOException e) {
+          log.debug("closing the listening socket on {}", localAddress, e);
+        }
+        done.complete(null);
+      });
+      return done;
+    }
+
+    /** Closes every connection still open, answers in flight or not; completes when they are closed. */
+    CompletionStage<Void> closeConnections(Duration within) {
+      for (ConnectionStage.Logic c : open) c.close.invoke(null);
+      long deadline = System.nanoTime() + within.toNanos();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      awaitClosed(done, deadline);
+      return done;
+    }
+
+    private void awaitClosed(CompletableFuture<Void> done, long deadline) {
+      if (open.isEmpty() || System.nanoTime() >= deadline) {
+        done.complete(null);
+        return;
+      }
+      CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS).execute(() -> awaitClosed(done, deadline));
     }
   }
 

@@ -384,4 +384,51 @@ class GatewayTest {
     });
     assertEquals(0, leases.inFlight("small", "fast-0"));
   }
+
+  @Test
+  void aPortInUseIsAClearErrorNotAHang() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      Catalog catalog = catalog();
+      CompletionStage<Gateway> start =
+          Gateway.start(kit.system(), settings().withPort(taken.getLocalPort()), catalog, new StaticRoutingPolicy(catalog),
+              new StaticLeaseProvider(catalog));
+      java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> start.toCompletableFuture().get(10, TimeUnit.SECONDS));
+      assertTrue(failed.getCause() instanceof java.net.BindException, failed.getCause().toString());
+      assertTrue(failed.getCause().getMessage().contains(":" + taken.getLocalPort()), failed.getCause().getMessage());
+    }
+  }
+
+  @Test
+  void onPekkosOwnTcpTheGatewayAnswersAndStreamsToo() throws Exception {
+    // pickspin.gateway.transport = pekko is the way back from the gateway's own sockets; it must keep working
+    ActorTestKit pekkoTcp = ActorTestKit.create(
+        "gateway-test-pekko-tcp",
+        com.typesafe.config.ConfigFactory.parseString("pickspin.gateway.transport = pekko")
+            .withFallback(com.typesafe.config.ConfigFactory.load()));
+    try {
+      Catalog catalog = catalog();
+      GatewaySettings s = GatewaySettings.fromConfig(pekkoTcp.system().settings().config().getConfig("pickspin")).withPort(0);
+      Gateway g = Gateway.start(pekkoTcp.system(), s, catalog, new StaticRoutingPolicy(catalog), new StaticLeaseProvider(catalog))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      String url = "http://127.0.0.1:" + g.port() + "/v1/chat/completions";
+      try {
+        HttpResponse<String> plain = post(url, "application/json", chat("small", 5, false));
+        assertEquals(200, plain.statusCode(), plain.body());
+        assertEquals(5, JSON.readTree(plain.body()).at("/usage/completion_tokens").asInt());
+        HttpResponse<String> streamed = post(url, "application/json", chat("small", 5, true));
+        assertEquals(200, streamed.statusCode(), streamed.body());
+        long contentEvents = streamed.body().lines().filter(l -> l.startsWith("data: {"))
+            .filter(l -> { try { return JSON.readTree(l.substring(6)).at("/choices/0/delta/content").isTextual(); }
+                           catch (Exception e) { throw new AssertionError(l, e); } })
+            .count();
+        assertEquals(5, contentEvents, streamed.body());
+        assertTrue(streamed.body().trim().endsWith("data: [DONE]"), streamed.body());
+      } finally {
+        g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      pekkoTcp.shutdownTestKit();
+    }
+  }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -190,6 +192,43 @@ class SelectorTransportTest {
       assertInstanceOf(SocketTimeoutException.class, e.getCause());
       assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "closed before the idle timeout");
       assertEquals(-1, peerSaw.get(5, TimeUnit.SECONDS));
+    }
+  }
+
+  private static String echo(Socket s, String text) throws IOException {
+    s.getOutputStream().write(text.getBytes());
+    byte[] b = new byte[text.length()];
+    int n = 0;
+    while (n < b.length) {
+      int r = s.getInputStream().read(b, n, b.length - n);
+      if (r < 0) throw new IOException("closed after " + n + " bytes");
+      n += r;
+    }
+    return new String(b);
+  }
+
+  @Test
+  void aListenerServesUpToItsBoundThenPausesAndStopsWhenUnbound() throws Exception {
+    SelectorTransport.Listener listener =
+        transport.listen(
+            new InetSocketAddress("127.0.0.1", 0), 1, Duration.ofSeconds(30), () -> Flow.of(ByteString.class),
+            Materializer.matFromSystem(kit.system()), kit.system().executionContext());
+    int port = listener.localAddress().getPort();
+    try (Socket first = new Socket("127.0.0.1", port); Socket second = new Socket("127.0.0.1", port)) {
+      first.setSoTimeout(5000);
+      assertEquals("one", echo(first, "one"));
+      // the bound is one connection: the second is accepted by the kernel but not served while the first is open
+      second.setSoTimeout(500);
+      assertThrows(SocketTimeoutException.class, () -> echo(second, "two"));
+      first.close();
+      second.setSoTimeout(5000);
+      assertEquals("two", new String(second.getInputStream().readNBytes(3)), "served once the first closed");
+      listener.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
+      // unbinding leaves open connections open; closing them ends them
+      assertEquals("three", echo(second, "three"));
+      listener.closeConnections(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(-1, second.getInputStream().read());
     }
   }
 
