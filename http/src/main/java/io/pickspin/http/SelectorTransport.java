@@ -69,6 +69,15 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SelectorTransport.class);
   private static final int READ_BUFFER_BYTES = 64 * 1024;
   static final int PAUSE_AT = 256 * 1024;
+  /** Bytes a connection keeps back to write in one call before it writes without waiting for more. */
+  private static final int HOLD_LIMIT = 64 * 1024;
+  /**
+   * Turns of the stream's event queue a held write waits. Pekko HTTP renders a relayed streamed answer's head, chunk
+   * and terminator a few such turns apart; measured with strace, one turn still wrote them in 3 calls, 4 in 2, 8 in 1.
+   */
+  private static final int FLUSH_TURNS = 8;
+  /** Per stream thread; a bounded pool, so a bounded number of them. */
+  private static final ThreadLocal<ByteBuffer> WRITE_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * HOLD_LIMIT));
 
   private final Selector selector;
   private final Thread thread;
@@ -199,6 +208,8 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       final AsyncCallback<Void> endOfInput = createAsyncCallback(v -> onEndOfInput());
       final AsyncCallback<Throwable> failed = createAsyncCallback(this::failStage);
       final AsyncCallback<Void> close = createAsyncCallback(v -> completeStage());
+      /** Runs once the stream has pushed what it had at hand (see {@link #hold}). */
+      final AsyncCallback<Void> flush = createAsyncCallback(v -> flushHeld());
       SocketChannel channel;
       /** Set on the selector thread only. */
       SelectionKey key;
@@ -207,7 +218,12 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       /** Whether the selector stopped reading because too much waits (selector thread only). */
       boolean readPaused;
       final Queue<ByteString> toPush = new ArrayDeque<>();
+      /** Bytes the socket has not taken yet; while set, nothing else is written and nothing pulled. */
       ByteBuffer[] pendingWrite;
+      /** Bytes pushed in this round of the stream and not written yet. */
+      ByteString held = ByteString.emptyByteString();
+      boolean flushScheduled;
+      int flushTurns;
       boolean inputEnded;
       boolean outputShutDown;
       long lastActivityNanos;
@@ -218,12 +234,12 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         setHandler(in, new AbstractInHandler() {
           @Override
           public void onPush() {
-            write(grab(in));
+            hold(grab(in));
           }
 
           @Override
           public void onUpstreamFinish() {
-            if (pendingWrite == null) outputDone();
+            if (pendingWrite == null && held.isEmpty()) outputDone();
           }
         });
         setHandler(out, new AbstractOutHandler() {
@@ -344,11 +360,61 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         }
       }
 
-      private void write(ByteString bytes) {
-        List<ByteBuffer> buffers = new ArrayList<>(2);
-        bytes.getByteBuffers().forEach(buffers::add);
-        pendingWrite = buffers.toArray(new ByteBuffer[0]);
+      /**
+       * Keeps pushed bytes and asks for more at once; they are written when the stream has pushed all it had at hand.
+       * A relayed answer arrives as one read but leaves Pekko HTTP as a head and a piece per chunk: written as they
+       * come, a streamed answer took about four system calls (and as many wake-ups of the client) instead of one. The
+       * flush is an async callback invoked from the stream's own thread, which Pekko runs after the stream events
+       * already queued, within the same turn of the stream's actor; it re-queues itself {@link #FLUSH_TURNS} times.
+       */
+      private void hold(ByteString bytes) {
+        held = held.concat(bytes);
+        if (pendingWrite != null) return; // the socket is full: the rest follows when it drains
+        if (held.size() >= HOLD_LIMIT) {
+          write();
+        } else {
+          pull(in);
+          if (!flushScheduled) {
+            flushScheduled = true;
+            flush.invoke(null);
+          }
+        }
+      }
+
+      private void flushHeld() {
+        if (++flushTurns < FLUSH_TURNS) {
+          flush.invoke(null); // queued behind what the stream has pushed meanwhile
+          return;
+        }
+        flushTurns = 0;
+        flushScheduled = false;
+        if (pendingWrite == null && !held.isEmpty()) write();
+      }
+
+      /**
+       * Writes the held bytes from one direct buffer of this thread's: a request head is some thirty small pieces, and
+       * a gathering write of heap buffers copies each into a temporary direct buffer of the JDK's.
+       */
+      private void write() {
+        ByteString bytes = held;
+        held = ByteString.emptyByteString();
+        ByteBuffer direct = WRITE_BUFFER.get();
+        if (bytes.size() > direct.capacity()) {
+          List<ByteBuffer> buffers = new ArrayList<>();
+          bytes.getByteBuffers().forEach(buffers::add);
+          pendingWrite = buffers.toArray(new ByteBuffer[0]);
+          writePending();
+          return;
+        }
+        direct.clear();
+        bytes.copyToBuffer(direct);
+        direct.flip();
+        pendingWrite = new ByteBuffer[] {direct};
         writePending();
+        if (pendingWrite != null && pendingWrite[0] == direct) {
+          // the socket took part of it; the rest waits in a buffer of its own, as the next write on this thread reuses
+          pendingWrite = new ByteBuffer[] {ByteBuffer.allocate(direct.remaining()).put(direct).flip()};
+        }
       }
 
       /** Writes what it can; the selector says when the socket takes more. */
@@ -368,8 +434,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           return;
         }
         pendingWrite = null;
-        if (isClosed(in)) outputDone();
-        else pull(in);
+        if (!held.isEmpty()) write();
+        else if (isClosed(in)) outputDone();
+        else if (!hasBeenPulled(in)) pull(in);
       }
 
       private void shutdownOutput() {

@@ -16,6 +16,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -131,6 +132,42 @@ class SelectorTransportTest {
       // plus the socket buffers at most
       assertTrue(before < size, "the peer wrote " + before + " of " + size + " bytes before the reader took any");
       assertArrayEquals(answer, got.get(30, TimeUnit.SECONDS).toArray());
+    }
+  }
+
+  @Test
+  void aSlowPeerGetsEveryByteWrittenInOrder() throws Exception {
+    // small pieces (held and written together), pieces larger than one write's buffer, and a peer that lets the
+    // socket fill up, so that writes are partial and the rest waits for the selector
+    List<ByteString> pieces = new ArrayList<>();
+    Random random = new Random(4);
+    for (int i = 0; i < 3000; i++) {
+      pieces.add(ByteString.fromArray(bytes(i % 500 == 0 ? 300_000 : 1 + random.nextInt(2000), i)));
+    }
+    ByteString all = pieces.stream().reduce(ByteString.emptyByteString(), ByteString::concat);
+    try (ServerSocket server = new ServerSocket()) {
+      server.setReceiveBufferSize(8 * 1024);
+      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      CompletableFuture<byte[]> received = new CompletableFuture<>();
+      Thread peer = new Thread(() -> {
+        try (Socket s = server.accept()) {
+          Thread.sleep(500);
+          InputStream in = s.getInputStream();
+          java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+          byte[] buffer = new byte[4096];
+          for (int n; (n = in.read(buffer)) >= 0; ) {
+            got.write(buffer, 0, n);
+            if (got.size() % (256 * 1024) < n) Thread.sleep(5);
+          }
+          received.complete(got.toByteArray());
+        } catch (IOException | InterruptedException e) {
+          received.completeExceptionally(e);
+        }
+      });
+      peer.setDaemon(true);
+      peer.start();
+      Source.from(pieces).via(connect("127.0.0.1", server.getLocalPort(), settings)).runWith(Sink.ignore(), kit.system());
+      assertArrayEquals(all.toArray(), received.get(30, TimeUnit.SECONDS));
     }
   }
 
