@@ -698,7 +698,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         } catch (IOException e) {
           log.debug("closing the listening socket on {}", localAddress, e);
         }
-        done.complete(null);
+        // a registered channel's socket closes when the selector next selects and drops the cancelled key: until then
+        // the kernel still accepts connections on the port
+        onSelector(() -> done.complete(null));
       });
       return done;
     }
