@@ -61,6 +61,14 @@ public final class GatewayOverheadBench {
     Mode(String label) {
       this.label = label;
     }
+
+    /** By name or by label: {@code plain} or {@code non-streamed}, {@code stream} or {@code streamed}. */
+    static Mode parse(String s) {
+      for (Mode m : values()) {
+        if (m.name().equalsIgnoreCase(s.trim()) || m.label.equalsIgnoreCase(s.trim())) return m;
+      }
+      throw new IllegalArgumentException("--modes takes plain (or non-streamed) and stream (or streamed), not '" + s.trim() + "'");
+    }
   }
 
   /** One way to the backend. {@code proxyPid} is the process between client and sim (0 for direct). */
@@ -351,16 +359,16 @@ public final class GatewayOverheadBench {
 
   private void latencyTable(StringBuilder r, Mode mode) {
     r.append("### Latency, ").append(mode.label).append(" (ms; added = this way's percentile minus direct's at the same rate)\n\n");
-    r.append("| rate/s | way | achieved/s | errors | p50 | p95 | p99 | max | added p50 | added p95 | added p99 | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |\n");
-    r.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    r.append("| rate/s | way | achieved/s | errors | connections opened | p50 | p95 | p99 | max | added p50 | added p95 | added p99 | proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req |\n");
+    r.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int rate : o.rates) {
       Cell direct = find(cells, c -> c.rate() == rate && c.mode() == mode && c.way().name().equals("direct"));
       for (Cell c : cells) {
         if (c.rate() != rate || c.mode() != mode) continue;
         Latencies l = c.latency();
         boolean isDirect = c == direct;
-        r.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-            rate, c.way().name(), c.run().throughput(), c.run().errors(), ms(l.p50()), ms(l.p95()), ms(l.p99()), ms(l.max()),
+        r.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            rate, c.way().name(), c.run().throughput(), c.run().errors(), c.run().connections(), ms(l.p50()), ms(l.p95()), ms(l.p99()), ms(l.max()),
             isDirect || direct == null ? "" : ms(l.p50() - direct.latency().p50()),
             isDirect || direct == null ? "" : ms(l.p95() - direct.latency().p95()),
             isDirect || direct == null ? "" : ms(l.p99() - direct.latency().p99()),
@@ -623,7 +631,7 @@ public final class GatewayOverheadBench {
         String v = args[++i];
         switch (flag) {
           case "--rates" -> o.rates = v.equals("none") ? List.of() : Arrays.stream(v.split(",")).map(String::trim).map(Integer::parseInt).toList();
-          case "--modes" -> o.modes = Arrays.stream(v.split(",")).map(s -> Mode.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+          case "--modes" -> o.modes = Arrays.stream(v.split(",")).map(Mode::parse).toList();
           case "--duration" -> o.durationSeconds = Integer.parseInt(v);
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
           case "--initial-warmup" -> o.initialWarmupSeconds = Integer.parseInt(v);

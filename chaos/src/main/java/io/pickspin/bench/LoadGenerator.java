@@ -22,8 +22,11 @@ final class LoadGenerator {
   /** What to send: a complete HTTP request to host:port. */
   record Target(String name, String host, int port, byte[] request, boolean sse) {}
 
-  /** Latencies (nanoseconds, unsorted) of the measured requests, plus counts. */
-  record Run(long[] latenciesNanos, long sent, long errors, double seconds, String firstError) {
+  /**
+   * Latencies (nanoseconds, unsorted) of the measured requests, plus counts; {@code connections} is how many the run
+   * opened (an open loop opens one whenever all are busy, as a client's pool would).
+   */
+  record Run(long[] latenciesNanos, long sent, long errors, double seconds, String firstError, int connections) {
     long ok() {
       return latenciesNanos.length;
     }
@@ -85,7 +88,7 @@ final class LoadGenerator {
     for (int i = 0; i < workers.size(); i++) due.add(POISON);
     for (Thread w : workers) w.join(TimeUnit.SECONDS.toMillis(31));
     double seconds = duration.toNanos() / 1e9;
-    return recorder.run(sent, seconds);
+    return recorder.run(sent, seconds, workers.size());
   }
 
   /** {@code connections} connections, each sending back to back, for {@code warmup + duration}. */
@@ -117,7 +120,7 @@ final class LoadGenerator {
     while ((wait = end - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
     window.ended();
     for (Thread w : workers) w.join(35_000);
-    return recorder.run(sent.get(), duration.toNanos() / 1e9);
+    return recorder.run(sent.get(), duration.toNanos() / 1e9, connections);
   }
 
   private Thread worker(Target target, LinkedBlockingQueue<Long> due, Recorder recorder, AtomicInteger idle) {
@@ -177,8 +180,9 @@ final class LoadGenerator {
       finished.incrementAndGet();
     }
 
-    synchronized Run run(long sent, double seconds) {
-      return new Run(java.util.Arrays.copyOf(latencies, count), sent, errors + Math.max(0, sent - count - errors), seconds, firstError);
+    synchronized Run run(long sent, double seconds, int connections) {
+      return new Run(
+          java.util.Arrays.copyOf(latencies, count), sent, errors + Math.max(0, sent - count - errors), seconds, firstError, connections);
     }
   }
 }
