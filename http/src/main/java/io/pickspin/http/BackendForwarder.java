@@ -107,6 +107,9 @@ final class BackendForwarder {
   /** The gateway's client connections and their own backend connections run on this (null: on Pekko's TCP). */
   private final SelectorTransport transport;
   private final ClientConnectionSettings ownConnectionSettings;
+  /** {@link #connectionTo}'s flows by replica address. */
+  private final Map<String, Flow<HttpRequest, HttpResponse, ?>> connectionFlows = new ConcurrentHashMap<>();
+  private static final int MAX_CONNECTION_FLOWS = 1024;
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -167,10 +170,21 @@ final class BackendForwarder {
     return sharedPool;
   }
 
-  /** A new HTTP/1.1 connection to a replica, with the pool's connection settings (connect and idle timeouts). */
+  /**
+   * A new HTTP/1.1 connection to a replica, with the pool's connection settings (connect and idle timeouts). The flow is
+   * a blueprint that opens a new connection each time it runs, so one per replica address serves every client
+   * connection: building Pekko HTTP's client layer anew was part of every new client connection's first request.
+   */
   Flow<HttpRequest, HttpResponse, ?> connectionTo(BackendClient.Target target) {
-    return http.outgoingConnection(
-        ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog);
+    String address = target.host() + ":" + target.port();
+    Flow<HttpRequest, HttpResponse, ?> flow = connectionFlows.get(address);
+    if (flow == null) {
+      if (connectionFlows.size() >= MAX_CONNECTION_FLOWS) connectionFlows.clear(); // replicas come and go
+      flow = http.outgoingConnection(
+          ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog);
+      connectionFlows.put(address, flow);
+    }
+    return flow;
   }
 
   /** One request's way through replicas and fallback models. */

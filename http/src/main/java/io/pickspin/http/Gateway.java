@@ -129,7 +129,8 @@ public final class Gateway {
       BidiFlow<SslTlsOutbound, ByteString, ByteString, SslTlsInbound, NotUsed> plainText = (BidiFlow) TLSPlacebo.getInstance();
       BidiFlow<ByteString, HttpRequest, HttpResponse, ByteString, NotUsed> http =
           Http.get(system).serverLayer(server, Optional.empty(), system.classicSystem().log()).atop(plainText).reversed();
-      Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.fromGraph(perConnection);
+      // one blueprint for every connection (each run makes its own stages): building it was part of a first request
+      Flow<ByteString, ByteString, NotUsed> connectionFlow = http.join(Flow.fromGraph(perConnection));
       scala.concurrent.duration.Duration idle = server.getTimeouts().idleTimeout();
       try {
         g.listener =
@@ -137,7 +138,7 @@ public final class Gateway {
                 new InetSocketAddress(settings.host(), settings.port()),
                 server.getMaxConnections(),
                 idle.isFinite() ? Duration.ofNanos(idle.toNanos()) : null,
-                () -> http.join(handler),
+                () -> connectionFlow,
                 g.materializer,
                 system.executionContext());
       } catch (IOException e) {
