@@ -176,15 +176,11 @@ final class BackendForwarder {
    * connection: building Pekko HTTP's client layer anew was part of every new client connection's first request.
    */
   Flow<HttpRequest, HttpResponse, ?> connectionTo(BackendClient.Target target) {
-    String address = target.host() + ":" + target.port();
-    Flow<HttpRequest, HttpResponse, ?> flow = connectionFlows.get(address);
-    if (flow == null) {
-      if (connectionFlows.size() >= MAX_CONNECTION_FLOWS) connectionFlows.clear(); // replicas come and go
-      flow = http.outgoingConnection(
-          ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog);
-      connectionFlows.put(address, flow);
-    }
-    return flow;
+    if (connectionFlows.size() >= MAX_CONNECTION_FLOWS) connectionFlows.clear(); // replicas come and go
+    return connectionFlows.computeIfAbsent(
+        target.host() + ":" + target.port(),
+        address -> http.outgoingConnection(
+            ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog));
   }
 
   /** One request's way through replicas and fallback models. */

@@ -138,7 +138,7 @@ public final class Gateway {
                 new InetSocketAddress(settings.host(), settings.port()),
                 server.getMaxConnections(),
                 idle.isFinite() ? Duration.ofNanos(idle.toNanos()) : null,
-                () -> connectionFlow,
+                connectionFlow,
                 g.materializer,
                 system.executionContext());
       } catch (IOException e) {

@@ -25,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.nio.channels.ServerSocketChannel;
 import org.apache.pekko.stream.Materializer;
 import java.util.concurrent.Executors;
@@ -222,7 +221,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       ByteBuffer[] pendingWrite;
       /** Bytes pushed in this round of the stream and not written yet. */
       ByteString held = ByteString.emptyByteString();
-      boolean flushScheduled;
+      /** Turns the held bytes have waited; 0: no flush is queued. */
       int flushTurns;
       boolean inputEnded;
       boolean outputShutDown;
@@ -374,20 +373,20 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           write();
         } else {
           pull(in);
-          if (!flushScheduled) {
-            flushScheduled = true;
+          if (flushTurns == 0) {
+            flushTurns = 1;
             flush.invoke(null);
           }
         }
       }
 
       private void flushHeld() {
-        if (++flushTurns < FLUSH_TURNS) {
+        if (flushTurns < FLUSH_TURNS) {
+          flushTurns++;
           flush.invoke(null); // queued behind what the stream has pushed meanwhile
           return;
         }
         flushTurns = 0;
-        flushScheduled = false;
         if (pendingWrite == null && !held.isEmpty()) write();
       }
 
@@ -560,7 +559,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
   }
 
   /**
-   * Listens on {@code address}: every connection accepted runs a new {@code perConnection} flow (bytes read in, bytes to
+   * Listens on {@code address}: every connection accepted runs the {@code perConnection} flow anew (bytes read in, bytes to
    * write out), materialised on {@code executor}, not on the selector thread. Past {@code maxConnections} open
    * connections, accepting pauses until one closes.
    */
@@ -568,7 +567,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       InetSocketAddress address,
       int maxConnections,
       Duration idleTimeout,
-      Supplier<Flow<ByteString, ByteString, ?>> perConnection,
+      Flow<ByteString, ByteString, ?> perConnection,
       Materializer materializer,
       Executor executor)
       throws IOException {
@@ -597,7 +596,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     private final ServerSocketChannel server;
     private final int maxConnections;
     private final Duration idleTimeout;
-    private final Supplier<Flow<ByteString, ByteString, ?>> perConnection;
+    private final Flow<ByteString, ByteString, ?> perConnection;
     private final Materializer materializer;
     private final Executor executor;
     private final InetSocketAddress localAddress;
@@ -612,7 +611,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         ServerSocketChannel server,
         int maxConnections,
         Duration idleTimeout,
-        Supplier<Flow<ByteString, ByteString, ?>> perConnection,
+        Flow<ByteString, ByteString, ?> perConnection,
         Materializer materializer,
         Executor executor)
         throws IOException {
@@ -654,7 +653,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       try {
         String host = accepted.getRemoteAddress() instanceof InetSocketAddress a ? a.getHostString() : "client";
         Flow.fromGraph(new ConnectionStage(host, 0, Duration.ZERO, idleTimeout, accepted, this))
-            .join(perConnection.get())
+            .join(perConnection)
             .run(materializer);
       } catch (Exception e) { // the materializer is shutting down
         log.debug("cannot serve a connection", e);

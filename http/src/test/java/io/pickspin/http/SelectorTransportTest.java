@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -153,7 +154,7 @@ class SelectorTransportTest {
         try (Socket s = server.accept()) {
           Thread.sleep(500);
           InputStream in = s.getInputStream();
-          java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+          ByteArrayOutputStream got = new ByteArrayOutputStream();
           byte[] buffer = new byte[4096];
           for (int n; (n = in.read(buffer)) >= 0; ) {
             got.write(buffer, 0, n);
@@ -248,7 +249,7 @@ class SelectorTransportTest {
   void aListenerServesUpToItsBoundThenPausesAndStopsWhenUnbound() throws Exception {
     SelectorTransport.Listener listener =
         transport.listen(
-            new InetSocketAddress("127.0.0.1", 0), 1, Duration.ofSeconds(30), () -> Flow.of(ByteString.class),
+            new InetSocketAddress("127.0.0.1", 0), 1, Duration.ofSeconds(30), Flow.of(ByteString.class),
             Materializer.matFromSystem(kit.system()), kit.system().executionContext());
     int port = listener.localAddress().getPort();
     try (Socket first = new Socket("127.0.0.1", port); Socket second = new Socket("127.0.0.1", port)) {
