@@ -146,7 +146,9 @@ final class BackendForwarder {
     String transportKind = system.settings().config().getString("pickspin.gateway.transport");
     this.transport =
         switch (transportKind) {
-          case "selector" -> SelectorTransport.start("pickspin-gateway-io");
+          case "selector" ->
+              SelectorTransport.start(
+                  "pickspin-gateway-io", system.classicSystem(), system.settings().config().getInt("pickspin.gateway.io-threads"));
           case "pekko" -> null;
           default -> throw new IllegalArgumentException(
               "pickspin.gateway.transport must be \"selector\" or \"pekko\", not \"" + transportKind + "\"");

@@ -8,9 +8,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -40,6 +37,8 @@ import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.RunnableGraph;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
@@ -56,17 +55,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pekko HTTP's own transport runs every connection as an actor that the stream talks to by message: each write is a
  * message and an acknowledgement, each read a readiness message, a message with the bytes and a message to read again,
- * which re-arms the selector (an interest change and a wake-up, both system calls). Here one selector thread reads
- * every connection and hands the bytes to the connection's stream in one callback, and the stream writes to the socket
- * itself: about four messages fewer per request and connection. Pekko HTTP still does all of HTTP on top (rendering,
- * parsing, framing, its timeouts); only the bytes' way to and from the socket changes.
+ * which re-arms the selector (an interest change and a wake-up, both system calls). Here an event loop
+ * ({@link EventLoops}) reads the connection and hands the bytes to the connection's stream in one callback, and the
+ * stream writes to the socket itself: about four messages fewer per request and connection. Pekko HTTP still does all of
+ * HTTP on top (rendering, parsing, framing, its timeouts); only the bytes' way to and from the socket changes.
+ *
+ * <p>Started with an actor system ({@link #start(String, ActorSystem, int)}), the streams of the connections it accepts
+ * run on the loops as well, each on the loop that reads its socket, and a backend connection such a stream opens is read
+ * by that same loop: a request and its answer then cross no thread at all.
  *
  * <p>Reads stop while more than {@link #PAUSE_AT} bytes wait for the stream to take them, so a slow client still holds
  * back its replica. A connection that moves no byte for the idle timeout is closed, as Pekko's transport does.
  */
 final class SelectorTransport extends ClientTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SelectorTransport.class);
-  private static final int READ_BUFFER_BYTES = 64 * 1024;
   static final int PAUSE_AT = 256 * 1024;
   /** Bytes a connection keeps back to write in one call before it writes without waiting for more. */
   private static final int HOLD_LIMIT = 64 * 1024;
@@ -78,16 +80,15 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
   /** Per stream thread; a bounded pool, so a bounded number of them. */
   private static final ThreadLocal<ByteBuffer> WRITE_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * HOLD_LIMIT));
 
-  private final Selector selector;
-  private final Thread thread;
-  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
+  private final EventLoops loops;
+  /** The dispatcher of the client connections' streams: the loops that read their sockets (null: the materializer's). */
+  private final String dispatcherId;
   /** Host names are resolved here, off the stream and the selector: a slow DNS answer must not stall either. */
   private final ExecutorService resolver;
-  private volatile boolean closed;
 
-  private SelectorTransport(String name) throws IOException {
-    this.selector = Selector.open();
+  private SelectorTransport(String name, EventLoops loops, String dispatcherId) {
+    this.loops = loops;
+    this.dispatcherId = dispatcherId;
     AtomicInteger n = new AtomicInteger();
     this.resolver =
         Executors.newCachedThreadPool(r -> {
@@ -95,17 +96,27 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
-    this.thread = new Thread(this::selectLoop, name);
-    thread.setDaemon(true);
   }
 
+  /** One loop, for backend connections only: their streams run where their materializer says. */
   static SelectorTransport start(String name) {
+    return new SelectorTransport(name, startLoops(name, 1), null);
+  }
+
+  /**
+   * @param threads event loops (0: one per core); the streams of the connections that {@link #listen} accepts run on
+   *     them, and so do the backend connections those streams open
+   */
+  static SelectorTransport start(String name, ActorSystem system, int threads) {
+    EventLoops loops = startLoops(name, threads);
+    return new SelectorTransport(name, loops, loops.registerDispatcher(system));
+  }
+
+  private static EventLoops startLoops(String name, int threads) {
     try {
-      SelectorTransport t = new SelectorTransport(name);
-      t.thread.start();
-      return t;
+      return EventLoops.start(name, threads);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot open a selector for backend connections", e);
+      throw new IllegalStateException("cannot open a selector for the gateway's connections", e);
     }
   }
 
@@ -118,46 +129,11 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     return Flow.fromGraph(new ConnectionStage(host, port, connectTimeout, idleTimeout, null, null));
   }
 
-  /** Stops the selector thread and closes every connection it still reads. */
+  /** Stops the event loops and closes every connection they still read. */
   @Override
   public void close() {
-    closed = true;
-    selector.wakeup();
+    loops.close();
     resolver.shutdownNow();
-  }
-
-  /** Runs {@code task} on the selector thread: registrations and interest changes must happen there. */
-  private void onSelector(Runnable task) {
-    tasks.add(task);
-    selector.wakeup();
-  }
-
-  private void selectLoop() {
-    while (!closed) {
-      try {
-        selector.select();
-        for (Runnable t; (t = tasks.poll()) != null; ) t.run();
-        for (SelectionKey key : selector.selectedKeys()) ((Connection) key.attachment()).ready(key);
-        selector.selectedKeys().clear();
-      } catch (ClosedSelectorException e) {
-        return;
-      } catch (Throwable e) {
-        log.error("backend connection selector: unexpected error, continuing", e);
-      }
-    }
-    for (SelectionKey key : selector.keys()) ((Connection) key.attachment()).fail(new IOException("the gateway is stopping"));
-    try {
-      selector.close();
-    } catch (IOException e) {
-      log.debug("closing the backend connection selector", e);
-    }
-  }
-
-  /** What the selector thread calls on a connection. */
-  private interface Connection {
-    void ready(SelectionKey key);
-
-    void fail(IOException error);
   }
 
   /** One TCP connection as a flow: bytes pushed in are written to the socket, bytes read come out. */
@@ -195,7 +171,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       return Pair.create(new Logic(connected), connected);
     }
 
-    private final class Logic extends TimerGraphStageLogic implements Connection {
+    private final class Logic extends TimerGraphStageLogic implements EventLoops.Ready {
       private static final String CONNECT_TIMER = "connect";
       private static final String IDLE_TIMER = "idle";
       final CompletableFuture<OutgoingConnection> connected;
@@ -210,7 +186,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       /** Runs once the stream has pushed what it had at hand (see {@link #hold}). */
       final AsyncCallback<Void> flush = createAsyncCallback(v -> flushHeld());
       SocketChannel channel;
-      /** Set on the selector thread only. */
+      /** The loop that reads this connection: the stream's own thread when the stream runs on the loops. */
+      EventLoops.Loop loop;
+      /** Set on the loop only. */
       SelectionKey key;
       /** Bytes read and not yet pushed; the selector thread adds to it, the stream subtracts. */
       final AtomicInteger unpushed = new AtomicInteger();
@@ -259,6 +237,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       @Override
       public void preStart() {
         lastActivityNanos = System.nanoTime();
+        loop = loops.loop();
         if (accepted != null) {
           listener.opened(this);
           if (idleTimeout != null) scheduleWithFixedDelay(IDLE_TIMER, idleTimeout, idleTimeout.dividedBy(4).plusMillis(1));
@@ -305,9 +284,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
 
       private void register(int ops) {
         SocketChannel ch = channel;
-        onSelector(() -> {
+        loop.run(() -> {
           try {
-            key = ch.register(selector, ops, this);
+            key = ch.register(loop.selector, ops, this);
           } catch (IOException | RuntimeException e) { // closed meanwhile
             failed.invoke(e);
           }
@@ -321,7 +300,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           failStage(connectFailure(e));
           return;
         }
-        onSelector(() -> interest(SelectionKey.OP_READ, true));
+        loop.run(() -> interest(SelectionKey.OP_READ, true));
         connected();
       }
 
@@ -424,7 +403,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           ByteBuffer last = buffers[buffers.length - 1];
           while (last.hasRemaining()) {
             if (channel.write(buffers) == 0) {
-              onSelector(() -> interest(SelectionKey.OP_WRITE, true));
+              loop.run(() -> interest(SelectionKey.OP_WRITE, true));
               return;
             }
           }
@@ -459,7 +438,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         push(out, bytes);
         int left = unpushed.addAndGet(-bytes.size());
         // crossing below half: the selector may have paused reading; it checks, where the flag lives
-        if (left < PAUSE_AT / 2 && left + bytes.size() >= PAUSE_AT / 2) onSelector(this::resumeIfPaused);
+        if (left < PAUSE_AT / 2 && left + bytes.size() >= PAUSE_AT / 2) loop.run(this::resumeIfPaused);
       }
 
       private void onEndOfInput() {
@@ -496,7 +475,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
         }
       }
 
-      // --- on the selector thread ---
+      // --- on the loop ---
 
       @Override
       public void ready(SelectionKey k) {
@@ -521,6 +500,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       }
 
       private void read(SelectionKey k) throws IOException {
+        ByteBuffer readBuffer = loop.readBuffer;
         readBuffer.clear();
         int n = channel.read(readBuffer);
         if (n < 0) {
@@ -581,9 +561,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       throw e;
     }
     Listener l = new Listener(server, maxConnections, idleTimeout, perConnection, materializer, executor);
-    onSelector(() -> {
+    l.loop.run(() -> {
       try {
-        l.key = server.register(selector, SelectionKey.OP_ACCEPT, l);
+        l.key = server.register(l.loop.selector, SelectionKey.OP_ACCEPT, l);
       } catch (IOException e) {
         log.error("cannot listen on {}", address, e);
       }
@@ -592,7 +572,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
   }
 
   /** A listening socket and the connections it accepted that are still open. */
-  final class Listener implements Connection {
+  final class Listener implements EventLoops.Ready {
     private final ServerSocketChannel server;
     private final int maxConnections;
     private final Duration idleTimeout;
@@ -603,7 +583,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     /** Accepted and not closed yet: counted from the accept, before the connection's stream runs. */
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<ConnectionStage.Logic> open = ConcurrentHashMap.newKeySet();
-    /** Selector thread only. */
+    /** Accepts on this loop. */
+    private final EventLoops.Loop loop = loops.loop();
+    /** The loop only. */
     private SelectionKey key;
     private boolean acceptPaused;
 
@@ -652,9 +634,10 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     private void run(SocketChannel accepted) {
       try {
         String host = accepted.getRemoteAddress() instanceof InetSocketAddress a ? a.getHostString() : "client";
-        Flow.fromGraph(new ConnectionStage(host, 0, Duration.ZERO, idleTimeout, accepted, this))
-            .join(perConnection)
-            .run(materializer);
+        RunnableGraph<?> connection = Flow.fromGraph(new ConnectionStage(host, 0, Duration.ZERO, idleTimeout, accepted, this)).join(perConnection);
+        // on the loops: the stream then runs on the thread that reads its socket
+        if (dispatcherId != null) connection = connection.addAttributes(ActorAttributes.dispatcher(dispatcherId));
+        connection.run(materializer);
       } catch (Exception e) { // the materializer is shutting down
         log.debug("cannot serve a connection", e);
         try {
@@ -673,7 +656,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     void closed(ConnectionStage.Logic c) {
       open.remove(c);
       if (connections.decrementAndGet() == maxConnections - 1) {
-        onSelector(() -> {
+        loop.run(() -> {
           if (acceptPaused && key != null && key.isValid()) {
             acceptPaused = false;
             key.interestOps(SelectionKey.OP_ACCEPT);
@@ -690,7 +673,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
     /** Stops accepting; the connections open stay so. */
     CompletionStage<Void> unbind() {
       CompletableFuture<Void> done = new CompletableFuture<>();
-      onSelector(() -> {
+      loop.run(() -> {
         if (key != null) key.cancel();
         try {
           server.close();
@@ -698,8 +681,8 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           log.debug("closing the listening socket on {}", localAddress, e);
         }
         // a registered channel's socket closes when the selector next selects and drops the cancelled key: until then
-        // the kernel still accepts connections on the port
-        onSelector(() -> done.complete(null));
+        // the kernel still accepts connections on the port; a task queued now runs after the loop's next select
+        loop.execute(() -> done.complete(null));
       });
       return done;
     }

@@ -271,6 +271,39 @@ class SelectorTransportTest {
   }
 
   @Test
+  void onItsLoopsAnAcceptedConnectionsStreamRunsOnTheThreadThatReadsItsSocket() throws Exception {
+    SelectorTransport onLoops = SelectorTransport.start("loops-transport-test", kit.system().classicSystem(), 2);
+    try {
+      // each element answers with the name of the thread the connection's stream ran it on
+      Flow<ByteString, ByteString, ?> threadNames = Flow.of(ByteString.class).map(b -> ByteString.fromString(Thread.currentThread().getName() + "\n"));
+      SelectorTransport.Listener listener =
+          onLoops.listen(
+              new InetSocketAddress("127.0.0.1", 0), 16, Duration.ofSeconds(30), threadNames,
+              Materializer.matFromSystem(kit.system()), kit.system().executionContext());
+      java.util.Set<String> loopsUsed = new java.util.HashSet<>();
+      for (int c = 0; c < 8; c++) {
+        try (Socket s = new Socket("127.0.0.1", listener.localAddress().getPort())) {
+          s.setSoTimeout(5000);
+          java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
+          java.util.Set<String> threads = new java.util.HashSet<>();
+          for (int i = 0; i < 5; i++) {
+            s.getOutputStream().write('x');
+            threads.add(lines.readLine());
+          }
+          assertEquals(1, threads.size(), "one connection, one thread: " + threads);
+          String thread = threads.iterator().next();
+          assertTrue(thread.startsWith("loops-transport-test-"), "ran on " + thread + ", not on a loop");
+          loopsUsed.add(thread);
+        }
+      }
+      assertEquals(2, loopsUsed.size(), "connections spread over both loops: " + loopsUsed);
+      listener.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } finally {
+      onLoops.close();
+    }
+  }
+
+  @Test
   void thePeerClosingEndsTheStreamAfterItsLastBytes() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
       Thread peer = new Thread(() -> {
