@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.AbstractExecutorService;
@@ -155,6 +156,8 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
     /** For reads on this loop: bytes are copied out before the next read. */
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Tasks for after the next select (the loop's thread only). */
+    private List<Runnable> afterSelect = new ArrayList<>();
     /** Set while the thread is in (or about to enter) a blocking select: only then does a new task need a wake-up. */
     private volatile boolean selecting;
 
@@ -182,6 +185,14 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
       }
     }
 
+    /**
+     * Runs {@code task} on this loop once it has selected again: a channel closed with its key cancelled is closed for
+     * good (the kernel stops accepting on a listening port) only when the selector next drops the key.
+     */
+    void afterNextSelect(Runnable task) {
+      run(() -> afterSelect.add(task));
+    }
+
     /** Runs {@code task} at once when called on this loop, else as its next task (registrations must run here). */
     void run(Runnable task) {
       if (inLoop()) task.run();
@@ -193,9 +204,14 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
       while (!closed) {
         try {
           selecting = true;
-          if (tasks.isEmpty()) selector.select();
+          if (tasks.isEmpty() && afterSelect.isEmpty()) selector.select();
           else selector.selectNow();
           selecting = false;
+          if (!afterSelect.isEmpty()) {
+            List<Runnable> due = afterSelect;
+            afterSelect = new ArrayList<>();
+            for (Runnable t : due) tasks.add(t);
+          }
           for (SelectionKey key : selector.selectedKeys()) ((Ready) key.attachment()).ready(key);
           selector.selectedKeys().clear();
           runTasks();

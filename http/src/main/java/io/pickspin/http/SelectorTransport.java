@@ -681,8 +681,8 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
           log.debug("closing the listening socket on {}", localAddress, e);
         }
         // a registered channel's socket closes when the selector next selects and drops the cancelled key: until then
-        // the kernel still accepts connections on the port; a task queued now runs after the loop's next select
-        loop.execute(() -> done.complete(null));
+        // the kernel still accepts connections on the port
+        loop.afterNextSelect(() -> done.complete(null));
       });
       return done;
     }
