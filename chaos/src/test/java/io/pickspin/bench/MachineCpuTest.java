@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 class MachineCpuTest {
   @Test
   void stealIsTheStolenShareOfAllTicksBetweenTwoReadings() {
-    MachineCpu before = MachineCpu.parse("cpu  39215 0 19506 155037 417 0 3693 21273 0 0");
     // +300 user, +100 system, +400 idle, +200 steal = 1000 ticks, 200 of them stolen; +50 guest is already in user
-    MachineCpu after = MachineCpu.parse("cpu  39515 0 19606 155437 417 0 3693 21473 50 0");
-    assertEquals(20.0, after.stealPercentSince(before), 1e-9);
+    assertEquals(20.0, stealPercent("cpu  39215 0 19506 155037 417 0 3693 21273 0 0", "cpu  39515 0 19606 155437 417 0 3693 21473 50 0"), 1e-9);
+  }
+
+  private static double stealPercent(String before, String after) {
+    return MachineCpu.parse(after).stealPercentSince(MachineCpu.parse(before));
   }
 
   @Test
@@ -25,9 +27,7 @@ class MachineCpuTest {
 
   @Test
   void aKernelWithoutTheStealFieldStealsNothing() {
-    MachineCpu before = MachineCpu.parse("cpu 100 0 100 800 0 0 0");
-    MachineCpu after = MachineCpu.parse("cpu 150 0 150 900 0 0 0");
-    assertEquals(0.0, after.stealPercentSince(before), 1e-9);
+    assertEquals(0.0, stealPercent("cpu 100 0 100 800 0 0 0", "cpu 150 0 150 900 0 0 0"), 1e-9);
   }
 
   @Test
