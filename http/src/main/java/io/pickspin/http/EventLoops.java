@@ -81,10 +81,6 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
     return loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
   }
 
-  int size() {
-    return loops.length;
-  }
-
   /**
    * Makes these loops a dispatcher of {@code system}, for streams whose sockets they read; its id goes into
    * {@code ActorAttributes.dispatcher}.
