@@ -186,7 +186,11 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
      * good (the kernel stops accepting on a listening port) only when the selector next drops the key.
      */
     void afterNextSelect(Runnable task) {
-      run(() -> afterSelect.add(task));
+      // a stopped loop selects no more, and its selector has dropped every key
+      run(() -> {
+        if (closed) task.run();
+        else afterSelect.add(task);
+      });
     }
 
     /** Runs {@code task} at once when called on this loop, else as its next task (registrations must run here). */
@@ -223,6 +227,7 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
       } catch (IOException e) {
         log.debug("closing the selector of {}", thread.getName(), e);
       }
+      tasks.addAll(afterSelect); // the closed selector has dropped every key
       drainTo(ForkJoinPool.commonPool());
     }
 
