@@ -153,13 +153,13 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Tasks for after the next select (the loop's thread only). */
-    private List<Runnable> afterSelect = new ArrayList<>();
+    private final List<Runnable> afterSelect = new ArrayList<>();
     /** Set while the thread is in (or about to enter) a blocking select: only then does a new task need a wake-up. */
     private volatile boolean selecting;
 
     private Loop(String name) throws IOException {
       this.selector = Selector.open();
-      this.thread = new Thread(this::run, name);
+      this.thread = new Thread(this::selectLoop, name);
       thread.setDaemon(true);
     }
 
@@ -199,7 +199,7 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
       else execute(task);
     }
 
-    private void run() {
+    private void selectLoop() {
       CURRENT.set(this);
       while (!closed) {
         try {
@@ -208,9 +208,8 @@ final class EventLoops extends AbstractExecutorService implements AutoCloseable 
           else selector.selectNow();
           selecting = false;
           if (!afterSelect.isEmpty()) {
-            List<Runnable> due = afterSelect;
-            afterSelect = new ArrayList<>();
-            for (Runnable t : due) tasks.add(t);
+            tasks.addAll(afterSelect);
+            afterSelect.clear();
           }
           for (SelectionKey key : selector.selectedKeys()) ((Ready) key.attachment()).ready(key);
           selector.selectedKeys().clear();

@@ -175,7 +175,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       private static final String CONNECT_TIMER = "connect";
       private static final String IDLE_TIMER = "idle";
       final CompletableFuture<OutgoingConnection> connected;
-      // called from the selector thread: each runs its action on this stage's stream
+      // called from the loop: each runs its action on this stage's stream
       final AsyncCallback<InetSocketAddress> resolved = createAsyncCallback(this::connect);
       final AsyncCallback<Void> connectable = createAsyncCallback(v -> finishConnect());
       final AsyncCallback<ByteString> received = createAsyncCallback(this::onReceived);
@@ -190,9 +190,9 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       EventLoops.Loop loop;
       /** Set on the loop only. */
       SelectionKey key;
-      /** Bytes read and not yet pushed; the selector thread adds to it, the stream subtracts. */
+      /** Bytes read and not yet pushed; the loop adds to it, the stream subtracts. */
       final AtomicInteger unpushed = new AtomicInteger();
-      /** Whether the selector stopped reading because too much waits (selector thread only). */
+      /** Whether the loop stopped reading because too much waits (the loop only). */
       boolean readPaused;
       final Queue<ByteString> toPush = new ArrayDeque<>();
       /** Bytes the socket has not taken yet; while set, nothing else is written and nothing pulled. */
@@ -437,7 +437,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
       private void pushOut(ByteString bytes) {
         push(out, bytes);
         int left = unpushed.addAndGet(-bytes.size());
-        // crossing below half: the selector may have paused reading; it checks, where the flag lives
+        // crossing below half: the loop may have paused reading; it checks, where the flag lives
         if (left < PAUSE_AT / 2 && left + bytes.size() >= PAUSE_AT / 2) loop.run(this::resumeIfPaused);
       }
 
@@ -540,7 +540,7 @@ final class SelectorTransport extends ClientTransport implements AutoCloseable {
 
   /**
    * Listens on {@code address}: every connection accepted runs the {@code perConnection} flow anew (bytes read in, bytes to
-   * write out), materialised on {@code executor}, not on the selector thread. Past {@code maxConnections} open
+   * write out), materialised on {@code executor}, not on a loop. Past {@code maxConnections} open
    * connections, accepting pauses until one closes.
    */
   Listener listen(
