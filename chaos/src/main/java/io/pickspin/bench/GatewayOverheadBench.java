@@ -1,6 +1,7 @@
 package io.pickspin.bench;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,12 +34,16 @@ import java.util.stream.Stream;
  * keep-alive connections, open loop at a constant arrival rate, latency from the scheduled send time). For every rate,
  * the four ways run back to back so that they share the machine's state, in one or more rounds; then a closed-loop run
  * per way gives the throughput. CPU time of each server process, and the machine's CPU time stolen by the hypervisor,
- * are read from /proc over the measured part of every run. Results go to stdout (markdown) and into a section of the
- * results file; other sections of that file are kept.
+ * are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
+ * at one rate and mode) whose cells saw more steal than the bound runs again ({@link StealGate}); the latency tables use
+ * the rounds kept, and the report also gives the added latency over every attempt. Results go to stdout (markdown) and
+ * into a section of the results file; other sections of that file are kept.
  *
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000 | none] [--duration 10] [--warmup 2]
  *   [--initial-warmup 30] [--open-rounds 1] [--tokens 8] [--connections 16] [--closed-duration 10] [--closed-rounds 1]
+ *   [--max-steal PCT]   (an open-loop round with more than PCT % CPU steal in any of its cells runs again; default off)
+ *   [--steal-retries 4]   (how many times at most a round runs again under --max-steal)
  *   [--label latest]
  *   [--out bench/results/gateway-overhead.md] [--nginx /usr/sbin/nginx] [--nginx-workers auto]
  *   [--jvm-opts "-Xms256m -Xmx1g -XX:+UseG1GC"] [--gateway-opts "extra JVM options of the gateway only"]
@@ -80,22 +85,24 @@ public final class GatewayOverheadBench {
 
   /**
    * One measured run of a way; {@code round} counts the repetitions from 1 (open loop at each rate, and closed loop);
-   * {@code rate} is 0 for closed-loop runs.
+   * {@code attempt} counts the tries at an open-loop round from 1 (more when {@code --max-steal} rejected one; 1 for
+   * closed loop); {@code rate} is 0 for closed-loop runs.
    */
-  record Cell(Way way, Mode mode, int rate, int round, LoadGenerator.Run run, Latencies latency, CpuUse cpu) {}
+  record Cell(Way way, Mode mode, int rate, int round, int attempt, LoadGenerator.Run run, Latencies latency, CpuUse cpu) {}
 
   /** The closed-loop rounds of one way and mode, and their medians; ratios to nginx are taken within each round. */
   record Capacity(Way way, Mode mode, List<Cell> rounds, double reqPerSec, double[] vsNginx, double vsDirect, double p50,
       double p99, CpuUse cpu) {}
 
   /**
-   * The open-loop rounds of one way, mode and rate, and their medians (errors summed). {@code added} holds the medians
-   * of the per-round differences to direct and {@code addedP99} each round's difference; null and empty for direct.
+   * The open-loop rounds of one way, mode and rate (or every attempt at them), and their medians (errors summed).
+   * {@code added} holds the medians of the per-round differences to direct and {@code addedP99} each round's
+   * difference; null and empty for direct.
    */
   record OpenLoop(Way way, Mode mode, int rate, List<Cell> rounds, double achieved, long errors, double connections,
       Latencies latency, Latencies added, double[] addedP99, CpuUse cpu) {}
 
-  /** A cell and the reference way's cell of the same round, mode and rate. */
+  /** A cell and the reference way's cell of the same round, attempt, mode and rate. */
   record Paired(Cell cell, Cell reference) {}
 
   /**
@@ -163,10 +170,15 @@ public final class GatewayOverheadBench {
   /** Resident memory of a process, and heap used after a full GC for a gateway (-1 for others). */
   record Memory(long rssKib, long heapBytes) {}
 
+  /** The open-loop cells that one {@link StealGate} judges and counts. */
+  record RateAndMode(int rate, Mode mode) {}
+
   private final Options o;
   private final Path work;
   private final LoadGenerator load;
-  private final List<Cell> cells = new ArrayList<>();
+  private final List<Cell> cells = new ArrayList<>(); // open loop: the rounds kept, one attempt each
+  private final List<Cell> rejectedCells = new ArrayList<>(); // open-loop attempts rejected for steal, kept for the report
+  private final Map<RateAndMode, StealGate> stealGates = new LinkedHashMap<>();
   private final List<Cell> capacity = new ArrayList<>();
   /** The gateway JVMs beside "gateway keyword" and "gateway classifier": a baseline build and the variants. */
   private final List<GatewayJvm> extraGateways;
@@ -285,17 +297,27 @@ public final class GatewayOverheadBench {
     for (int rate : o.rates) {
       for (int round = 1; round <= o.openRounds; round++) {
         for (Mode mode : o.modes) {
-          for (Way w : ways) {
-            CpuWindow cpu = new CpuWindow(w.proxyPid());
-            LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
-            count(w, run.sent() + (long) rate * o.warmupSeconds);
-            Cell c = measured(w, mode, rate, round, run, cpu.per(run.sent()));
-            cells.add(c);
-            requireAlive.run();
-            progress(String.format(Locale.ROOT, "%s%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s%s",
-                o.openRounds > 1 ? "open loop round " + round + "/" + o.openRounds + " " : "", rate, mode.label, w.name(),
-                run.throughput(), run.errors(), c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(),
-                steal(c), firstError(run)));
+          StealGate gate = stealGate(rate, mode);
+          for (int attempt = 1; ; attempt++) {
+            List<Cell> attemptCells = new ArrayList<>();
+            for (Way w : ways) {
+              CpuWindow cpu = new CpuWindow(w.proxyPid());
+              LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
+              count(w, run.sent() + (long) rate * o.warmupSeconds); // rejected attempts too: the servers took them
+              Cell c = measured(w, mode, rate, round, attempt, run, cpu.per(run.sent()));
+              attemptCells.add(c);
+              requireAlive.run();
+              progress(String.format(Locale.ROOT, "%s%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s%s",
+                  roundLabel(round, attempt, gate), rate, mode.label, w.name(), run.throughput(), run.errors(),
+                  c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(), steal(c), firstError(run)));
+            }
+            StealGate.Decision d = gate.judge(attemptCells.stream().mapToDouble(c -> c.cpu().stealPercent()).toArray(), attempt);
+            String verdict = verdictLine(gate, d, attempt);
+            if (!verdict.isEmpty()) {
+              progress(String.format(Locale.ROOT, "round %d/%d %d/s %s %s", round, o.openRounds, rate, mode.label, verdict));
+            }
+            (d.verdict().kept() ? cells : rejectedCells).addAll(attemptCells);
+            if (d.verdict().kept()) break;
           }
         }
       }
@@ -309,7 +331,7 @@ public final class GatewayOverheadBench {
               target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
           long requests = run.ok() + run.errors();
           count(w, Math.round(requests * (1 + 2.0 / o.closedSeconds)));
-          Cell c = measured(w, mode, 0, round, run, cpu.per(requests));
+          Cell c = measured(w, mode, 0, round, 1, run, cpu.per(requests));
           capacity.add(c);
           requireAlive.run();
           progress(String.format(Locale.ROOT, "closed loop round %d/%d %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s%s",
@@ -321,8 +343,33 @@ public final class GatewayOverheadBench {
   }
 
   /** A cell of the tables from a run of the load generator and what its window measured. */
-  private static Cell measured(Way w, Mode mode, int rate, int round, LoadGenerator.Run run, CpuUse cpu) {
-    return new Cell(w, mode, rate, round, run, Latencies.of(run.latenciesNanos()), cpu);
+  private static Cell measured(Way w, Mode mode, int rate, int round, int attempt, LoadGenerator.Run run, CpuUse cpu) {
+    return new Cell(w, mode, rate, round, attempt, run, Latencies.of(run.latenciesNanos()), cpu);
+  }
+
+  /** The steal gate that judges and counts the open-loop rounds of a rate and mode. */
+  private StealGate stealGate(int rate, Mode mode) {
+    return stealGates.computeIfAbsent(new RateAndMode(rate, mode), k -> new StealGate(o.maxStealPercent, o.stealRetries));
+  }
+
+  /** For an open-loop progress line: which round, and which attempt at it once there is more than one. */
+  private String roundLabel(int round, int attempt, StealGate gate) {
+    if (o.openRounds == 1 && attempt == 1) return "";
+    return "open loop round " + round + "/" + o.openRounds
+        + (attempt > 1 ? " (attempt " + attempt + " of at most " + gate.maxAttempts() + ")" : "") + " ";
+  }
+
+  /** For a progress line after an attempt at a round: what the steal bound made of it; empty when there is nothing to say. */
+  private static String verdictLine(StealGate gate, StealGate.Decision d, int attempt) {
+    if (!gate.bounded()) return "";
+    // two decimals: a cell's line shows 0.5% for the 0.52% that a bound of 0.5% rejects
+    String over = String.format(Locale.ROOT, "steal %.2f%% > %s%% (attempt %d of %d)", d.highestSteal(),
+        percent(gate.maxStealPercent()), attempt, gate.maxAttempts());
+    return switch (d.verdict()) {
+      case REJECTED -> "rejected: " + over;
+      case KEPT_OVER_BOUND -> "kept over the bound, no retry left: " + over;
+      case ACCEPTED -> d.stealUnknown() ? "accepted with the steal of some cells unknown (no /proc/stat reading)" : "";
+    };
   }
 
   /** For a progress line. */
@@ -399,6 +446,7 @@ public final class GatewayOverheadBench {
         .append(" s measured per cell, latency from the scheduled send time (no coordinated omission); the four ways run ")
         .append("back to back for each rate")
         .append(o.openRounds > 1 ? ", " + o.openRounds + " rounds of them (round 1: every way, then round 2, ...)" : "")
+        .append(stealBoundSetup())
         .append(". Each way was warmed up for ").append(o.initialWarmupSeconds)
         .append(" s at 1000/s first. Steal % is the share of the machine's CPU time (all cores, /proc/stat) that the ")
         .append("hypervisor gave to others over the measured part of a run.  \n");
@@ -417,6 +465,24 @@ public final class GatewayOverheadBench {
     return r.toString();
   }
 
+  /** The steal bound in the Setup paragraph, decided before the run and applied to every way alike; empty without one. */
+  private String stealBoundSetup() {
+    if (!o.stealBounded()) return "";
+    return "; a round (every way once, at one rate and mode) counts only if the hypervisor stole at most "
+        + percent(o.maxStealPercent) + "% of the CPU during each of its cells (--max-steal), else it " + retries()
+        + ", and when every attempt is over the bound the last is kept; the latency tables use the rounds kept, and "
+        + "after each one the attempts and the added latency over all attempts are given";
+  }
+
+  /** What --steal-retries lets a round over the steal bound do. */
+  private String retries() {
+    return switch (o.stealRetries) {
+      case 0 -> "is not run again (--steal-retries 0)";
+      case 1 -> "runs again once at most";
+      default -> "runs again, up to " + o.stealRetries + " more times";
+    };
+  }
+
   private void latencyTable(StringBuilder r, Mode mode) {
     boolean rounds = o.openRounds > 1;
     r.append("### Latency, ").append(mode.label).append(rounds
@@ -427,7 +493,7 @@ public final class GatewayOverheadBench {
         .append(CpuUse.COLUMNS).append(rounds ? " added p99, each round |\n" : "\n");
     r.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|").append(CpuUse.ALIGN).append(rounds ? "---|\n" : "\n");
     for (int rate : o.rates) {
-      for (OpenLoop w : openLoops(rate, mode)) {
+      for (OpenLoop w : openLoops(cells, rate, mode)) {
         Latencies l = w.latency();
         r.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s |",
             rate, w.way().name(), w.achieved(), w.errors(), countMedian(w.connections()), ms(l.p50()), ms(l.p95()), ms(l.p99()),
@@ -435,6 +501,37 @@ public final class GatewayOverheadBench {
         r.append(w.cpu().columns());
         if (rounds) r.append(' ').append(eachRound(w.addedP99(), GatewayOverheadBench::ms)).append(" |");
         r.append('\n');
+      }
+    }
+    r.append('\n');
+    if (o.stealBounded()) stealGateTables(r, mode);
+  }
+
+  /**
+   * What the steal bound did at each rate in a mode, and, so that the choice of rounds hides nothing, the added latency
+   * of the rounds kept beside that over every attempt (each paired with direct's run of the same attempt).
+   */
+  private void stealGateTables(StringBuilder r, Mode mode) {
+    String bound = percent(o.maxStealPercent) + "%";
+    r.append("Steal bound ≤ ").append(bound).append(" in every cell of a round, ").append(mode.label).append(": the attempts, ")
+        .append("and what each way added over the rounds kept beside what it added over all attempts.\n\n");
+    r.append("| rate/s | rounds | attempts run | rejected: steal > ").append(bound)
+        .append(" | kept over the bound (no retry left) | kept with steal unknown |\n|---:|---:|---:|---:|---:|---:|\n");
+    for (int rate : o.rates) {
+      StealGate g = stealGate(rate, mode);
+      r.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d |\n", rate, o.openRounds, g.attempts(), g.rejected(),
+          g.keptOverBound(), g.acceptedWithStealUnknown()));
+    }
+    r.append("\n| rate/s | way | added p50, rounds kept | added p50, all attempts | added p99, rounds kept | added p99, all attempts |\n")
+        .append("|---:|---|---:|---:|---:|---:|\n");
+    List<Cell> allAttempts = Stream.concat(cells.stream(), rejectedCells.stream()).toList();
+    for (int rate : o.rates) {
+      List<OpenLoop> everyAttempt = openLoops(allAttempts, rate, mode);
+      for (OpenLoop kept : openLoops(cells, rate, mode)) {
+        if (kept.added() == null) continue; // direct
+        OpenLoop all = everyAttempt.stream().filter(a -> a.way().name().equals(kept.way().name())).findFirst().orElseThrow();
+        r.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s |\n", rate, kept.way().name(),
+            added(kept, Latencies::p50), added(all, Latencies::p50), added(kept, Latencies::p99), added(all, Latencies::p99)));
       }
     }
     r.append('\n');
@@ -484,13 +581,16 @@ public final class GatewayOverheadBench {
     return out;
   }
 
-  /** Open-loop results at one rate and mode, per way in the order they ran; "added" is taken within each round. */
-  private List<OpenLoop> openLoops(int rate, Mode mode) {
+  /**
+   * Open-loop results at one rate and mode from {@code from} (the rounds kept, or every attempt), per way in the order
+   * they ran; "added" is taken within each round and attempt.
+   */
+  private static List<OpenLoop> openLoops(List<Cell> from, int rate, Mode mode) {
     List<OpenLoop> out = new ArrayList<>();
-    for (String way : wayNames(cells)) {
-      List<Cell> rounds = cells.stream().filter(c -> c.rate() == rate && c.mode() == mode && c.way().name().equals(way)).toList();
+    for (String way : wayNames(from)) {
+      List<Cell> rounds = from.stream().filter(c -> c.rate() == rate && c.mode() == mode && c.way().name().equals(way)).toList();
       if (rounds.isEmpty()) continue;
-      List<Paired> withDirect = way.equals("direct") ? List.of() : sameRound(rounds, cells, "direct");
+      List<Paired> withDirect = way.equals("direct") ? List.of() : sameRound(rounds, from, "direct");
       List<Latencies> added = Latencies.added(withDirect.stream().map(p -> p.cell().latency()).toList(),
           withDirect.stream().map(p -> p.reference().latency()).toList());
       out.add(new OpenLoop(rounds.get(0).way(), mode, rate, rounds, Median.of(rounds, c -> c.run().throughput()),
@@ -501,9 +601,9 @@ public final class GatewayOverheadBench {
     return out;
   }
 
-  /** The open-loop result of a way at a rate and mode, or null. */
+  /** The open-loop result of a way at a rate and mode over the rounds kept, or null. */
   private OpenLoop openLoop(int rate, Mode mode, String way) {
-    return openLoops(rate, mode).stream().filter(w -> w.way().name().equals(way)).findFirst().orElse(null);
+    return openLoops(cells, rate, mode).stream().filter(w -> w.way().name().equals(way)).findFirst().orElse(null);
   }
 
   /** Each round's throughput over that of the named way in the same round and mode. */
@@ -513,11 +613,14 @@ public final class GatewayOverheadBench {
         .toArray();
   }
 
-  /** Each of {@code rounds} with the named way's cell of the same round, mode and rate in {@code from}, where there is one. */
+  /**
+   * Each of {@code rounds} with the named way's cell of the same round, attempt, mode and rate in {@code from}, where
+   * there is one.
+   */
   private static List<Paired> sameRound(List<Cell> rounds, List<Cell> from, String reference) {
     return rounds.stream()
-        .map(c -> new Paired(c, find(from, x -> x.round() == c.round() && x.mode() == c.mode() && x.rate() == c.rate()
-            && x.way().name().equals(reference))))
+        .map(c -> new Paired(c, find(from, x -> x.round() == c.round() && x.attempt() == c.attempt() && x.mode() == c.mode()
+            && x.rate() == c.rate() && x.way().name().equals(reference))))
         .filter(p -> p.reference() != null)
         .toList();
   }
@@ -604,8 +707,23 @@ public final class GatewayOverheadBench {
     if (w == null || w.added() == null) return;
     double added = p.applyAsDouble(w.added());
     r.append(String.format(Locale.ROOT, "| %s, %s, %d/s: added %s < %.0f ms | %s ms%s | %s |\n", router, w.mode().label,
-        w.rate(), percentile, boundMs, ms(added), o.openRounds > 1 ? " (median of " + o.openRounds + " rounds)" : "",
-        yes(added < boundMs && w.errors() == 0)));
+        w.rate(), percentile, boundMs, ms(added), roundsBehind(w.rate(), w.mode()), yes(added < boundMs && w.errors() == 0)));
+  }
+
+  /**
+   * Which rounds a Targets row's "added" is the median of, in brackets; empty for one round without a steal bound. With
+   * a bound, the rounds that are not within it (kept over it, or steal unknown) are named.
+   */
+  private String roundsBehind(int rate, Mode mode) {
+    String rounds = o.openRounds > 1 ? "median of " + o.openRounds + " rounds" : "one round";
+    StealGate g = stealGate(rate, mode);
+    if (!g.bounded()) return o.openRounds > 1 ? " (" + rounds + ")" : "";
+    String bound = "steal ≤ " + percent(g.maxStealPercent()) + "%";
+    int within = o.openRounds - g.keptOverBound() - g.acceptedWithStealUnknown();
+    if (within == o.openRounds) return " (" + rounds + " with " + bound + ")";
+    return " (" + rounds + ": " + bound + " in " + within
+        + (g.keptOverBound() > 0 ? ", over it in " + g.keptOverBound() + " after every retry" : "")
+        + (g.acceptedWithStealUnknown() > 0 ? ", unknown in " + g.acceptedWithStealUnknown() : "") + ")";
   }
 
   // ---------------------------------------------------------------- helpers
@@ -665,6 +783,11 @@ public final class GatewayOverheadBench {
     return w.added() == null ? "" : ms(percentile.applyAsDouble(w.added()));
   }
 
+  /** A percentage as given, without trailing zeros: 10, 2.5. */
+  private static String percent(double v) {
+    return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+  }
+
   private static String ratio(double v) {
     return String.format(Locale.ROOT, "%.2f", v);
   }
@@ -698,6 +821,8 @@ public final class GatewayOverheadBench {
     int closedSeconds = 10;
     int closedRounds = 1;
     int openRounds = 1;
+    double maxStealPercent = Double.NaN; // --max-steal: off
+    int stealRetries = 4;
     int maxConnections = 256;
     double p99BoundMs = 25;
     String label = "latest";
@@ -748,6 +873,8 @@ public final class GatewayOverheadBench {
             o.openRounds = Integer.parseInt(v);
             if (o.openRounds < 1) throw new IllegalArgumentException("--open-rounds takes 1 or more, not " + v);
           }
+          case "--max-steal" -> o.maxStealPercent = Double.parseDouble(v);
+          case "--steal-retries" -> o.stealRetries = Integer.parseInt(v);
           case "--max-connections" -> o.maxConnections = Integer.parseInt(v);
           case "--p99-bound-ms" -> o.p99BoundMs = Double.parseDouble(v);
           case "--label" -> o.label = v;
@@ -768,7 +895,13 @@ public final class GatewayOverheadBench {
           default -> throw new IllegalArgumentException("unknown option " + flag);
         }
       }
+      new StealGate(o.maxStealPercent, o.stealRetries); // checks --max-steal and --steal-retries before anything starts
       return o;
+    }
+
+    /** Whether --max-steal was given. */
+    boolean stealBounded() {
+      return !Double.isNaN(maxStealPercent);
     }
   }
 }
