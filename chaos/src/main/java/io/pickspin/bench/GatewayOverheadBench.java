@@ -32,9 +32,10 @@ import java.util.stream.Stream;
  * classifier-router ones, so that the classifier's CPU and memory do not disturb the keyword measurements); nginx
  * (generated configuration in a temporary directory); and this JVM, the load generator ({@link LoadGenerator}: blocking
  * keep-alive connections, open loop at a constant arrival rate, latency from the scheduled send time). For every rate,
- * the four ways run back to back so that they share the machine's state, in one or more rounds; then a closed-loop run
- * per way gives the throughput. CPU time of each server process, and the machine's CPU time stolen by the hypervisor,
- * are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
+ * the four ways run back to back so that they share the machine's state, in one or more rounds (with
+ * {@code --interleave-ms}, a round is one run in which the ways take turns in short time slices, {@link TimeSlices});
+ * then a closed-loop run per way gives the throughput. CPU time of each server process, and the machine's CPU time
+ * stolen by the hypervisor, are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
  * at one rate and mode) whose cells saw more steal than the bound runs again ({@link StealGate}); the latency tables use
  * the rounds kept, and the report also gives the added latency over every attempt. Results go to stdout (markdown) and
  * into a section of the results file; other sections of that file are kept.
@@ -42,6 +43,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000 | none] [--duration 10] [--warmup 2]
  *   [--initial-warmup 30] [--open-rounds 1] [--tokens 8] [--connections 16] [--closed-duration 10] [--closed-rounds 1]
+ *   [--interleave-ms N]   (an open-loop round is one run, time cut into N ms slices given to the ways in turn; default 0: off)
  *   [--max-steal PCT]   (an open-loop round with more than PCT % CPU steal in any of its cells runs again; default off)
  *   [--steal-retries 4]   (how many times at most a round runs again under --max-steal)
  *   [--label latest]
@@ -126,21 +128,24 @@ public final class GatewayOverheadBench {
   }
 
   /**
-   * CPU time of the proxy (gateway or nginx), the sim and this JVM alone, and the machine's CPU time by state, over the
-   * measured part of a run.
+   * CPU time of the proxies of a run's ways (gateway or nginx; none for direct), the sim and this JVM alone, and the
+   * machine's CPU time by state, over the measured part of a run (of one way, or of several interleaved).
    */
   private final class CpuWindow implements LoadGenerator.Window {
-    private final long proxyPid;
-    private long proxy0, sim0, self0, proxyMs, simMs, selfMs;
+    private final List<Way> ways;
+    private final long[] proxy0, proxyMs;
+    private long sim0, self0, simMs, selfMs;
     private ProcessStats.MachineCpu machine0, machine1;
 
-    CpuWindow(long proxyPid) {
-      this.proxyPid = proxyPid;
+    CpuWindow(List<Way> ways) {
+      this.ways = ways;
+      this.proxy0 = new long[ways.size()];
+      this.proxyMs = new long[ways.size()];
     }
 
     @Override
     public void started() {
-      proxy0 = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid);
+      for (int i = 0; i < ways.size(); i++) proxy0[i] = proxyCpuMillis(ways.get(i));
       sim0 = ProcessStats.cpuMillis(simPid);
       self0 = ProcessStats.ownCpuMillis();
       machine0 = ProcessStats.machineCpu();
@@ -148,15 +153,24 @@ public final class GatewayOverheadBench {
 
     @Override
     public void ended() {
-      proxyMs = proxyPid == 0 ? 0 : ProcessStats.cpuMillis(proxyPid) - proxy0;
+      for (int i = 0; i < ways.size(); i++) proxyMs[i] = proxyCpuMillis(ways.get(i)) - proxy0[i];
       simMs = ProcessStats.cpuMillis(simPid) - sim0;
       selfMs = ProcessStats.ownCpuMillis() - self0;
       machine1 = ProcessStats.machineCpu();
     }
 
-    CpuUse per(long requests) {
-      return new CpuUse(proxyPid == 0 ? Double.NaN : microsPer(proxyMs, requests), microsPer(simMs, requests),
-          microsPer(selfMs, requests), machine0 == null || machine1 == null ? Double.NaN : machine1.stealPercentSince(machine0));
+    /**
+     * Per request: the way's proxy over the {@code wayRequests} it alone served, the sim and the load generator over
+     * the {@code allRequests} of the window (they served every way of it).
+     */
+    CpuUse per(Way way, long wayRequests, long allRequests) {
+      return new CpuUse(way.proxyPid() == 0 ? Double.NaN : microsPer(proxyMs[ways.indexOf(way)], wayRequests),
+          microsPer(simMs, allRequests), microsPer(selfMs, allRequests),
+          machine0 == null || machine1 == null ? Double.NaN : machine1.stealPercentSince(machine0));
+    }
+
+    private static long proxyCpuMillis(Way w) {
+      return w.proxyPid() == 0 ? 0 : ProcessStats.cpuMillis(w.proxyPid());
     }
 
     private static double microsPer(long millis, long requests) {
@@ -280,8 +294,6 @@ public final class GatewayOverheadBench {
   }
 
   private void measure(List<Way> ways, Runnable requireAlive) throws InterruptedException {
-    Duration warmup = Duration.ofSeconds(o.warmupSeconds);
-    Duration duration = Duration.ofSeconds(o.durationSeconds);
     // JIT warm-up of every path before anything counts
     for (Mode mode : o.modes) {
       for (Way w : ways) {
@@ -293,23 +305,18 @@ public final class GatewayOverheadBench {
       }
     }
     // at each rate the ways run in rounds, every way once per round: "added" compares runs of the same round, and the
-    // rounds sample the machine's noise (CPU steal) at different times
+    // rounds sample the machine's noise (CPU steal) at different times; with --interleave-ms a round is one run in time
+    // slices, so that the ways also share the machine's state within it
     for (int rate : o.rates) {
       for (int round = 1; round <= o.openRounds; round++) {
         for (Mode mode : o.modes) {
           StealGate gate = stealGate(rate, mode);
           for (int attempt = 1; ; attempt++) {
             List<Cell> attemptCells = new ArrayList<>();
-            for (Way w : ways) {
-              CpuWindow cpu = new CpuWindow(w.proxyPid());
-              LoadGenerator.Run run = load.openLoop(target(w, mode), rate, warmup, duration, cpu);
-              count(w, run.sent() + (long) rate * o.warmupSeconds); // rejected attempts too: the servers took them
-              Cell c = measured(w, mode, rate, round, attempt, run, cpu.per(run.sent()));
-              attemptCells.add(c);
-              requireAlive.run();
-              progress(String.format(Locale.ROOT, "%s%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s%s",
-                  roundLabel(round, attempt, gate), rate, mode.label, w.name(), run.throughput(), run.errors(),
-                  c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(), steal(c), firstError(run)));
+            if (o.interleaveMs > 0) {
+              attemptCells.addAll(openLoopRun(ways, mode, rate, round, attempt, gate, requireAlive));
+            } else {
+              for (Way w : ways) attemptCells.addAll(openLoopRun(List.of(w), mode, rate, round, attempt, gate, requireAlive));
             }
             StealGate.Decision d = gate.judge(attemptCells.stream().mapToDouble(c -> c.cpu().stealPercent()).toArray(), attempt);
             String verdict = verdictLine(gate, d, attempt);
@@ -326,12 +333,12 @@ public final class GatewayOverheadBench {
     for (int round = 1; round <= o.closedRounds; round++) {
       for (Mode mode : o.modes) {
         for (Way w : ways) {
-          CpuWindow cpu = new CpuWindow(w.proxyPid());
+          CpuWindow cpu = new CpuWindow(List.of(w));
           LoadGenerator.Run run = load.closedLoop(
               target(w, mode), o.connections, Duration.ofSeconds(2), Duration.ofSeconds(o.closedSeconds), cpu);
           long requests = run.ok() + run.errors();
           count(w, Math.round(requests * (1 + 2.0 / o.closedSeconds)));
-          Cell c = measured(w, mode, 0, round, 1, run, cpu.per(requests));
+          Cell c = measured(w, mode, 0, round, 1, run, cpu.per(w, requests, requests));
           capacity.add(c);
           requireAlive.run();
           progress(String.format(Locale.ROOT, "closed loop round %d/%d %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s%s",
@@ -340,6 +347,39 @@ public final class GatewayOverheadBench {
         }
       }
     }
+  }
+
+  /**
+   * One run of the load generator in open loop for {@code together}: a plain open loop for one way, or the ways
+   * interleaved in time slices of --interleave-ms, which share one CPU window (so one steal figure). A cell per way.
+   */
+  private List<Cell> openLoopRun(List<Way> together, Mode mode, int rate, int round, int attempt, StealGate gate,
+      Runnable requireAlive) throws InterruptedException {
+    Duration warmup = Duration.ofSeconds(o.warmupSeconds);
+    Duration duration = Duration.ofSeconds(o.durationSeconds);
+    TimeSlices slices = together.size() == 1
+        ? TimeSlices.oneWay(rate, warmup, duration)
+        : TimeSlices.interleaved(Duration.ofMillis(o.interleaveMs), together.size(), rate, warmup, duration);
+    if (together.size() > 1) {
+      progress(String.format(Locale.ROOT, "%s%5d/s %-12s %d ways interleaved in %d ms slices for %d s", roundLabel(round, attempt, gate),
+          rate, mode.label, together.size(), o.interleaveMs, slices.length() / 1_000_000_000L));
+    }
+    CpuWindow cpu = new CpuWindow(together);
+    List<LoadGenerator.Run> runs = load.openLoop(together.stream().map(w -> target(w, mode)).toList(), slices, cpu);
+    requireAlive.run();
+    long allRequests = runs.stream().mapToLong(LoadGenerator.Run::sent).sum();
+    List<Cell> out = new ArrayList<>();
+    for (int i = 0; i < together.size(); i++) {
+      Way w = together.get(i);
+      LoadGenerator.Run run = runs.get(i);
+      count(w, run.sent() + (long) rate * o.warmupSeconds); // rejected attempts too: the servers took them
+      Cell c = measured(w, mode, rate, round, attempt, run, cpu.per(w, run.sent(), allRequests));
+      out.add(c);
+      progress(String.format(Locale.ROOT, "%s%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s%s",
+          roundLabel(round, attempt, gate), rate, mode.label, w.name(), run.throughput(), run.errors(),
+          c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(), steal(c), firstError(run)));
+    }
+    return out;
   }
 
   /** A cell of the tables from a run of the load generator and what its window measured. */
@@ -443,10 +483,11 @@ public final class GatewayOverheadBench {
         .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
         .append(o.warmupSeconds).append(" s warm-up + ").append(o.durationSeconds)
-        .append(" s measured per cell, latency from the scheduled send time (no coordinated omission); the four ways run ")
-        .append("back to back for each rate")
+        .append(" s measured per cell, latency from the scheduled send time (no coordinated omission); ")
+        .append(o.interleaveMs > 0 ? "the ways take turns in time slices for each rate and mode" : "the four ways run back to back for each rate")
         .append(o.openRounds > 1 ? ", " + o.openRounds + " rounds of them (round 1: every way, then round 2, ...)" : "")
         .append(stealBoundSetup())
+        .append(interleavingSetup())
         .append(". Each way was warmed up for ").append(o.initialWarmupSeconds)
         .append(" s at 1000/s first. Steal % is the share of the machine's CPU time (all cores, /proc/stat) that the ")
         .append("hypervisor gave to others over the measured part of a run.  \n");
@@ -463,6 +504,20 @@ public final class GatewayOverheadBench {
     memoryTable(r);
     targets(r);
     return r.toString();
+  }
+
+  /** How the ways of an open-loop round share time (--interleave-ms), for the Setup paragraph; empty when they do not. */
+  private String interleavingSetup() {
+    if (o.interleaveMs == 0) return "";
+    return ". Interleaving (--interleave-ms " + o.interleaveMs + "): a round at a rate and mode is one run of the load "
+        + "generator that cuts time into " + o.interleaveMs + " ms slices given to the ways in turn (direct, nginx, gateway "
+        + "keyword, ...); during its own slices a way gets requests at the full rate (on the same grid of send times), "
+        + "outside them none, each way over its own connections. The run lasts the number of ways x (" + o.warmupSeconds
+        + " + " + o.durationSeconds + ") s, so that every way has its warm-up and measured seconds in its own slices; only "
+        + "requests scheduled after every way's warm-up count. Requests still in flight when a slice ends finish normally, "
+        + "overlapping the next way's slice a little. A round's steal % is that of the whole interleaved run, the same for "
+        + "all its ways; proxy CPU µs/req is the proxy's CPU over the run per request of its own way (it serves no other), "
+        + "sim and load-gen CPU µs/req are their CPU over the run per request of all the ways";
   }
 
   /** The steal bound in the Setup paragraph, decided before the run and applied to every way alike; empty without one. */
@@ -821,6 +876,7 @@ public final class GatewayOverheadBench {
     int closedSeconds = 10;
     int closedRounds = 1;
     int openRounds = 1;
+    int interleaveMs = 0; // --interleave-ms: 0 runs the ways of an open-loop round one after the other
     double maxStealPercent = Double.NaN; // --max-steal: off
     int stealRetries = 4;
     int maxConnections = 256;
@@ -873,6 +929,10 @@ public final class GatewayOverheadBench {
             o.openRounds = Integer.parseInt(v);
             if (o.openRounds < 1) throw new IllegalArgumentException("--open-rounds takes 1 or more, not " + v);
           }
+          case "--interleave-ms" -> {
+            o.interleaveMs = Integer.parseInt(v);
+            if (o.interleaveMs < 0) throw new IllegalArgumentException("--interleave-ms takes 0 (off) or more, not " + v);
+          }
           case "--max-steal" -> o.maxStealPercent = Double.parseDouble(v);
           case "--steal-retries" -> o.stealRetries = Integer.parseInt(v);
           case "--max-connections" -> o.maxConnections = Integer.parseInt(v);
@@ -896,6 +956,13 @@ public final class GatewayOverheadBench {
         }
       }
       new StealGate(o.maxStealPercent, o.stealRetries); // checks --max-steal and --steal-retries before anything starts
+      if (o.interleaveMs > 0) {
+        // checks --interleave-ms against the warm-up, the duration and each rate (the number of ways is no matter there)
+        for (int rate : o.rates) {
+          TimeSlices.interleaved(Duration.ofMillis(o.interleaveMs), 2, rate, Duration.ofSeconds(o.warmupSeconds),
+              Duration.ofSeconds(o.durationSeconds));
+        }
+      }
       return o;
     }
 

@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Open loop: a scheduler thread releases request i at {@code start + i / rate}; a pool of blocking connections takes
  * them, growing (up to a bound) when all are busy. Latency runs from the scheduled send time, not the actual one, so a
- * server stall is charged to every request that should have been sent during it (no coordinated omission).
+ * server stall is charged to every request that should have been sent during it (no coordinated omission). Several
+ * targets can share one open loop in time slices ({@link TimeSlices}), each with its own connections.
  */
 final class LoadGenerator {
   /** What to send: a complete HTTP request to host:port. */
@@ -56,39 +57,49 @@ final class LoadGenerator {
   /** Sends at {@code ratePerSecond} for {@code warmup + duration}; only requests scheduled after the warm-up count. */
   Run openLoop(Target target, double ratePerSecond, Duration warmup, Duration duration, Window window)
       throws InterruptedException {
-    LinkedBlockingQueue<Long> due = new LinkedBlockingQueue<>();
-    Recorder recorder = new Recorder();
-    AtomicInteger idle = new AtomicInteger();
-    List<Thread> workers = new ArrayList<>();
-    long interval = Math.round(1e9 / ratePerSecond);
+    return openLoop(List.of(target), TimeSlices.oneWay(ratePerSecond, warmup, duration), window).get(0);
+  }
+
+  /**
+   * One open loop shared in time by the targets ({@code --interleave-ms}): request i of the grid is due at
+   * {@code slices.sendTime(i)} and goes to the target whose slice holds that time, over its own connections. One Run per
+   * target, in order; requests in flight when a slice ends finish during the next one. {@code window} spans the measured
+   * part of the whole run.
+   */
+  List<Run> openLoop(List<Target> targets, TimeSlices slices, Window window) throws InterruptedException {
+    if (targets.size() != slices.ways()) {
+      throw new IllegalArgumentException(targets.size() + " targets for " + slices.ways() + " ways of time slices");
+    }
     long start = System.nanoTime() + 20_000_000;
-    long measureFrom = start + warmup.toNanos();
-    long end = measureFrom + duration.toNanos();
-    recorder.measureFrom = measureFrom;
-    for (int i = 0; i < Math.min(4, maxConnections); i++) workers.add(worker(target, due, recorder, idle));
-    long sent = 0;
+    long measureFrom = start + slices.measuredFrom();
+    long end = start + slices.length();
+    List<Connections> pools = new ArrayList<>();
+    for (Target t : targets) pools.add(new Connections(t, measureFrom));
+    boolean measuring = false;
     for (long i = 0; ; i++) {
-      long at = start + i * interval;
-      if (at >= end) break;
+      long offset = slices.sendTime(i);
+      if (offset >= slices.length()) break;
+      long at = start + offset;
       long wait;
       while ((wait = at - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
-      if (at >= measureFrom && sent++ == 0) window.started();
-      due.add(at);
-      // every connection busy and requests waiting: open another one
-      if (idle.get() == 0 && !due.isEmpty() && workers.size() < maxConnections) {
-        workers.add(worker(target, due, recorder, idle));
+      boolean measured = at >= measureFrom;
+      if (measured && !measuring) {
+        measuring = true;
+        window.started();
       }
+      pools.get(slices.wayAt(offset)).send(at, measured);
     }
     long wait;
     while ((wait = end - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
     window.ended();
     // let the requests in flight end (they still count), then stop the connections
     long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (recorder.finished.get() < sent && System.nanoTime() < drainUntil) Thread.sleep(5);
-    for (int i = 0; i < workers.size(); i++) due.add(POISON);
-    for (Thread w : workers) w.join(TimeUnit.SECONDS.toMillis(31));
-    double seconds = duration.toNanos() / 1e9;
-    return recorder.run(sent, seconds, workers.size());
+    while (!pools.stream().allMatch(Connections::drained) && System.nanoTime() < drainUntil) Thread.sleep(5);
+    for (Connections c : pools) c.stop();
+    for (Connections c : pools) c.awaitStopped();
+    List<Run> runs = new ArrayList<>();
+    for (Connections c : pools) runs.add(c.run(slices.measuredNanosPerWay() / 1e9));
+    return runs;
   }
 
   /** {@code connections} connections, each sending back to back, for {@code warmup + duration}. */
@@ -123,27 +134,71 @@ final class LoadGenerator {
     return recorder.run(sent.get(), duration.toNanos() / 1e9, connections);
   }
 
-  private Thread worker(Target target, LinkedBlockingQueue<Long> due, Recorder recorder, AtomicInteger idle) {
-    Thread t = new Thread(() -> {
-      try (HttpConnection connection = new HttpConnection(target.host(), target.port())) {
-        while (true) {
-          idle.incrementAndGet();
-          long at;
-          try {
-            at = due.take();
-          } finally {
-            idle.decrementAndGet();
+  /**
+   * An open loop's blocking connections to one target, fed by a queue of due requests (their scheduled send times); a
+   * connection is opened whenever all are busy, as a client's pool would, up to the bound.
+   */
+  private final class Connections {
+    private final Target target;
+    private final LinkedBlockingQueue<Long> due = new LinkedBlockingQueue<>();
+    private final Recorder recorder = new Recorder();
+    private final AtomicInteger idle = new AtomicInteger();
+    private final List<Thread> workers = new ArrayList<>();
+    private long sent; // measured requests handed over; the scheduler thread's alone
+
+    Connections(Target target, long measureFrom) {
+      this.target = target;
+      recorder.measureFrom = measureFrom;
+      for (int i = 0; i < Math.min(4, maxConnections); i++) open();
+    }
+
+    void send(long scheduledAt, boolean measured) {
+      if (measured) sent++;
+      due.add(scheduledAt);
+      // every connection busy and requests waiting: open another one
+      if (idle.get() == 0 && !due.isEmpty() && workers.size() < maxConnections) open();
+    }
+
+    boolean drained() {
+      return recorder.finished.get() >= sent;
+    }
+
+    /** Tells every connection to close once the requests queued before are done. */
+    void stop() {
+      for (int i = 0; i < workers.size(); i++) due.add(POISON);
+    }
+
+    void awaitStopped() throws InterruptedException {
+      for (Thread w : workers) w.join(TimeUnit.SECONDS.toMillis(31));
+    }
+
+    Run run(double seconds) {
+      return recorder.run(sent, seconds, workers.size());
+    }
+
+    /** A connection: a thread that takes the due requests one after the other. */
+    private void open() {
+      Thread t = new Thread(() -> {
+        try (HttpConnection connection = new HttpConnection(target.host(), target.port())) {
+          while (true) {
+            idle.incrementAndGet();
+            long at;
+            try {
+              at = due.take();
+            } finally {
+              idle.decrementAndGet();
+            }
+            if (at == POISON) return;
+            exchange(connection, target, at, recorder);
           }
-          if (at == POISON) return;
-          exchange(connection, target, at, recorder);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "bench-open-" + target.name());
-    t.setDaemon(true);
-    t.start();
-    return t;
+      }, "bench-open-" + target.name());
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
+    }
   }
 
   private static void exchange(HttpConnection connection, LoadGenerator.Target target, long scheduledAt, Recorder recorder) {
