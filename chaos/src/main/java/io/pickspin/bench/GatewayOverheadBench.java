@@ -34,8 +34,9 @@ import java.util.stream.Stream;
  * keep-alive connections, open loop at a constant arrival rate, latency from the scheduled send time). For every rate,
  * the four ways run back to back so that they share the machine's state, in one or more rounds (with
  * {@code --interleave-ms}, a round is one run in which the ways take turns in short time slices, {@link TimeSlices});
- * then a closed-loop run per way gives the throughput. CPU time of each server process, and the machine's CPU time
- * stolen by the hypervisor, are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
+ * then churn runs open new connections one after another, two requests each, for what a connection costs each way
+ * ({@code --churn}); then a closed-loop run per way gives the throughput. CPU time of each server process, and the
+ * machine's CPU time stolen by the hypervisor, are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
  * at one rate and mode) whose cells saw more steal than the bound runs again ({@link StealGate}); the latency tables use
  * the rounds kept, and the report also gives the added latency over every attempt. Results go to stdout (markdown) and
  * into a section of the results file; other sections of that file are kept.
@@ -43,6 +44,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000 | none] [--duration 10] [--warmup 2]
  *   [--initial-warmup 30] [--open-rounds 1] [--tokens 8] [--connections 16] [--closed-duration 10] [--closed-rounds 1]
+ *   [--churn 200] [--churn-rounds 3]   (new connections per way and mode, one after another, two requests each; 0: none)
  *   [--interleave-ms N]   (an open-loop round is one run, time cut into N ms slices given to the ways in turn; default 0: off)
  *   [--max-steal PCT]   (an open-loop round with more than PCT % CPU steal in any of its cells runs again; default off)
  *   [--steal-retries 4]   (how many times at most a round runs again under --max-steal)
@@ -104,26 +106,38 @@ public final class GatewayOverheadBench {
   record OpenLoop(Way way, Mode mode, int rate, List<Cell> rounds, double achieved, long errors, double connections,
       Latencies latency, Latencies added, double[] addedP99, CpuUse cpu) {}
 
+  /**
+   * One churn run of a way ({@code --churn} new connections one after another): the latencies of the connections' first
+   * and second requests, and CPU per connection (not per request: each connection carries its two requests).
+   */
+  record ChurnCell(Way way, Mode mode, int round, LoadGenerator.Churn churn, Latencies first, Latencies second,
+      CpuUse perConnection) {}
+
   /** A cell and the reference way's cell of the same round, attempt, mode and rate. */
   record Paired(Cell cell, Cell reference) {}
 
   /**
    * CPU microseconds per request of the proxy (gateway or nginx; NaN for direct), the sim and the load generator, and
-   * the percentage of the machine's CPU time the hypervisor stole (NaN without /proc/stat), over a measured window.
+   * the percentage of the machine's CPU time the hypervisor stole (NaN without /proc/stat), over a measured window. A
+   * churn cell's is per connection instead of per request.
    */
   record CpuUse(double proxyUs, double simUs, double loadUs, double stealPercent) {
     static final String COLUMNS = " proxy CPU µs/req | sim CPU µs/req | load-gen CPU µs/req | steal % |";
     static final String ALIGN = "---:|---:|---:|---:|";
 
-    static CpuUse median(List<Cell> rounds) {
-      return new CpuUse(Median.of(rounds, c -> c.cpu().proxyUs()), Median.of(rounds, c -> c.cpu().simUs()),
-          Median.of(rounds, c -> c.cpu().loadUs()), Median.of(rounds, c -> c.cpu().stealPercent()));
+    static CpuUse median(List<CpuUse> rounds) {
+      return new CpuUse(Median.of(rounds, CpuUse::proxyUs), Median.of(rounds, CpuUse::simUs),
+          Median.of(rounds, CpuUse::loadUs), Median.of(rounds, CpuUse::stealPercent));
     }
 
     /** The {@link #COLUMNS} of a table row. */
     String columns() {
-      return " " + us(proxyUs) + " | " + us(simUs) + " | " + us(loadUs) + " | "
-          + (Double.isNaN(stealPercent) ? "" : String.format(Locale.ROOT, "%.1f", stealPercent)) + " |";
+      return " " + us(proxyUs) + " | " + us(simUs) + " | " + us(loadUs) + " | " + steal() + " |";
+    }
+
+    /** The steal column's value: one decimal, blank when unknown. */
+    String steal() {
+      return Double.isNaN(stealPercent) ? "" : String.format(Locale.ROOT, "%.1f", stealPercent);
     }
   }
 
@@ -194,6 +208,7 @@ public final class GatewayOverheadBench {
   private final List<Cell> rejectedCells = new ArrayList<>(); // open-loop attempts rejected for steal, kept for the report
   private final Map<RateAndMode, StealGate> stealGates = new LinkedHashMap<>();
   private final List<Cell> capacity = new ArrayList<>();
+  private final List<ChurnCell> churnCells = new ArrayList<>();
   /** The gateway JVMs beside "gateway keyword" and "gateway classifier": a baseline build and the variants. */
   private final List<GatewayJvm> extraGateways;
   private final Map<String, String> routedBy = new LinkedHashMap<>();
@@ -329,6 +344,24 @@ public final class GatewayOverheadBench {
         }
       }
     }
+    // new connections, in rounds like the closed loop: every way once per round, after an unmeasured churn per way and
+    // mode (a connection's setup code runs once per connection, so the request warm-up above leaves it cold for the JIT)
+    for (Mode mode : o.modes) {
+      for (Way w : o.churn > 0 ? ways : List.<Way>of()) {
+        progress("warm-up " + w.name() + " " + mode.label + ": " + o.churn + " new connections");
+        LoadGenerator.Churn churn = load.churn(target(w, mode), o.churn, LoadGenerator.Window.NONE);
+        count(w, churn.first().sent() + churn.second().sent());
+        requireAlive.run();
+      }
+    }
+    for (int round = 1; o.churn > 0 && round <= o.churnRounds; round++) {
+      for (Mode mode : o.modes) {
+        for (Way w : ways) {
+          churnCells.add(churnRun(w, mode, round));
+          requireAlive.run();
+        }
+      }
+    }
     // the closed-loop cells run in rounds, every way once per round, so that a ratio compares runs minutes apart at most
     for (int round = 1; round <= o.closedRounds; round++) {
       for (Mode mode : o.modes) {
@@ -343,7 +376,7 @@ public final class GatewayOverheadBench {
           requireAlive.run();
           progress(String.format(Locale.ROOT, "closed loop round %d/%d %d connections %-12s %-18s %8.1f req/s errors %d p50 %.3f p99 %.3f ms%s%s",
               round, o.closedRounds, o.connections, mode.label, w.name(), run.throughput(), run.errors(), c.latency().p50(),
-              c.latency().p99(), steal(c), firstError(run)));
+              c.latency().p99(), steal(c), firstError(run.firstError())));
         }
       }
     }
@@ -377,9 +410,23 @@ public final class GatewayOverheadBench {
       out.add(c);
       progress(String.format(Locale.ROOT, "%s%5d/s %-12s %-18s achieved %7.1f/s errors %d p50 %.3f p95 %.3f p99 %.3f max %.1f ms%s%s",
           roundLabel(round, attempt, gate), rate, mode.label, w.name(), run.throughput(), run.errors(),
-          c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(), steal(c), firstError(run)));
+          c.latency().p50(), c.latency().p95(), c.latency().p99(), c.latency().max(), steal(c), firstError(run.firstError())));
     }
     return out;
+  }
+
+  /** --churn new connections to a way, one after another, with the CPU of the servers over all of them. */
+  private ChurnCell churnRun(Way w, Mode mode, int round) throws InterruptedException {
+    CpuWindow cpu = new CpuWindow(List.of(w));
+    LoadGenerator.Churn churn = load.churn(target(w, mode), o.churn, cpu);
+    count(w, churn.first().sent() + churn.second().sent());
+    ChurnCell c = new ChurnCell(w, mode, round, churn, Latencies.of(churn.first().latenciesNanos()),
+        Latencies.of(churn.second().latenciesNanos()), cpu.per(w, o.churn, o.churn));
+    progress(String.format(Locale.ROOT, "new connections round %d/%d %d connections %-12s %-18s errors %d first request p50 %.3f p99 %.3f, second p50 %.3f p99 %.3f ms, CPU per connection proxy %s sim %s ms%s%s",
+        round, o.churnRounds, o.churn, mode.label, w.name(), churn.errors(), c.first().p50(), c.first().p99(),
+        c.second().p50(), c.second().p99(), cpuMs(c.perConnection().proxyUs()), cpuMs(c.perConnection().simUs()),
+        steal(c.perConnection()), firstError(churn.firstError())));
+    return c;
   }
 
   /** A cell of the tables from a run of the load generator and what its window measured. */
@@ -414,12 +461,17 @@ public final class GatewayOverheadBench {
 
   /** For a progress line. */
   private static String steal(Cell c) {
-    return Double.isNaN(c.cpu().stealPercent()) ? "" : String.format(Locale.ROOT, " steal %.1f%%", c.cpu().stealPercent());
+    return steal(c.cpu());
   }
 
   /** For a progress line. */
-  private static String firstError(LoadGenerator.Run run) {
-    return run.firstError() == null ? "" : " first error: " + run.firstError();
+  private static String steal(CpuUse cpu) {
+    return Double.isNaN(cpu.stealPercent()) ? "" : String.format(Locale.ROOT, " steal %.1f%%", cpu.stealPercent());
+  }
+
+  /** For a progress line. */
+  private static String firstError(String error) {
+    return error == null ? "" : " first error: " + error;
   }
 
   private void count(Way w, long requests) {
@@ -500,6 +552,7 @@ public final class GatewayOverheadBench {
       for (Mode mode : o.modes) latencyTable(r, mode);
     }
     capacityTable(r);
+    if (!churnCells.isEmpty()) newConnectionsTable(r);
     if (!o.rates.isEmpty()) sustainedTable(r);
     memoryTable(r);
     targets(r);
@@ -619,6 +672,53 @@ public final class GatewayOverheadBench {
     r.append('\n');
   }
 
+  /**
+   * Per way and mode, what new connections cost: latency of their first request against their second, and CPU per
+   * connection, also beyond its requests at the proxy's CPU per request of the closed loop (kept connections).
+   */
+  private void newConnectionsTable(StringBuilder r) {
+    int requests = LoadGenerator.Churn.REQUESTS_PER_CONNECTION;
+    r.append("### New connections (").append(o.churn).append(" per cell, one after another with a ")
+        .append(LoadGenerator.Churn.PAUSE_MILLIS).append(" ms pause, after as many unmeasured per way and mode; ")
+        .append(o.churnRounds > 1 ? o.churnRounds + " rounds, every way once per round: medians over the rounds, errors summed" : "one round")
+        .append(")\n\n");
+    r.append("A client's connection pool opens connections in bursts, when requests arrive faster than its connections ")
+        .append("free up, so what a new connection costs a server lands when the server is already behind. Each connection ")
+        .append("here is opened, sends a first request (its latency includes the TCP connect) and a second one on the same ")
+        .append("connection, and is closed. CPU per connection is the process's CPU over the cell divided by the connections, ")
+        .append("each connection including its ").append(requests).append(" requests; beyond its requests, ").append(requests)
+        .append(" x the proxy's CPU per request in the closed loop of the same way and mode is taken off (those requests share ")
+        .append(o.connections).append(" busy kept connections, where a request may cost less than a lone one, so this may ")
+        .append("overstate the connection's own cost; blank without a closed loop). First minus second p50 is the median over ")
+        .append("the rounds of each round's difference. Errors are failed requests, a second one not sent after a failed first ")
+        .append("included. Direct has no proxy.\n\n");
+    r.append("| way | mode | connections | errors | first request p50 ms | first request p99 ms | second request p50 ms | ")
+        .append("second request p99 ms | first minus second p50 ms | proxy CPU per connection (ms) | ")
+        .append("proxy CPU per connection beyond its requests (ms) | sim CPU per connection (ms) | steal % |\n");
+    r.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    List<Capacity> closedLoop = capacities();
+    for (Mode mode : o.modes) {
+      for (String way : churnCells.stream().map(c -> c.way().name()).distinct().toList()) {
+        List<ChurnCell> rounds = churnCells.stream().filter(c -> c.mode() == mode && c.way().name().equals(way)).toList();
+        if (rounds.isEmpty()) continue;
+        List<Latencies> first = rounds.stream().map(ChurnCell::first).toList();
+        List<Latencies> second = rounds.stream().map(ChurnCell::second).toList();
+        CpuUse perConnection = CpuUse.median(rounds.stream().map(ChurnCell::perConnection).toList());
+        double keptRequestUs = closedLoop.stream().filter(c -> c.mode() == mode && c.way().name().equals(way))
+            .mapToDouble(c -> c.cpu().proxyUs()).findFirst().orElse(Double.NaN);
+        Latencies firstMedian = Latencies.median(first);
+        Latencies secondMedian = Latencies.median(second);
+        r.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", way,
+            mode.label, countMedian(Median.of(rounds, c -> c.churn().first().connections())),
+            rounds.stream().mapToLong(c -> c.churn().errors()).sum(), ms(firstMedian.p50()), ms(firstMedian.p99()),
+            ms(secondMedian.p50()), ms(secondMedian.p99()), ms(Latencies.median(Latencies.added(first, second)).p50()),
+            cpuMs(perConnection.proxyUs()), cpuMs(ConnectionCost.beyondRequests(perConnection.proxyUs(), requests, keptRequestUs)),
+            cpuMs(perConnection.simUs()), perConnection.steal()));
+      }
+    }
+    r.append('\n');
+  }
+
   /** Closed-loop results per way and mode, in the order they ran. */
   private List<Capacity> capacities() {
     List<Capacity> out = new ArrayList<>();
@@ -630,7 +730,7 @@ public final class GatewayOverheadBench {
         double[] vsDirect = ratios(rounds, "direct");
         out.add(new Capacity(rounds.get(0).way(), mode, rounds, Median.of(rounds, c -> c.run().throughput()), vsNginx,
             Median.of(vsDirect), Median.of(rounds, c -> c.latency().p50()), Median.of(rounds, c -> c.latency().p99()),
-            CpuUse.median(rounds)));
+            CpuUse.median(rounds.stream().map(Cell::cpu).toList())));
       }
     }
     return out;
@@ -651,7 +751,7 @@ public final class GatewayOverheadBench {
       out.add(new OpenLoop(rounds.get(0).way(), mode, rate, rounds, Median.of(rounds, c -> c.run().throughput()),
           errors(rounds), Median.of(rounds, c -> c.run().connections()), Latencies.median(rounds.stream().map(Cell::latency).toList()),
           added.isEmpty() ? null : Latencies.median(added), added.stream().mapToDouble(Latencies::p99).toArray(),
-          CpuUse.median(rounds)));
+          CpuUse.median(rounds.stream().map(Cell::cpu).toList())));
     }
     return out;
   }
@@ -852,6 +952,11 @@ public final class GatewayOverheadBench {
     return Arrays.stream(values).mapToObj(format).collect(Collectors.joining(" "));
   }
 
+  /** CPU microseconds as milliseconds, blank when unknown (no proxy). */
+  private static String cpuMs(double us) {
+    return Double.isNaN(us) ? "" : String.format(Locale.ROOT, "%.2f", us / 1000);
+  }
+
   private static String us(double v) {
     return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.0f", v);
   }
@@ -876,6 +981,8 @@ public final class GatewayOverheadBench {
     int closedSeconds = 10;
     int closedRounds = 1;
     int openRounds = 1;
+    int churn = 200; // --churn: new connections per way, mode and round; 0 runs none
+    int churnRounds = 3;
     int interleaveMs = 0; // --interleave-ms: 0 runs the ways of an open-loop round one after the other
     double maxStealPercent = Double.NaN; // --max-steal: off
     int stealRetries = 4;
@@ -928,6 +1035,14 @@ public final class GatewayOverheadBench {
           case "--open-rounds" -> {
             o.openRounds = Integer.parseInt(v);
             if (o.openRounds < 1) throw new IllegalArgumentException("--open-rounds takes 1 or more, not " + v);
+          }
+          case "--churn" -> {
+            o.churn = Integer.parseInt(v);
+            if (o.churn < 0) throw new IllegalArgumentException("--churn takes 0 (none) or more connections, not " + v);
+          }
+          case "--churn-rounds" -> {
+            o.churnRounds = Integer.parseInt(v);
+            if (o.churnRounds < 1) throw new IllegalArgumentException("--churn-rounds takes 1 or more, not " + v);
           }
           case "--interleave-ms" -> {
             o.interleaveMs = Integer.parseInt(v);

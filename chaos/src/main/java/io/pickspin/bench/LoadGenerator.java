@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends one prepared request to one server, open loop (constant arrival rate, whatever the answers do) or closed loop
- * (N connections, each sending its next request when the last one ended).
+ * Sends one prepared request to one server, open loop (constant arrival rate, whatever the answers do), closed loop
+ * (N connections, each sending its next request when the last one ended), or churn (new connections one after another,
+ * two requests each).
  *
  * <p>Open loop: a scheduler thread releases request i at {@code start + i / rate}; a pool of blocking connections takes
  * them, growing (up to a bound) when all are busy. Latency runs from the scheduled send time, not the actual one, so a
@@ -34,6 +35,27 @@ final class LoadGenerator {
 
     double throughput() {
       return ok() / seconds;
+    }
+  }
+
+  /**
+   * A churn run: each new connection's first request (its latency includes the TCP connect) and second request (the
+   * same connection, kept alive), one Run each with a request per connection. A connection whose first request failed
+   * sends no second one, which counts as failed too.
+   */
+  record Churn(Run first, Run second) {
+    /** How many requests each connection of a churn run sends. */
+    static final int REQUESTS_PER_CONNECTION = 2;
+    /** Between two connections: time for the server to be done with one (and its close) before the next comes. */
+    static final long PAUSE_MILLIS = 2;
+
+    long errors() {
+      return first.errors() + second.errors();
+    }
+
+    /** The first failure of the run, null if none. */
+    String firstError() {
+      return first.firstError() != null ? first.firstError() : second.firstError();
     }
   }
 
@@ -135,6 +157,32 @@ final class LoadGenerator {
   }
 
   /**
+   * {@code connections} new connections one after another: each is opened, sends a first and a second request and is
+   * closed, then a pause, so that the server handles every connection on its own. {@code window} spans all of them.
+   */
+  Churn churn(Target target, int connections, Window window) throws InterruptedException {
+    Recorder first = new Recorder();
+    Recorder second = new Recorder();
+    long start = System.nanoTime();
+    first.measureFrom = second.measureFrom = start;
+    window.started();
+    for (int c = 0; c < connections; c++) {
+      // HttpConnection connects on its first exchange: the first request's latency includes the connect
+      try (HttpConnection connection = new HttpConnection(target.host(), target.port())) {
+        if (exchange(connection, target, System.nanoTime(), first)) {
+          exchange(connection, target, System.nanoTime(), second);
+        } else {
+          second.error(System.nanoTime(), "not sent: the first request on the connection failed");
+        }
+      }
+      Thread.sleep(Churn.PAUSE_MILLIS);
+    }
+    window.ended();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Churn(first.run(connections, seconds, connections), second.run(connections, seconds, connections));
+  }
+
+  /**
    * An open loop's blocking connections to one target, fed by a queue of due requests (their scheduled send times); a
    * connection is opened whenever all are busy, as a client's pool would, up to the bound.
    */
@@ -201,14 +249,17 @@ final class LoadGenerator {
     }
   }
 
-  private static void exchange(HttpConnection connection, LoadGenerator.Target target, long scheduledAt, Recorder recorder) {
+  /** One request and its answer, recorded; whether the answer was complete. */
+  private static boolean exchange(HttpConnection connection, LoadGenerator.Target target, long scheduledAt, Recorder recorder) {
     try {
       HttpConnection.Answer a = connection.exchange(target.request(), target.sse());
       long done = System.nanoTime();
       if (a.complete()) recorder.ok(scheduledAt, done - scheduledAt);
       else recorder.error(scheduledAt, "status " + a.status() + (a.status() == 200 ? " without [DONE]" : ""));
+      return a.complete();
     } catch (IOException | RuntimeException e) {
       recorder.error(scheduledAt, e.toString());
+      return false;
     }
   }
 
