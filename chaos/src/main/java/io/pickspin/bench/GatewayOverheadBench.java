@@ -1032,22 +1032,10 @@ public final class GatewayOverheadBench {
           case "--connections" -> o.connections = Integer.parseInt(v);
           case "--closed-duration" -> o.closedSeconds = Integer.parseInt(v);
           case "--closed-rounds" -> o.closedRounds = Integer.parseInt(v);
-          case "--open-rounds" -> {
-            o.openRounds = Integer.parseInt(v);
-            if (o.openRounds < 1) throw new IllegalArgumentException("--open-rounds takes 1 or more, not " + v);
-          }
-          case "--churn" -> {
-            o.churn = Integer.parseInt(v);
-            if (o.churn < 0) throw new IllegalArgumentException("--churn takes 0 (none) or more connections, not " + v);
-          }
-          case "--churn-rounds" -> {
-            o.churnRounds = Integer.parseInt(v);
-            if (o.churnRounds < 1) throw new IllegalArgumentException("--churn-rounds takes 1 or more, not " + v);
-          }
-          case "--interleave-ms" -> {
-            o.interleaveMs = Integer.parseInt(v);
-            if (o.interleaveMs < 0) throw new IllegalArgumentException("--interleave-ms takes 0 (off) or more, not " + v);
-          }
+          case "--open-rounds" -> o.openRounds = intAtLeast(flag, v, 1, "1 or more");
+          case "--churn" -> o.churn = intAtLeast(flag, v, 0, "0 (none) or more connections");
+          case "--churn-rounds" -> o.churnRounds = intAtLeast(flag, v, 1, "1 or more");
+          case "--interleave-ms" -> o.interleaveMs = intAtLeast(flag, v, 0, "0 (off) or more");
           case "--max-steal" -> o.maxStealPercent = Double.parseDouble(v);
           case "--steal-retries" -> o.stealRetries = Integer.parseInt(v);
           case "--max-connections" -> o.maxConnections = Integer.parseInt(v);
@@ -1079,6 +1067,13 @@ public final class GatewayOverheadBench {
         }
       }
       return o;
+    }
+
+    /** An integer option's value, which must be at least {@code min} ({@code allowed} says so in the error). */
+    private static int intAtLeast(String flag, String value, int min, String allowed) {
+      int n = Integer.parseInt(value);
+      if (n < min) throw new IllegalArgumentException(flag + " takes " + allowed + ", not " + value);
+      return n;
     }
 
     /** Whether --max-steal was given. */
