@@ -36,10 +36,11 @@ import java.util.stream.Stream;
  * {@code --interleave-ms}, a round is one run in which the ways take turns in short time slices, {@link TimeSlices});
  * then churn runs open new connections one after another, two requests each, for what a connection costs each way
  * ({@code --churn}); then a closed-loop run per way gives the throughput. CPU time of each server process, and the
- * machine's CPU time stolen by the hypervisor, are read from /proc over the measured part of every run. With {@code --max-steal}, an open-loop round (every way once,
- * at one rate and mode) whose cells saw more steal than the bound runs again ({@link StealGate}); the latency tables use
- * the rounds kept, and the report also gives the added latency over every attempt. Results go to stdout (markdown) and
- * into a section of the results file; other sections of that file are kept.
+ * machine's CPU time stolen by the hypervisor, are read from /proc over the measured part of every run. With
+ * {@code --max-steal}, an open-loop round (every way once, at one rate and mode) whose cells saw more steal than the
+ * bound runs again ({@link StealGate}); the latency tables use the rounds kept, and the report also gives the added
+ * latency over every attempt. Results go to stdout (markdown) and into a section of the results file; other sections
+ * of that file are kept.
  *
  * <pre>
  * java -cp CLASSPATH io.pickspin.bench.GatewayOverheadBench [--rates 250,500,1000,2000 | none] [--duration 10] [--warmup 2]
