@@ -347,19 +347,21 @@ public final class GatewayOverheadBench {
     }
     // new connections, in rounds like the closed loop: every way once per round, after an unmeasured churn per way and
     // mode (a connection's setup code runs once per connection, so the request warm-up above leaves it cold for the JIT)
-    for (Mode mode : o.modes) {
-      for (Way w : o.churn > 0 ? ways : List.<Way>of()) {
-        progress("warm-up " + w.name() + " " + mode.label + ": " + o.churn + " new connections");
-        LoadGenerator.Churn churn = load.churn(target(w, mode), o.churn, LoadGenerator.Window.NONE);
-        count(w, churn.first().sent() + churn.second().sent());
-        requireAlive.run();
-      }
-    }
-    for (int round = 1; o.churn > 0 && round <= o.churnRounds; round++) {
+    if (o.churn > 0) {
       for (Mode mode : o.modes) {
         for (Way w : ways) {
-          churnCells.add(churnRun(w, mode, round));
+          progress("warm-up " + w.name() + " " + mode.label + ": " + o.churn + " new connections");
+          LoadGenerator.Churn churn = load.churn(target(w, mode), o.churn, LoadGenerator.Window.NONE);
+          count(w, churn.first().sent() + churn.second().sent());
           requireAlive.run();
+        }
+      }
+      for (int round = 1; round <= o.churnRounds; round++) {
+        for (Mode mode : o.modes) {
+          for (Way w : ways) {
+            churnCells.add(churnRun(w, mode, round));
+            requireAlive.run();
+          }
         }
       }
     }
