@@ -1,0 +1,56 @@
+package io.pickspin.lab.rl;
+
+import io.pickspin.pool.Outcome;
+import io.pickspin.routing.ComplexityRoutingPolicy;
+import io.pickspin.routing.Profile;
+import io.pickspin.routing.RouteRequest;
+import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.matrix.ServiceMatrix;
+import io.pickspin.routing.rl.ArrivalRateEstimator;
+import io.pickspin.routing.rl.DqnPolicy;
+import io.pickspin.routing.rl.RlRoutingPolicy;
+
+/**
+ * The routers the environment compares, each running the product's own policy class on the simulator: static
+ * single-model serving, the Pick and Spin complexity routers (keyword / hybrid classification plus the multi-objective
+ * scorer over a service matrix fed with completed requests' latencies), and the RL router.
+ */
+public final class Routers {
+  private Routers() {}
+
+  /** Every request to one model. */
+  public static RoutingEnv.Router fixed(int model) {
+    return a -> model;
+  }
+
+  /** The product's {@link RlRoutingPolicy} with the simulator's queues and virtual clock. */
+  public static RoutingEnv.Router rl(RlExperiment x, DqnPolicy policy, ServingSimulator sim) {
+    RlRoutingPolicy router = new RlRoutingPolicy(x.catalog, policy, x.rlClassifier, x.routing.poolView(sim),
+        new ArrivalRateEstimator(x.env.rateTimeConstantMs()), RoutingEnv.clock(sim), 0);
+    return a -> x.routing.indexOf(router.decide(
+        new RouteRequest(RouteRequest.AUTO, a.prompt().text(), Profile.BALANCED, RouterKind.RL, a.deadlineMs())).model());
+  }
+
+  /**
+   * The product's {@link ComplexityRoutingPolicy} (a fresh service matrix per run) with {@code kind} classification
+   * under {@code profile}; completed requests feed its service matrix as the gateway's telemetry does.
+   */
+  public static RoutingEnv.Router complexity(RlExperiment x, RouterKind kind, Profile profile) {
+    ComplexityRoutingPolicy policy = x.complexityRouter();
+    return new RoutingEnv.Router() {
+      @Override
+      public int route(Workload.Arrival a) {
+        return x.routing.indexOf(policy.decide(
+            new RouteRequest(RouteRequest.AUTO, a.prompt().text(), profile, kind, a.deadlineMs())).model());
+      }
+
+      @Override
+      public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
+        Outcome o = served
+            ? Outcome.success(Math.round(latencyMs), -1, a.outputTokens())
+            : Outcome.failure(Math.round(latencyMs), "timeout", false);
+        policy.record(x.routing.modelIds().get(model), ServiceMatrix.ANY_BACKEND, o);
+      }
+    };
+  }
+}

@@ -1,0 +1,43 @@
+package io.pickspin.lab.rl;
+
+/**
+ * What the RL router's environment needs from a simulator of model servers in virtual time ({@link CalibratedServers}
+ * implements it on the issue-5 DES's calibrated latency model). Models are addressed by their index in the
+ * environment's model list.
+ *
+ * <ul>
+ *   <li>a virtual clock and the ability to run events up to a time (the environment routes each arrival at its
+ *       arrival time, after every earlier event has happened);
+ *   <li>per-model queue state at routing time: requests in service, requests waiting, replicas;
+ *   <li>submission of a request to a chosen model with a time at which a still-waiting request gives up, and a
+ *       completion callback with whether it was served and its end-to-end latency (queueing + service).
+ * </ul>
+ */
+public interface ServingSimulator {
+  /** Virtual time in milliseconds. */
+  double nowMs();
+
+  /** Runs every event due at or before {@code tMs}, then sets the clock to {@code tMs}. */
+  void runUntil(double tMs);
+
+  /** Runs until no event is left. */
+  void runToEnd();
+
+  /**
+   * Sends a request of {@code inputTokens} prompt and {@code outputTokens} answer tokens to model {@code model}. If it
+   * is still waiting for a batch slot at {@code giveUpAtMs} it leaves the queue unserved.
+   */
+  void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, Completion done);
+
+  int inFlight(int model);
+
+  int queued(int model);
+
+  int replicas(int model);
+
+  @FunctionalInterface
+  interface Completion {
+    /** @param served false when the request gave up in the queue; latencyMs is then the time it waited */
+    void done(boolean served, double latencyMs);
+  }
+}

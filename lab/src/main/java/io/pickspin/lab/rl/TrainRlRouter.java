@@ -1,0 +1,285 @@
+package io.pickspin.lab.rl;
+
+import io.pickspin.routing.rl.RlRoutingPolicy;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.routing.rl.ArrivalRateEstimator;
+import io.pickspin.lab.rl.DoubleDqnTrainer;
+import io.pickspin.routing.rl.DqnPolicy;
+import io.pickspin.routing.rl.QNetwork;
+import io.pickspin.routing.rl.RouterState;
+import io.pickspin.lab.train.PromptCorpus;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Trains the best-effort router with Double DQN inside the simulated deployment and writes the policy file. Each
+ * episode replays a trace-shaped workload (alternately the stable sum of all functions and a bursty single function of
+ * the Azure Functions sample) at a log-uniform mean rate with a shifting task mix; every arrival is one decision, its
+ * reward arrives when the request completes or gives up. Every {@code eval-every} episodes the greedy policy is
+ * evaluated through the product's own RlRoutingPolicy ({@link Routers#rl}) on fixed workloads, and the best one is kept.
+ *
+ * <p>The environment is the issue-5 simulator's calibrated server model ({@link CalibratedServers} over the DES's
+ * LatencyModel and fleet); the policy's actions name the fleet's models and carry their tiers, which is how a node with
+ * another catalogue (the demo one) binds them (see {@link io.pickspin.routing.rl.RlRoutingPolicy}).
+ *
+ * <p>Run with {@code bin/train-rl-router [--episodes N] [--episode-seconds S] [--seed N] [--reward hard|soft]
+ * [--tier-source hybrid|keyword] [--fleet qwen3|mixed] [--out FILE]}.
+ */
+public final class TrainRlRouter {
+  private TrainRlRouter() {}
+
+  public static void main(String[] argv) throws Exception {
+    quietLogging();
+    Map<String, String> a = args(argv);
+    Map<String, String> overrides = new HashMap<>();
+    String p = "pickspin.routing.rl.training.";
+    if (a.containsKey("episodes")) overrides.put(p + "env.episodes", a.get("episodes"));
+    if (a.containsKey("episode-seconds")) overrides.put(p + "env.episode", a.get("episode-seconds") + "s");
+    if (a.containsKey("seed")) overrides.put(p + "dqn.seed", a.get("seed"));
+    if (a.containsKey("reward")) overrides.put(p + "env.reward.mode", a.get("reward"));
+    if (a.containsKey("fleet")) overrides.put(p + "env.fleet", a.get("fleet"));
+    Path out = Path.of(a.getOrDefault("out", "core/src/main/resources/pickspin/rl/policy.json")).toAbsolutePath();
+    Path shared = a.containsKey("shared") ? Path.of(a.get("shared")) : PromptCorpus.sharedDir();
+
+    long t0 = System.nanoTime();
+    try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, a.getOrDefault("tier-source", "hybrid"))) {
+      log(t0, "DES fleet %s %s (calibrated latency model, max batch %s), mixed deployment %s = %d GPUs", x.fleet.name(),
+          x.routing.modelIds(), x.catalog.models().stream().map(m -> m.latency().maxBatch()).toList(),
+          replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()));
+      log(t0, "prompts (held-out split, tier source %s): %s", x.tierSource, x.describePrompts());
+      log(t0, "reward %s (late penalty %.2f, regret weight %.1f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
+          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.deadlineSlack(), x.env.episodes(),
+          x.env.episodeMs() / 1000, x.env.rateMin(), x.env.rateMax());
+      DqnPolicy policy = train(x, t0, out);
+      policy.write(out);
+      log(t0, "wrote %s", out);
+    }
+  }
+
+  /**
+   * Trains and returns the best greedy policy. Every new best is also written to {@code checkpoint} (when not null),
+   * so that a run that dies late (a shared build directory rebuilt under it, the machine's time limit) still leaves
+   * the best policy so far.
+   */
+  static DqnPolicy train(RlExperiment x, long t0, Path checkpoint) throws java.io.IOException {
+    EnvSettings env = x.env;
+    DoubleDqnTrainer.Settings dqn = x.dqn;
+    int models = x.routing.models().size();
+    int[] replicas = x.mixedReplicas();
+    Random rng = new Random(dqn.seed());
+    List<Map<String, Object>> evals = new ArrayList<>();
+    double bestEval = Double.NEGATIVE_INFINITY;
+    QNetwork best = null;
+    int bestEpisode = 0;
+    try (DoubleDqnTrainer trainer = new DoubleDqnTrainer(x.encoder.size(), models, dqn)) {
+      log(t0, "Double DQN: state %d features, %d actions, hidden %s, gamma %.2f, lr %.4g, batch %d, replay %d, "
+              + "target sync %d updates, epsilon %.2f->%.2f over %d decisions, 1 update per %d decisions",
+          x.encoder.size(), models, dqn.hidden(), dqn.gamma(), dqn.learningRate(), dqn.batchSize(),
+          dqn.replayCapacity(), dqn.targetSyncEvery(), dqn.epsilonStart(), dqn.epsilonEnd(), dqn.epsilonDecaySteps(),
+          env.decisionsPerUpdate());
+      for (int ep = 1; ep <= env.episodes(); ep++) {
+        double rate = Math.exp(Math.log(env.rateMin()) + rng.nextDouble() * Math.log(env.rateMax() / env.rateMin()));
+        boolean bursty = ep % 2 == 0;
+        Workload.Spec spec = new Workload.Spec(rate, bursty ? x.burstyShape : x.stableShape, env.traceMinuteMs(), null,
+            env.mixShiftMs(), env.deadlineSlack(), x.referenceMs(), env.episodeMs());
+        List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
+        double eps = trainer.epsilon();
+        EpisodeStats s = runTrainingEpisode(x, trainer, arrivals, replicas);
+        log(t0, "episode %3d/%d  rate %5.1f/s %-6s  eps %.2f  decisions %5d  mean reward %+.3f  loss %s  "
+                + "on time %5.1f%%  S/M/L %s  updates %d",
+            ep, env.episodes(), rate, bursty ? "bursty" : "stable", eps, arrivals.size(), s.meanReward(),
+            Double.isNaN(s.meanLoss()) ? "  -   " : String.format(Locale.ROOT, "%.4f", s.meanLoss()),
+            100 * s.onTime(), s.shares(), trainer.updates());
+        if (ep % env.evalEvery() == 0 || ep == env.episodes()) {
+          QNetwork net = trainer.exportOnline();
+          double r = evaluate(x, net, replicas);
+          Map<String, Object> e = new LinkedHashMap<>();
+          e.put("episode", ep);
+          e.put("meanReward", round(r));
+          evals.add(e);
+          boolean better = r > bestEval;
+          if (better) {
+            bestEval = r;
+            best = net;
+            bestEpisode = ep;
+            if (checkpoint != null) {
+              DqnPolicy sofar = new DqnPolicy(actions(x), env.scales(), env.defaultDeadlineMs(), env.reward(), net,
+                  Map.of("algorithm", "double-dqn", "checkpoint", true, "bestEpisode", ep, "trainedAt", Instant.now().toString()));
+              sofar.write(checkpoint);
+            }
+          }
+          log(t0, "  greedy evaluation after episode %d: mean reward %+.4f over rates %s%s", ep, r, env.evalRates(),
+              better ? "  (best so far)" : "");
+        }
+      }
+    }
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("trainedAt", Instant.now().toString());
+    training.put("algorithm", "double-dqn");
+    training.put("environment", "io.pickspin.lab.rl.RoutingEnv on CalibratedServers (the issue-5 DES's calibrated "
+        + "latency model, continuous batching), fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
+    training.put("actionBinding", "by model id, else the catalogue's default model of the action's tier");
+    training.put("tierSource", x.tierSource);
+    training.put("seed", dqn.seed());
+    training.put("episodes", env.episodes());
+    training.put("episodeSeconds", env.episodeMs() / 1000);
+    training.put("ratesPerSecond", List.of(env.rateMin(), env.rateMax()));
+    training.put("deadlineSlack", env.deadlineSlack());
+    training.put("regretWeight", env.regretWeight());
+    training.put("decisionsPerUpdate", env.decisionsPerUpdate());
+    training.put("replicas", replicasText(x, replicas));
+    training.put("hidden", dqn.hidden());
+    training.put("gamma", dqn.gamma());
+    training.put("learningRate", dqn.learningRate());
+    training.put("bestEpisode", bestEpisode);
+    training.put("evaluations", evals);
+    training.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
+    List<DqnPolicy.Action> actions = new ArrayList<>();
+    for (ModelSpec m : x.routing.models()) actions.add(new DqnPolicy.Action(m.id(), m.tier(), m.latency().maxBatch()));
+    log(t0, "best greedy policy: episode %d, evaluation mean reward %+.4f", bestEpisode, bestEval);
+    return new DqnPolicy(actions, env.scales(), env.defaultDeadlineMs(), env.reward(), best, training);
+  }
+
+  /** What one training episode did: mean reward per request, mean loss per update, share on time, model shares. */
+  public record EpisodeStats(double meanReward, double meanLoss, double onTime, String shares) {}
+
+  static EpisodeStats runTrainingEpisode(RlExperiment x, DoubleDqnTrainer trainer, List<Workload.Arrival> arrivals, int[] replicas) {
+    return runTrainingEpisode(x.routing, x.encoder, trainer, arrivals, replicas, x.env.rateTimeConstantMs(),
+        x.env.decisionsPerUpdate());
+  }
+
+  /** One epsilon-greedy episode on {@code env}: every decision becomes a replay transition once its reward is known. */
+  public static EpisodeStats runTrainingEpisode(
+      RoutingEnv env,
+      RouterState.Encoder encoder,
+      DoubleDqnTrainer trainer,
+      List<Workload.Arrival> arrivals,
+      int[] replicas,
+      double rateTimeConstantMs,
+      int every) {
+    ServingSimulator sim = env.newSimulator(replicas);
+    var pools = env.poolView(sim);
+    ArrivalRateEstimator rate = new ArrivalRateEstimator(rateTimeConstantMs);
+    TransitionAssembler transitions = new TransitionAssembler(trainer::remember);
+    double[] acc = new double[4]; // reward sum, loss sum, losses, on time
+    int[] chosen = new int[env.models().size()];
+    long[] decisions = {0};
+    env.run(arrivals, sim, new RoutingEnv.Router() {
+      @Override
+      public int route(Workload.Arrival a) {
+        long now = (long) sim.nowMs();
+        rate.recordArrival(now);
+        float[] s = encoder.encode(a.prompt().routerTier(), pools, rate.ratePerSecond(now), a.deadlineMs());
+        int act = trainer.act(s);
+        transitions.decided(a.id(), s, act);
+        chosen[act]++;
+        if (++decisions[0] % every == 0) {
+          double l = trainer.train();
+          if (!Double.isNaN(l)) {
+            acc[1] += l;
+            acc[2]++;
+          }
+        }
+        return act;
+      }
+
+      @Override
+      public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
+        double r = env.reward(model, a, served, latencyMs);
+        transitions.rewarded(a.id(), r);
+        acc[0] += r;
+        if (onTime) acc[3]++;
+      }
+    });
+    transitions.endEpisode();
+    int n = Math.max(1, arrivals.size());
+    return new EpisodeStats(acc[0] / n, acc[2] == 0 ? Double.NaN : acc[1] / acc[2], acc[3] / n, shares(chosen));
+  }
+
+  /**
+   * Mean reward per request of the greedy policy on fixed workloads (one bursty, shifting-mix episode per evaluation
+   * rate, fixed seeds), averaged over the rates so that busy rates do not outweigh quiet ones, routed by the product's
+   * RlRoutingPolicy.
+   */
+  static double evaluate(RlExperiment x, QNetwork net, int[] replicas) {
+    DqnPolicy policy = new DqnPolicy(actions(x), x.env.scales(), x.env.defaultDeadlineMs(), x.env.reward(), net, Map.of());
+    double sum = 0;
+    int k = 0;
+    for (double rate : x.env.evalRates()) {
+      Random rng = new Random(1000 + k++);
+      Workload.Spec spec = new Workload.Spec(rate, x.burstyShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(),
+          x.env.deadlineSlack(), x.referenceMs(), x.env.episodeMs());
+      List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
+      ServingSimulator sim = x.routing.newSimulator(replicas);
+      RoutingEnv.Router greedy = Routers.rl(x, policy, sim);
+      double[] r = {0};
+      x.routing.run(arrivals, sim, new RoutingEnv.Router() {
+        @Override
+        public int route(Workload.Arrival a) {
+          return greedy.route(a);
+        }
+
+        @Override
+        public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
+          r[0] += x.routing.reward(model, a, served, latencyMs);
+        }
+      });
+      sum += r[0] / Math.max(1, arrivals.size());
+    }
+    return sum / Math.max(1, k);
+  }
+
+  static List<DqnPolicy.Action> actions(RlExperiment x) {
+    return x.routing.models().stream().map(m -> new DqnPolicy.Action(m.id(), m.tier(), m.latency().maxBatch())).toList();
+  }
+
+  static String shares(int[] chosen) {
+    long total = 0;
+    for (int c : chosen) total += c;
+    StringBuilder s = new StringBuilder();
+    for (int c : chosen) s.append(s.length() == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.0f", 100.0 * c / Math.max(1, total)));
+    return s + "%";
+  }
+
+  static String replicasText(RlExperiment x, int[] replicas) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < replicas.length; i++) s.append(i == 0 ? "" : ", ").append(x.routing.modelIds().get(i)).append(" x").append(replicas[i]);
+    return s.toString();
+  }
+
+  /** Without a logback file the default is DEBUG on the console, which buries the progress lines (DJL is chatty). */
+  static void quietLogging() {
+    if (System.getProperty("logback.configurationFile") != null) return;
+    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root)
+      root.setLevel(ch.qos.logback.classic.Level.WARN);
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1e4) / 1e4;
+  }
+
+  static void log(long t0, String fmt, Object... args) {
+    System.out.printf(Locale.ROOT, "[train-rl-router %6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, String.format(Locale.ROOT, fmt, args));
+    System.out.flush();
+  }
+
+  static Map<String, String> args(String[] argv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i < argv.length; i++) {
+      if (!argv[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + argv[i]);
+      String k = argv[i].substring(2);
+      int eq = k.indexOf('=');
+      if (eq >= 0) m.put(k.substring(0, eq), k.substring(eq + 1));
+      else if (i + 1 < argv.length) m.put(k, argv[++i]);
+      else throw new IllegalArgumentException("missing value for --" + k);
+    }
+    return m;
+  }
+}
