@@ -11,13 +11,15 @@ import io.pickspin.pool.Outcome;
 import io.pickspin.pool.PoolException;
 import io.pickspin.routing.RouteDecision;
 import io.pickspin.routing.RoutingTelemetry;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,9 +32,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.ConnectHttp;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -43,16 +48,17 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.BufferOverflowException;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.Outlet;
-import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
@@ -60,18 +66,22 @@ import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
-import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a routed request to a replica and streams the answer back without buffering it.
+ * Sends a routed request to a replica over Pekko HTTP's client and streams the answer back without buffering it. Each
+ * replica (host:port) has one of Pekko's cached connection pools, bounded by {@code backend-max-connections}; its
+ * connections are kept open for later requests.
  *
  * <p>No accepted request is dropped while nothing has been streamed: a replica that refuses the connection, times out
  * before its first byte, or answers 5xx is released as faulty and the request goes to another replica of the same
- * model, then to the router's fallback models, up to {@code max-attempts} sends. Once answer bytes flow to the client
- * the request is committed to that replica; if it dies then, a streamed answer ends with an error event.
+ * model, then to the router's fallback models, up to {@code max-attempts} sends. A request whose open connection the
+ * replica closed or reset before answering (most often a kept connection the replica's keep-alive timer closed just as
+ * the request went out) is sent to the same replica once more, over a new connection, before the replica is blamed.
+ * Once answer bytes flow to the client the request is committed to that replica; if it dies then, a streamed answer
+ * ends with an error event.
  */
 final class BackendForwarder {
   private static final Logger log = LoggerFactory.getLogger(BackendForwarder.class);
@@ -85,11 +95,11 @@ final class BackendForwarder {
   /** Backends whose parsed URIs are kept at most (replicas come and go). */
   private static final int MAX_CACHED_URIS = 4096;
   private static final String[] TIER_NAMES = tierNames();
-  /** How often deadlines are checked: how late a first-byte or idle timeout may fire. */
-  private static final Duration DEADLINE_TICK = Duration.ofMillis(50);
 
   private final Http http;
+  private final HttpsConnectionContext https;
   private final Materializer materializer;
+  private final ActorSystem<?> system;
   private final ConnectionPoolSettings pool;
   private final GatewaySettings settings;
   private final Catalog catalog;
@@ -98,18 +108,8 @@ final class BackendForwarder {
   private final GatewayObserver observer;
   private final ObjectMapper json;
   private final org.apache.pekko.event.LoggingAdapter clientLog;
-  /** Backend targets by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
-  private final Map<java.net.URI, BackendClient.Target[]> targets = new ConcurrentHashMap<>();
-  /** Requests that get no backend connection of their client connection's own go through Pekko's shared pool. */
-  private final BackendClient sharedPool;
-  /** First-byte and idle deadlines of the requests in flight. */
-  private final Deadlines deadlines;
-  /** The gateway's client connections and their own backend connections run on this (null: on Pekko's TCP). */
-  private final SelectorTransport transport;
-  private final ClientConnectionSettings ownConnectionSettings;
-  /** {@link #connectionTo}'s flows by replica address. */
-  private final Map<String, Flow<HttpRequest, HttpResponse, ?>> connectionFlows = new ConcurrentHashMap<>();
-  private static final int MAX_CONNECTION_FLOWS = 1024;
+  /** Backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
+  private final Map<java.net.URI, Uri[]> uris = new ConcurrentHashMap<>();
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -122,6 +122,8 @@ final class BackendForwarder {
       GatewayObserver observer,
       ObjectMapper json) {
     this.http = Http.get(system);
+    this.https = http.defaultClientHttpsContext();
+    this.system = system;
     this.materializer = Materializer.matFromSystem(system);
     this.settings = settings;
     this.catalog = catalog;
@@ -136,59 +138,26 @@ final class BackendForwarder {
             .withMaxConnections(maxConnections)
             // must be a power of two, and at least max-connections so bursts queue in the pool, not fail
             .withMaxOpenRequests(Integer.highestOneBit(Math.max(1, maxConnections - 1)) << 1)
+            // no backoff after a failed connect: the failed request goes to another replica at once, and Pekko's
+            // backoff (up to minutes) would only hold back the next requests the lease desk sends to this one
+            .withBaseConnectionBackoff(Duration.ZERO)
             .withConnectionSettings(
                 ClientConnectionSettings.create(system.classicSystem())
                     .withConnectingTimeout(toScala(settings.connectTimeout()))
                     .withIdleTimeout(toScala(settings.idleTimeout().plus(settings.firstByteTimeout()))));
-    this.sharedPool =
-        (target, request) -> http.singleRequest(request.withUri(target.absolute()), http.defaultClientHttpsContext(), pool, clientLog);
-    this.deadlines = Deadlines.start(system, DEADLINE_TICK);
-    String transportKind = system.settings().config().getString("pickspin.gateway.transport");
-    this.transport =
-        switch (transportKind) {
-          case "selector" ->
-              SelectorTransport.start(
-                  "pickspin-gateway-io", system.classicSystem(), system.settings().config().getInt("pickspin.gateway.io-threads"));
-          case "pekko" -> null;
-          default -> throw new IllegalArgumentException(
-              "pickspin.gateway.transport must be \"selector\" or \"pekko\", not \"" + transportKind + "\"");
-        };
-    this.ownConnectionSettings =
-        transport != null ? pool.getConnectionSettings().withTransport(transport) : pool.getConnectionSettings();
   }
 
-  /** Stops checking deadlines: called once the gateway has drained. */
-  void close() {
-    deadlines.close();
-    if (transport != null) transport.close();
-  }
-
-  /** The gateway's own TCP, or null when its connections run on Pekko's. */
-  SelectorTransport transport() {
-    return transport;
-  }
-
-  BackendClient sharedPool() {
-    return sharedPool;
-  }
-
-  /**
-   * A new HTTP/1.1 connection to a replica, with the pool's connection settings (connect and idle timeouts). The flow is
-   * a blueprint that opens a new connection each time it runs, so one per replica address serves every client
-   * connection: building Pekko HTTP's client layer anew was part of every new client connection's first request.
-   */
-  Flow<HttpRequest, HttpResponse, ?> connectionTo(BackendClient.Target target) {
-    if (connectionFlows.size() >= MAX_CONNECTION_FLOWS) connectionFlows.clear(); // replicas come and go
-    return connectionFlows.computeIfAbsent(
-        target.host() + ":" + target.port(),
-        address -> http.outgoingConnection(
-            ConnectHttp.toHost(target.host(), target.port()), Optional.empty(), ownConnectionSettings, clientLog));
+  /** The client closed its connection before the answer started: no replica is to blame, and no one waits for a retry. */
+  static final class ClientGone extends RuntimeException {
+    ClientGone() {
+      super("the client closed its connection before the answer started", null, false, false);
+    }
   }
 
   /** One request's way through replicas and fallback models. */
   private final class Attempt {
     final CompletionRequest request;
-    final BackendClient backends;
+    final CompletionStage<Done> clientGone;
     final RouteDecision decision;
     final long startNanos;
     final long routeNanos;
@@ -200,9 +169,9 @@ final class BackendForwarder {
     boolean waitedForReplica;
     ApiError lastError;
 
-    Attempt(CompletionRequest request, BackendClient backends, RouteDecision decision, long startNanos, long routeNanos) {
+    Attempt(CompletionRequest request, CompletionStage<Done> clientGone, RouteDecision decision, long startNanos, long routeNanos) {
       this.request = request;
-      this.backends = backends;
+      this.clientGone = clientGone;
       this.decision = decision;
       this.startNanos = startNanos;
       this.routeNanos = routeNanos;
@@ -231,14 +200,14 @@ final class BackendForwarder {
   }
 
   /**
-   * @param backends how the request reaches replicas: its client connection's own backend connections, or the shared pool
+   * @param clientGone completes if the client goes away before the answer went out
    * @param startNanos when the gateway received the request
    * @param routeNanos how long the routing decision took
    */
   Forwarded forward(
-      CompletionRequest request, BackendClient backends, RouteDecision decision, long startNanos, long routeNanos) {
+      CompletionRequest request, CompletionStage<Done> clientGone, RouteDecision decision, long startNanos, long routeNanos) {
     inFlight.incrementAndGet();
-    Attempt a = new Attempt(request, backends, decision, startNanos, routeNanos);
+    Attempt a = new Attempt(request, clientGone, decision, startNanos, routeNanos);
     CompletionStage<HttpResponse> answer = acquire(a);
     return new Forwarded(answer, a.waitedForReplica);
   }
@@ -287,30 +256,17 @@ final class BackendForwarder {
     HttpRequest backendRequest =
         HttpRequest.create()
             .withMethod(HttpMethods.POST)
+            .withUri(uri(lease.backend().baseUrl(), a.request.endpoint()))
             .addHeaders(a.request.forwardHeaders())
             .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
     long sentNanos = System.nanoTime();
-    CompletableFuture<HttpResponse> answered = new CompletableFuture<>();
-    Deadlines.Deadline firstByte = deadlines.arm(settings.firstByteTimeout(), () -> answered.completeExceptionally(new TimeoutException()));
-    a.backends
-        .send(target(lease.backend().baseUrl(), a.request.endpoint()), backendRequest)
-        .whenCompleteAsync(
-            (response, err) -> {
-              if (firstByte.disarm()) {
-                if (err != null) answered.completeExceptionally(err);
-                else answered.complete(response);
-              } else if (response != null) {
-                // late, after the first-byte timeout: drained all the same, or its connection stays stuck
-                response.discardEntityBytes(materializer);
-              }
-            },
-            SAME_THREAD);
+    CompletableFuture<HttpResponse> answered = responseHead(backendRequest, a.clientGone);
     return answered
         .handle(
             (response, err) -> {
               if (err != null) {
                 Throwable cause = unwrap(err);
-                if (cause instanceof ClientConnection.ClientGone) {
+                if (cause instanceof ClientGone) {
                   releaseOnce(lease, Outcome.failure(millisSince(sentNanos), "client-gone", false), new AtomicBoolean());
                   return CompletableFuture.completedFuture(fail(a, ApiError.backend(StatusCodes.BAD_REQUEST, "client_gone", cause.getMessage())));
                 }
@@ -342,6 +298,49 @@ final class BackendForwarder {
               return CompletableFuture.completedFuture(relay(a, lease, response, sentNanos));
             })
         .thenCompose(s -> s);
+  }
+
+  /**
+   * The replica's response head, its entity still streaming. It fails with a {@link TimeoutException} when no head
+   * arrived within the first-byte timeout, with {@link ClientGone} when the client left first, else as the exchange
+   * failed. A head that arrives after either is drained, so that its pooled connection serves again.
+   */
+  private CompletableFuture<HttpResponse> responseHead(HttpRequest request, CompletionStage<Done> clientGone) {
+    CompletableFuture<HttpResponse> head = new CompletableFuture<>();
+    Cancellable firstByte =
+        system.scheduler().scheduleOnce(settings.firstByteTimeout(), () -> head.completeExceptionally(new TimeoutException()), system.executionContext());
+    head.whenComplete((r, err) -> firstByte.cancel());
+    clientGone.thenRun(() -> head.completeExceptionally(new ClientGone()));
+    exchange(request, head, true);
+    return head;
+  }
+
+  /** @param mayResend whether a connection lost before the answer may send the request once more */
+  private void exchange(HttpRequest request, CompletableFuture<HttpResponse> head, boolean mayResend) {
+    if (head.isDone()) return; // the client has gone, or the first-byte timeout passed
+    http.singleRequest(request, https, pool, clientLog)
+        .whenCompleteAsync(
+            (response, err) -> {
+              if (err != null && mayResend && lostBeforeAnswer(unwrap(err))) {
+                exchange(request, head, false);
+                return;
+              }
+              boolean taken = err != null ? head.completeExceptionally(err) : head.complete(response);
+              if (!taken && response != null) response.discardEntityBytes(materializer);
+            },
+            SAME_THREAD);
+  }
+
+  /**
+   * Whether the request reached an open connection that then ended before the replica answered: not a failure to
+   * connect (refused, unreachable, unknown host, connect timeout), nor a full pool.
+   */
+  static boolean lostBeforeAnswer(Throwable error) {
+    if (error instanceof BufferOverflowException || error instanceof TimeoutException || error instanceof ClientGone) return false;
+    for (Throwable c = error; c != null; c = c.getCause()) {
+      if (c instanceof ConnectException || c instanceof UnknownHostException || c instanceof NoRouteToHostException) return false;
+    }
+    return true;
   }
 
   /** Another replica of the same model, else the next fallback model, while sends remain. */
@@ -379,10 +378,10 @@ final class BackendForwarder {
     ResponseEntity relayed;
     if (entity instanceof org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked chunked) {
       Source<org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, Object> chunks =
-          chunked.getChunks().via(Relay.ofChunks(deadlines, settings.idleTimeout(), closing, ended));
+          chunked.getChunks().via(Relay.ofChunks(settings.idleTimeout(), closing, ended));
       relayed = new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked(chunked.contentType(), chunks.asScala());
     } else {
-      Source<ByteString, ?> bytes = entity.getDataBytes().via(Relay.ofBytes(deadlines, settings.idleTimeout(), closing, ended));
+      Source<ByteString, ?> bytes = entity.getDataBytes().via(Relay.ofBytes(settings.idleTimeout(), closing, ended));
       relayed =
           entity.getContentLengthOption().isPresent()
               ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), bytes)
@@ -392,10 +391,10 @@ final class BackendForwarder {
   }
 
   /**
-   * The relayed answer's one stream stage: it notes the first byte, fails a stream idle for longer than the idle
-   * timeout, replaces a failure by the given closing events if any, and reports how the answer ended, exactly once.
-   * One stage instead of idleTimeout + map + recoverWithRetries + watchTermination: every streamed answer
-   * materialises it, so fewer stages is less work per request.
+   * The relayed answer's stream stage: it notes the first byte, replaces a failure by the given closing events if any,
+   * and reports how the answer ended, exactly once. One stage instead of map + recoverWithRetries + watchTermination:
+   * every streamed answer materialises it, so fewer stages is less work per request. Pekko's {@code idleTimeout}
+   * ahead of it fails an answer that stays silent for longer than the idle timeout (see {@link #ofBytes}).
    *
    * <p>It also coalesces: while the client side is still busy with the previous chunk, chunks that arrive meanwhile
    * (up to {@link #COALESCE_BYTES}) are joined and go out as one. A burst of tokens then costs one chunk and one socket
@@ -422,35 +421,41 @@ final class BackendForwarder {
     private final FlowShape<I, O> shape = FlowShape.of(in, out);
     private final Function<I, ByteString> bytesOf;
     private final Function<ByteString, O> partOf;
-    private final Deadlines deadlines;
-    private final Duration idleTimeout;
     private final Supplier<List<ByteString>> closingOnFailure;
     private final Ended ended;
 
     private Relay(
-        Function<I, ByteString> bytesOf, Function<ByteString, O> partOf, Deadlines deadlines, Duration idleTimeout,
-        Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+        Function<I, ByteString> bytesOf, Function<ByteString, O> partOf, Supplier<List<ByteString>> closingOnFailure,
+        Ended ended) {
       this.bytesOf = bytesOf;
       this.partOf = partOf;
-      this.deadlines = deadlines;
-      this.idleTimeout = idleTimeout;
       this.closingOnFailure = closingOnFailure;
       this.ended = ended;
     }
 
-    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
-    static Relay<ByteString, ByteString> ofBytes(
-        Deadlines deadlines, Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
-      return new Relay<>(b -> b, b -> b, deadlines, idleTimeout, closingOnFailure, ended);
+    /**
+     * The relay of an answer's bytes, failed (or closed) by a {@link org.apache.pekko.stream.StreamIdleTimeoutException}
+     * when no bytes arrive for {@code idleTimeout}.
+     *
+     * @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it
+     */
+    static Flow<ByteString, ByteString, NotUsed> ofBytes(
+        Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      return Flow.<ByteString>create().idleTimeout(idleTimeout).via(new Relay<>(b -> b, b -> b, closingOnFailure, ended));
     }
 
-    /** @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it */
-    static Relay<ChunkStreamPart, org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart> ofChunks(
-        Deadlines deadlines, Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+    /**
+     * The relay of a chunked answer's chunks, as {@link #ofBytes}.
+     *
+     * @param closingOnFailure what to send instead of failing the stream (built only then), or null to fail it
+     */
+    static Flow<ChunkStreamPart, org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, NotUsed> ofChunks(
+        Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
       // Scala API chunks: Pekko's Java API builds chunked entities from bytes only
-      return new Relay<>(
-          ChunkStreamPart::data, b -> new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunk(b, ""), deadlines, idleTimeout,
-          closingOnFailure, ended);
+      return Flow.<ChunkStreamPart>create()
+          .idleTimeout(idleTimeout)
+          .via(new Relay<>(
+              ChunkStreamPart::data, b -> new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunk(b, ""), closingOnFailure, ended));
     }
 
     @Override
@@ -462,10 +467,6 @@ final class BackendForwarder {
     public GraphStageLogic createLogic(Attributes attributes) {
       return new GraphStageLogic(shape) {
         private long firstByteNanos = -1;
-        private long lastElementNanos = System.nanoTime();
-        private Deadlines.Deadline idle;
-        /** Hands the idle deadline's expiry from the sweeping thread to this stage. */
-        private Runnable expire;
         private boolean reported;
         private ByteString pending = ByteString.emptyByteString(); // received, not yet taken by the client side
 
@@ -474,13 +475,11 @@ final class BackendForwarder {
             @Override
             public void onPush() {
               ByteString chunk = bytesOf.apply(grab(in));
-              lastElementNanos = System.nanoTime();
-              idle.moveTo(lastElementNanos + idleTimeout.toNanos());
               if (chunk.isEmpty()) {
                 pull(in);
                 return;
               }
-              if (firstByteNanos < 0) firstByteNanos = lastElementNanos;
+              if (firstByteNanos < 0) firstByteNanos = System.nanoTime();
               if (pending.isEmpty() && isAvailable(out)) push(out, partOf.apply(chunk));
               else pending = pending.concat(chunk);
               if (pending.size() < COALESCE_BYTES) pull(in);
@@ -523,30 +522,11 @@ final class BackendForwarder {
           return partOf.apply(p);
         }
 
-        @Override
-        public void preStart() {
-          AsyncCallback<Object> onIdle = createAsyncCallback(x -> idleOrNot());
-          expire = () -> onIdle.invoke(Boolean.TRUE);
-          idle = deadlines.arm(idleTimeout, expire);
-        }
-
-        /** The idle deadline passed as seen by the sweep; a chunk may have moved it since. */
-        private void idleOrNot() {
-          long quietNanos = System.nanoTime() - lastElementNanos;
-          if (quietNanos < idleTimeout.toNanos()) {
-            idle = deadlines.arm(idleTimeout.minusNanos(quietNanos), expire);
-            return;
-          }
-          if (!isClosed(in)) cancel(in);
-          failOrClose(new StreamIdleTimeoutException("No elements passed in the last " + idleTimeout.toMillis() + " ms."));
-        }
-
         private void failOrClose(Throwable cause) {
           report(cause);
           if (closingOnFailure == null) {
             failStage(cause);
           } else {
-            idle.disarm();
             // what arrived before the failure still goes out, ahead of the closing events
             List<O> closing = new ArrayList<>();
             if (!pending.isEmpty()) closing.add(takePending());
@@ -557,7 +537,6 @@ final class BackendForwarder {
 
         @Override
         public void postStop() {
-          if (idle != null) idle.disarm();
           if (!reported) report(new AbruptStageTerminationException(this));
         }
 
@@ -658,15 +637,15 @@ final class BackendForwarder {
     return h;
   }
 
-  /** The backend's target for an endpoint, parsed once per backend. */
-  private BackendClient.Target target(java.net.URI baseUrl, CompletionRequest.Endpoint endpoint) {
-    BackendClient.Target[] forBackend = targets.get(baseUrl);
+  /** The backend's URI of an endpoint, parsed once per backend. */
+  private Uri uri(java.net.URI baseUrl, CompletionRequest.Endpoint endpoint) {
+    Uri[] forBackend = uris.get(baseUrl);
     if (forBackend == null) {
-      if (targets.size() >= MAX_CACHED_URIS) targets.clear(); // replicas come and go: bound the cache
+      if (uris.size() >= MAX_CACHED_URIS) uris.clear(); // replicas come and go: bound the cache
       CompletionRequest.Endpoint[] all = CompletionRequest.Endpoint.values();
-      forBackend = new BackendClient.Target[all.length];
-      for (CompletionRequest.Endpoint e : all) forBackend[e.ordinal()] = BackendClient.Target.of(baseUrl, e.path);
-      targets.put(baseUrl, forBackend);
+      forBackend = new Uri[all.length];
+      for (CompletionRequest.Endpoint e : all) forBackend[e.ordinal()] = Uri.create(baseUrl.toString() + e.path);
+      uris.put(baseUrl, forBackend);
     }
     return forBackend[endpoint.ordinal()];
   }

@@ -12,20 +12,19 @@ import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.UnknownModelException;
-import java.io.IOException;
 import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.pekko.Done;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -39,25 +38,22 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.TLSProtocol.SslTlsInbound;
-import org.apache.pekko.stream.TLSProtocol.SslTlsOutbound;
-import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible front door: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
- * {@code GET /v1/models}, {@code GET /health}. It validates, asks the routing policy for a model, and hands the request
- * to {@link BackendForwarder}. Errors use OpenAI's error JSON.
+ * {@code GET /v1/models}, {@code GET /health}. It validates, asks the routing policy for a model (through
+ * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
+ * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
- * <p>A plain request handler rather than the routing DSL: the hot path is a few string compares.
+ * <p>It serves on Pekko HTTP's server ({@code bindFlow}) with one {@link ConnectionHandler} blueprint for every
+ * connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
  */
 public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -66,17 +62,17 @@ public final class Gateway {
 
   private final GatewaySettings settings;
   private final Catalog catalog;
-  private final RoutingPolicy routing;
+  private final ClassifierDispatcher dispatcher;
   private final GatewayObserver observer;
   private final BackendForwarder forwarder;
   private final Materializer materializer;
+  /** Where a request goes on once a classifier thread has routed it: off the classifier's threads. */
+  private final Executor afterClassifier;
   private final Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages;
   private final RoutingDefaults defaults;
   private final ObjectMapper json = new ObjectMapper();
   private final byte[] modelList;
   private volatile ServerBinding binding;
-  /** Where the gateway listens when its connections run on the selector transport (then there is no binding). */
-  private volatile SelectorTransport.Listener listener;
 
   private Gateway(
       ActorSystem<?> system,
@@ -90,10 +86,12 @@ public final class Gateway {
     this.settings = settings;
     this.defaults = defaults;
     this.catalog = catalog;
-    this.routing = routing;
+    this.dispatcher =
+        new ClassifierDispatcher(routing, settings.classifierThreads(), settings.classifierQueueSize(), observer::classifierFallback);
     this.observer = observer;
     this.pages = Map.copyOf(pages);
     this.materializer = Materializer.matFromSystem(system);
+    this.afterClassifier = system.executionContext();
     RoutingTelemetry telemetry = routing instanceof RoutingTelemetry t ? t : (m, k, o) -> {};
     this.forwarder = new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json);
     this.modelList = modelListJson();
@@ -118,50 +116,29 @@ public final class Gateway {
       RoutingDefaults defaults,
       Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
     Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, defaults, pages);
-    ClientConnection.Budget budget = new ClientConnection.Budget(settings.backendMaxConnections());
-    ClientConnection perConnection =
-        new ClientConnection(g::handle, Gateway::unexpected, g.forwarder::connectionTo, g.forwarder.sharedPool(), budget, g.materializer);
-    SelectorTransport transport = g.forwarder.transport();
-    if (transport != null) {
-      // Pekko HTTP's server protocol over the gateway's own sockets: as bindFlow, without Pekko's TCP actors
-      ServerSettings server = ServerSettings.create(system.classicSystem());
-      @SuppressWarnings({"unchecked", "rawtypes"})
-      BidiFlow<SslTlsOutbound, ByteString, ByteString, SslTlsInbound, NotUsed> plainText = (BidiFlow) TLSPlacebo.getInstance();
-      BidiFlow<ByteString, HttpRequest, HttpResponse, ByteString, NotUsed> http =
-          Http.get(system).serverLayer(server, Optional.empty(), system.classicSystem().log()).atop(plainText).reversed();
-      // one blueprint for every connection (each run makes its own stages): building it was part of a first request
-      Flow<ByteString, ByteString, NotUsed> connectionFlow = http.join(Flow.fromGraph(perConnection));
-      scala.concurrent.duration.Duration idle = server.getTimeouts().idleTimeout();
-      try {
-        g.listener =
-            transport.listen(
-                new InetSocketAddress(settings.host(), settings.port()),
-                server.getMaxConnections(),
-                idle.isFinite() ? Duration.ofNanos(idle.toNanos()) : null,
-                connectionFlow,
-                g.materializer,
-                system.executionContext());
-      } catch (IOException e) {
-        g.forwarder.close();
-        BindException failure = new BindException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage());
-        failure.initCause(e);
-        return CompletableFuture.failedFuture(failure);
-      }
-      return CompletableFuture.completedFuture(g);
-    }
+    // one blueprint for every connection (each run makes its own stage logic)
+    Flow<HttpRequest, HttpResponse, ?> perConnection =
+        Flow.fromGraph(new ConnectionHandler(g::handle, Gateway::unexpected, g.materializer));
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
-        .bindFlow(Flow.fromGraph(perConnection))
-        .thenApply(
-            b -> {
+        .bindFlow(perConnection)
+        .handle(
+            (b, err) -> {
+              if (err != null) {
+                g.dispatcher.close();
+                Throwable cause = BackendForwarder.unwrap(err);
+                BindException failure =
+                    new BindException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + cause.getMessage());
+                failure.initCause(cause);
+                throw new CompletionException(failure);
+              }
               g.binding = b;
               return g;
             });
   }
 
   public int port() {
-    SelectorTransport.Listener l = listener;
-    return l != null ? l.localAddress().getPort() : binding.localAddress().getPort();
+    return binding.localAddress().getPort();
   }
 
   /**
@@ -170,19 +147,6 @@ public final class Gateway {
    * stream that is still flowing.
    */
   public CompletionStage<Done> stop(Duration drain) {
-    SelectorTransport.Listener l = listener;
-    if (l != null) {
-      long deadline = System.nanoTime() + drain.toNanos();
-      return l.unbind()
-          .thenCompose(unbound -> whenNothingInFlight(deadline))
-          // what is left past the drain is cut; idle keep-alive connections just close
-          .thenCompose(idle -> l.closeConnections(Duration.ofSeconds(5)))
-          .thenApply(
-              closed -> {
-                forwarder.close();
-                return Done.getInstance();
-              });
-    }
     ServerBinding b = binding;
     if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
     long deadline = System.nanoTime() + drain.toNanos();
@@ -192,7 +156,7 @@ public final class Gateway {
         .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()))))
         .thenApply(
             t -> {
-              forwarder.close();
+              dispatcher.close();
               return Done.getInstance();
             });
   }
@@ -218,15 +182,15 @@ public final class Gateway {
         .toResponse();
   }
 
-  /** @param backends how this request's client connection reaches replicas */
-  CompletionStage<HttpResponse> handle(HttpRequest request, BackendClient backends) {
+  /** @param clientGone completes if the client goes away before the answer went out */
+  CompletionStage<HttpResponse> handle(HttpRequest request, CompletionStage<Done> clientGone) {
     String path = request.getUri().path();
     try {
       switch (path) {
         case "/v1/chat/completions":
-          return post(request, CompletionRequest.Endpoint.CHAT, backends);
+          return post(request, CompletionRequest.Endpoint.CHAT, clientGone);
         case "/v1/completions":
-          return post(request, CompletionRequest.Endpoint.TEXT, backends);
+          return post(request, CompletionRequest.Endpoint.TEXT, clientGone);
         case "/v1/models":
           requireGet(request, path);
           return jsonResponse(modelList);
@@ -254,7 +218,7 @@ public final class Gateway {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint, BackendClient backends) {
+  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint, CompletionStage<Done> clientGone) {
     long start = System.nanoTime();
     if (request.method() != HttpMethods.POST) {
       throw new ApiError(
@@ -288,30 +252,50 @@ public final class Gateway {
                 return CompletableFuture.completedFuture(e.toResponse());
               }
               try {
-                return complete(request, endpoint, bytes, backends, start);
+                return complete(request, endpoint, bytes, clientGone, start);
               } catch (ApiError e) {
-                observer.finished("none", Tier.MEDIUM, GatewayObserver.Outcome.CLIENT_ERROR, System.nanoTime() - start, -1);
-                return CompletableFuture.completedFuture(e.toResponse());
+                return refused(e, start);
               }
             })
         .thenCompose(s -> s);
   }
 
+  private CompletionStage<HttpResponse> refused(ApiError e, long start) {
+    observer.finished("none", Tier.MEDIUM, GatewayObserver.Outcome.CLIENT_ERROR, System.nanoTime() - start, -1);
+    return CompletableFuture.completedFuture(e.toResponse());
+  }
+
   private CompletionStage<HttpResponse> complete(
-      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, BackendClient backends, long start) {
+      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, CompletionStage<Done> clientGone, long start) {
     CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get());
-    RouteDecision decision;
     long routeStart = System.nanoTime();
+    CompletableFuture<RouteDecision> decided = dispatcher.decide(request.route());
+    if (decided.isDone()) return routed(request, decided, clientGone, start, routeStart);
+    // decided on a classifier thread: the request goes on from there on Pekko's dispatcher
+    return decided
+        .handleAsync((d, err) -> routed(request, decided, clientGone, start, routeStart), afterClassifier)
+        .thenCompose(s -> s);
+  }
+
+  /** Forwards a routed request, or answers why it could not be routed. */
+  private CompletionStage<HttpResponse> routed(
+      CompletionRequest request, CompletableFuture<RouteDecision> decided, CompletionStage<Done> clientGone, long start, long routeStart) {
+    RouteDecision decision;
     try {
-      decision = routing.decide(request.route());
-    } catch (UnknownModelException e) {
-      throw ApiError.modelNotFound(request.route().requestedModel());
-    } catch (IllegalArgumentException e) {
-      throw ApiError.invalid(null, e.getMessage());
+      decision = decided.join();
+    } catch (CompletionException e) {
+      Throwable cause = BackendForwarder.unwrap(e);
+      if (cause instanceof UnknownModelException) return refused(ApiError.modelNotFound(request.route().requestedModel()), start);
+      if (cause instanceof IllegalArgumentException) return refused(ApiError.invalid(null, cause.getMessage()), start);
+      throw e;
     }
     long routeNanos = System.nanoTime() - routeStart;
     observer.routed(decision, routeNanos);
-    BackendForwarder.Forwarded forwarded = forwarder.forward(request, backends, decision, start, routeNanos);
+    // a streamed request's client may also leave after a held stream's 200 went out: the held stream's end tells
+    CompletableFuture<Done> streamGone = request.stream() ? new CompletableFuture<>() : null;
+    if (streamGone != null) clientGone.thenRun(() -> streamGone.complete(Done.getInstance()));
+    BackendForwarder.Forwarded forwarded =
+        forwarder.forward(request, streamGone != null ? streamGone : clientGone, decision, start, routeNanos);
     CompletableFuture<HttpResponse> answer =
         forwarded
             .answer()
@@ -326,18 +310,36 @@ public final class Gateway {
     // so that clients and proxies with read timeouts keep the connection
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
-    return early.thenApply(r -> r != null ? r : heldStream(answer, decision));
+    return early.thenApply(r -> r != null ? r : heldStream(answer, decision, streamGone));
   }
 
-  private HttpResponse heldStream(CompletableFuture<HttpResponse> answer, RouteDecision decision) {
+  /**
+   * @param clientGone completed here when the client leaves before the answer came: the forwarder then stops waiting
+   *     for a replica, and an answer that still comes is run to its end, so that its lease is released
+   */
+  private HttpResponse heldStream(CompletableFuture<HttpResponse> answer, RouteDecision decision, CompletableFuture<Done> clientGone) {
+    AtomicBoolean relayed = new AtomicBoolean();
     Source<ByteString, ?> events =
         Source.completionStage(answer)
             .flatMapConcat(
-                r -> r.status().isSuccess()
-                    ? r.entity().getDataBytes()
-                    : r.entity().getDataBytes().fold(ByteString.emptyByteString(), ByteString::concat)
-                        .map(err -> ByteString.fromString("data: ").concat(err).concat(ByteString.fromString("\n\ndata: [DONE]\n\n"))))
-            .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE);
+                r -> {
+                  relayed.set(true);
+                  return r.status().isSuccess()
+                      ? r.entity().getDataBytes()
+                      : r.entity().getDataBytes().fold(ByteString.emptyByteString(), ByteString::concat)
+                          .map(err -> ByteString.fromString("data: ").concat(err).concat(ByteString.fromString("\n\ndata: [DONE]\n\n")));
+                })
+            .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE)
+            .watchTermination(
+                (mat, done) -> {
+                  done.whenComplete(
+                      (d, err) -> {
+                        if (relayed.get()) return;
+                        clientGone.complete(Done.getInstance());
+                        answer.thenAccept(r -> r.discardEntityBytes(materializer));
+                      });
+                  return mat;
+                });
     return HttpResponse.create()
         .withEntity(HttpEntities.createChunked(EVENT_STREAM, events))
         .addHeaders(

@@ -37,4 +37,7 @@ public interface GatewayObserver {
 
   /** A request waited for a replica (scale from zero, or all busy) for this long before it was sent. */
   default void held(String model, long holdNanos) {}
+
+  /** A request was routed by the keyword router because every classifier thread was busy and their queue full. */
+  default void classifierFallback() {}
 }

@@ -6,8 +6,8 @@ import io.pickspin.routing.RouterKind;
 import java.time.Duration;
 
 /**
- * How the gateway serves: where it listens, request limits, backend timeouts, and the routing defaults a request gets
- * when it names neither a profile nor a router.
+ * How the gateway serves: where it listens, request limits, backend timeouts and connections, the classifier's threads,
+ * and the routing defaults a request gets when it names neither a profile nor a router.
  */
 public record GatewaySettings(
     String host,
@@ -21,6 +21,8 @@ public record GatewaySettings(
     Duration streamHoldGrace,
     Duration keepAliveInterval,
     int backendMaxConnections,
+    int classifierThreads,
+    int classifierQueueSize,
     Profile defaultProfile,
     RouterKind defaultRouter) {
 
@@ -29,6 +31,8 @@ public record GatewaySettings(
     if (maxBodyBytes < 1) throw new IllegalArgumentException("max-body-bytes must be positive");
     if (maxAttempts < 1) throw new IllegalArgumentException("max-attempts must be >= 1");
     if (backendMaxConnections < 1) throw new IllegalArgumentException("backend-max-connections must be >= 1");
+    if (classifierThreads < 1) throw new IllegalArgumentException("classifier-threads must be >= 1");
+    if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
   }
 
   /** Reads {@code pickspin.gateway} and the routing defaults of {@code pickspin.routing}. */
@@ -47,6 +51,8 @@ public record GatewaySettings(
         g.getDuration("stream-hold-grace"),
         g.getDuration("keep-alive-interval"),
         g.getInt("backend-max-connections"),
+        g.getInt("classifier-threads"),
+        g.getInt("classifier-queue-size"),
         Profile.parse(r.getString("default-profile")),
         RouterKind.parse(r.getString("default-router")));
   }
@@ -54,6 +60,7 @@ public record GatewaySettings(
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, defaultProfile, defaultRouter);
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, defaultProfile,
+        defaultRouter);
   }
 }

@@ -18,7 +18,9 @@ import io.pickspin.pool.Outcome;
 import io.pickspin.pool.PoolException;
 import io.pickspin.pool.StaticLeaseProvider;
 import io.pickspin.routing.Profile;
-import io.pickspin.routing.StaticRoutingPolicy;
+import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.io.BufferedReader;
@@ -36,6 +38,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,7 +104,7 @@ class GatewayTest {
 
   private static void withGateway(LeaseProvider leases, GatewaySettings settings, WithGateway body) throws Exception {
     Catalog catalog = catalog();
-    Gateway g = Gateway.start(kit.system(), settings, catalog, new StaticRoutingPolicy(catalog), leases)
+    Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), leases)
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       body.run("http://127.0.0.1:" + g.port());
@@ -147,7 +150,7 @@ class GatewayTest {
     };
     Catalog catalog = catalog();
     GatewaySettings settings = settings();
-    Gateway g = Gateway.start(kit.system(), settings, catalog, new StaticRoutingPolicy(catalog),
+    Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog),
             new StaticLeaseProvider(catalog), observer, RoutingDefaults.of(settings), Map.of())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
@@ -285,7 +288,8 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings shortTimeout = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), Duration.ofMillis(500), s.idleTimeout(), s.maxHold(), 1,
-        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), s.defaultProfile(), s.defaultRouter());
+        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
+        s.defaultProfile(), s.defaultRouter());
     withGateway(new StaticLeaseProvider(catalog()), shortTimeout, url -> {
       HttpResponse<String> r = CLIENT.send(
           HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
@@ -336,7 +340,8 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings quickKeepAlive = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.defaultProfile(), s.defaultRouter());
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
+        s.defaultProfile(), s.defaultRouter());
     withGateway(slowToScale, quickKeepAlive, url -> {
       HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 4, true));
       assertEquals(200, r.statusCode());
@@ -352,6 +357,48 @@ class GatewayTest {
     assertEquals(2, released.size());
     assertTrue(released.stream().allMatch(Outcome::ok), released.toString());
     assertEquals(0, real.inFlight("small", "fast-0"));
+  }
+
+  @Test
+  void aClientThatLeavesWhileItsStreamIsHeldGetsItsLeaseReleasedWhenItComes() throws Exception {
+    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
+    LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
+    // the lease is granted 3 s late, long after the client has gone
+    LeaseProvider slowToScale = new LeaseProvider() {
+      @Override
+      public CompletionStage<Lease> acquire(LeaseRequest request) {
+        return CompletableFuture.supplyAsync(() -> real.acquire(request).toCompletableFuture().join(),
+            CompletableFuture.delayedExecutor(3000, TimeUnit.MILLISECONDS));
+      }
+
+      @Override
+      public void release(Lease lease, Outcome outcome) {
+        released.add(outcome);
+        real.release(lease, outcome);
+      }
+    };
+    GatewaySettings s = settings();
+    GatewaySettings quickKeepAlive = new GatewaySettings(
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
+        s.defaultProfile(), s.defaultRouter());
+    withGateway(slowToScale, quickKeepAlive, base -> {
+      URI url = URI.create(base + "/v1/chat/completions");
+      String body = chat("small", 4, true);
+      try (java.net.Socket socket = new java.net.Socket(url.getHost(), url.getPort())) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("POST " + url.getPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+        assertEquals("HTTP/1.1 200 OK", in.readLine());
+        for (String line; (line = in.readLine()) != null && !line.contains(": pickspin: waiting for a replica"); ) {}
+      } // the client leaves while its request waits for a replica
+      Outcome o = released.poll(10, TimeUnit.SECONDS);
+      assertTrue(o != null && !o.ok() && !o.replicaFault(), "released, and not as the replica's fault: " + o);
+      assertEquals(0, real.inFlight("small", "fast-0"));
+    });
   }
 
   @Test
@@ -390,7 +437,7 @@ class GatewayTest {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       Catalog catalog = catalog();
       CompletionStage<Gateway> start =
-          Gateway.start(kit.system(), settings().withPort(taken.getLocalPort()), catalog, new StaticRoutingPolicy(catalog),
+          Gateway.start(kit.system(), settings().withPort(taken.getLocalPort()), catalog, new MediumTierPolicy(catalog),
               new StaticLeaseProvider(catalog));
       java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
           java.util.concurrent.ExecutionException.class, () -> start.toCompletableFuture().get(10, TimeUnit.SECONDS));
@@ -400,35 +447,144 @@ class GatewayTest {
   }
 
   @Test
-  void onPekkosOwnTcpTheGatewayAnswersAndStreamsToo() throws Exception {
-    // pickspin.gateway.transport = pekko is the way back from the gateway's own sockets; it must keep working
-    ActorTestKit pekkoTcp = ActorTestKit.create(
-        "gateway-test-pekko-tcp",
-        com.typesafe.config.ConfigFactory.parseString("pickspin.gateway.transport = pekko")
-            .withFallback(com.typesafe.config.ConfigFactory.load()));
-    try {
-      Catalog catalog = catalog();
-      GatewaySettings s = GatewaySettings.fromConfig(pekkoTcp.system().settings().config().getConfig("pickspin")).withPort(0);
-      Gateway g = Gateway.start(pekkoTcp.system(), s, catalog, new StaticRoutingPolicy(catalog), new StaticLeaseProvider(catalog))
-          .toCompletableFuture().get(10, TimeUnit.SECONDS);
-      String url = "http://127.0.0.1:" + g.port() + "/v1/chat/completions";
-      try {
-        HttpResponse<String> plain = post(url, "application/json", chat("small", 5, false));
-        assertEquals(200, plain.statusCode(), plain.body());
-        assertEquals(5, JSON.readTree(plain.body()).at("/usage/completion_tokens").asInt());
-        HttpResponse<String> streamed = post(url, "application/json", chat("small", 5, true));
-        assertEquals(200, streamed.statusCode(), streamed.body());
-        long contentEvents = streamed.body().lines().filter(l -> l.startsWith("data: {"))
-            .filter(l -> { try { return JSON.readTree(l.substring(6)).at("/choices/0/delta/content").isTextual(); }
-                           catch (Exception e) { throw new AssertionError(l, e); } })
-            .count();
-        assertEquals(5, contentEvents, streamed.body());
-        assertTrue(streamed.body().trim().endsWith("data: [DONE]"), streamed.body());
-      } finally {
-        g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  void aPlainAndAStreamedAnswerArriveWhole() throws Exception {
+    withGateway(base -> {
+      String url = base + "/v1/chat/completions";
+      HttpResponse<String> plain = post(url, "application/json", chat("small", 5, false));
+      assertEquals(200, plain.statusCode(), plain.body());
+      assertEquals(5, JSON.readTree(plain.body()).at("/usage/completion_tokens").asInt());
+      HttpResponse<String> streamed = post(url, "application/json", chat("small", 5, true));
+      assertEquals(200, streamed.statusCode(), streamed.body());
+      assertEquals(5, contentEvents(streamed.body()), streamed.body());
+      assertTrue(streamed.body().trim().endsWith("data: [DONE]"), streamed.body());
+    });
+  }
+
+  private static long contentEvents(String sse) {
+    return sse.lines().filter(l -> l.startsWith("data: {"))
+        .filter(l -> { try { return JSON.readTree(l.substring(6)).at("/choices/0/delta/content").isTextual(); }
+                       catch (Exception e) { throw new AssertionError(l, e); } })
+        .count();
+  }
+
+  @Test
+  void aSlowClientGetsTheWholeStreamedAnswerAndTheLeaseIsReleasedWhenItEnds() throws Exception {
+    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
+    LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
+    LeaseProvider recording = new LeaseProvider() {
+      @Override
+      public CompletionStage<Lease> acquire(LeaseRequest request) {
+        return real.acquire(request);
       }
+
+      @Override
+      public void release(Lease lease, Outcome outcome) {
+        released.add(outcome);
+        real.release(lease, outcome);
+      }
+    };
+    int tokens = 3000; // about 3 s of generation and 500 KB of events
+    withGateway(recording, settings(), base -> {
+      URI url = URI.create(base + "/v1/chat/completions");
+      String body = chat("small", tokens, true);
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress(url.getHost(), url.getPort()), 5000);
+        socket.setSoTimeout(20_000);
+        socket.getOutputStream().write(("POST " + url.getPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        Thread.sleep(1500); // takes nothing for a while, then small pieces with pauses
+        java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+        byte[] piece = new byte[2048];
+        java.io.InputStream in = socket.getInputStream();
+        for (int n, reads = 0; (n = in.read(piece)) >= 0; reads++) {
+          answer.write(piece, 0, n);
+          if (reads % 16 == 0) Thread.sleep(5);
+        }
+        String text = answer.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("HTTP/1.1 200"), text.substring(0, Math.min(200, text.length())));
+        // chunked: an event may be split across chunks, so count the events in the de-chunked body
+        assertEquals(tokens, contentEvents(dechunk(text)));
+        assertTrue(text.contains("data: [DONE]"));
+      }
+      Outcome o = released.poll(10, TimeUnit.SECONDS);
+      assertTrue(o != null && o.ok(), "released when the answer ended: " + o);
+    });
+  }
+
+  /** The body of a chunked HTTP/1.1 response, its chunks joined. */
+  private static String dechunk(String response) {
+    String rest = response.substring(response.indexOf("\r\n\r\n") + 4);
+    StringBuilder body = new StringBuilder();
+    while (true) {
+      int eol = rest.indexOf("\r\n");
+      int size = Integer.parseInt(rest.substring(0, eol).trim(), 16);
+      if (size == 0) return body.toString();
+      body.append(rest, eol + 2, eol + 2 + size);
+      rest = rest.substring(eol + 2 + size + 2);
+    }
+  }
+
+  @Test
+  void aSaturatedClassifierRoutesByKeywordAnswersAndCountsIt() throws Exception {
+    CountDownLatch classifying = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    // "auto" under the classifier router holds its classifier thread until released; under the keyword router it does not
+    RoutingPolicy holdsItsThread = r -> {
+      if (r.router() != RouterKind.KEYWORD) {
+        classifying.countDown();
+        try {
+          release.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return new RouteDecision("small", Tier.LOW, "classifier", List.of());
+      }
+      return new RouteDecision("small", Tier.LOW, "keyword", List.of());
+    };
+    java.util.concurrent.atomic.AtomicInteger fallbacks = new java.util.concurrent.atomic.AtomicInteger();
+    GatewayObserver counting = new GatewayObserver() {
+      @Override
+      public void classifierFallback() {
+        fallbacks.incrementAndGet();
+      }
+    };
+    GatewaySettings s = settings();
+    GatewaySettings oneThreadOneSlot = new GatewaySettings(
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
+        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), 1, 1, s.defaultProfile(), s.defaultRouter());
+    Catalog catalog = catalog();
+    Gateway g = Gateway.start(kit.system(), oneThreadOneSlot, catalog, holdsItsThread, new StaticLeaseProvider(catalog), counting,
+            RoutingDefaults.of(oneThreadOneSlot), Map.of())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      URI url = URI.create("http://127.0.0.1:" + g.port() + "/v1/chat/completions");
+      java.util.function.Supplier<CompletableFuture<HttpResponse<String>>> classified = () -> CLIENT.sendAsync(
+          HttpRequest.newBuilder(url).header("content-type", "application/json").header("x-pickspin-router", "classifier")
+              .POST(HttpRequest.BodyPublishers.ofString(chat("auto", 3, false))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      CompletableFuture<HttpResponse<String>> holding = classified.get();
+      assertTrue(classifying.await(10, TimeUnit.SECONDS), "the first request takes the one classifier thread");
+      // of the next two, one waits in the queue's one slot and the other is routed by keyword at once
+      List<CompletableFuture<HttpResponse<String>>> next = List.of(classified.get(), classified.get());
+      CompletableFuture.anyOf(next.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+      HttpResponse<String> fellBack = next.stream().filter(CompletableFuture::isDone).findFirst().orElseThrow().join();
+      assertEquals(200, fellBack.statusCode(), fellBack.body());
+      assertEquals("classifier-saturated/keyword", fellBack.headers().firstValue("x-pickspin-router").orElseThrow());
+      assertEquals(1, fallbacks.get());
+      assertTrue(!holding.isDone(), "the classifier still holds the first request");
+
+      release.countDown();
+      assertEquals("classifier", holding.get(10, TimeUnit.SECONDS).headers().firstValue("x-pickspin-router").orElseThrow());
+      for (CompletableFuture<HttpResponse<String>> r : next) assertEquals(200, r.get(10, TimeUnit.SECONDS).statusCode());
+      assertEquals(1, fallbacks.get(), "the queued request was classified, not counted");
+      // a named model and the keyword router never wait for a classifier thread
+      assertEquals(200, post(url.toString(), "application/json", chat("small", 2, false)).statusCode());
     } finally {
-      pekkoTcp.shutdownTestKit();
+      release.countDown();
+      g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.model.HttpEntity.ChunkStreamPart;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -22,17 +23,14 @@ import org.junit.jupiter.api.Test;
 /** The relay stage on its own: what reaches the client, in how many chunks, and how the end is reported. */
 class RelayTest {
   private static ActorTestKit kit;
-  private static Deadlines deadlines;
 
   @BeforeAll
   static void start() {
     kit = ActorTestKit.create("relay-test");
-    deadlines = Deadlines.start(kit.system(), Duration.ofMillis(50));
   }
 
   @AfterAll
   static void stop() {
-    deadlines.close();
     kit.shutdownTestKit();
   }
 
@@ -52,7 +50,7 @@ class RelayTest {
     }
   }
 
-  private static List<ByteString> run(Source<ByteString, ?> replica, BackendForwarder.Relay<ByteString, ByteString> relay, Duration perChunk)
+  private static List<ByteString> run(Source<ByteString, ?> replica, Flow<ByteString, ByteString, ?> relay, Duration perChunk)
       throws Exception {
     return replica.via(relay).throttle(1, perChunk).runWith(Sink.seq(), kit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -68,7 +66,7 @@ class RelayTest {
     TOKENS.forEach(t -> parts.add(ChunkStreamPart.create(t)));
     parts.add(ChunkStreamPart.createLast("", List.of())); // not ChunkStreamPart.LAST: null when the Scala class initialised first
     List<? extends ChunkStreamPart> out =
-        Source.from(parts).via(BackendForwarder.Relay.ofChunks(deadlines, Duration.ofSeconds(5), null, end.ended()))
+        Source.from(parts).via(BackendForwarder.Relay.ofChunks(Duration.ofSeconds(5), null, end.ended()))
             .runWith(Sink.seq(), kit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(joined(TOKENS), joined(out.stream().map(ChunkStreamPart::data).toList()), "every byte, in order");
     assertTrue(out.stream().noneMatch(p -> p.isLastChunk() || p.data().isEmpty()), "no empty chunk: it would end the answer early");
@@ -78,7 +76,7 @@ class RelayTest {
   @Test
   void chunksThatArriveWhileTheClientIsBusyGoOutTogether() throws Exception {
     EndReport end = new EndReport();
-    List<ByteString> out = run(Source.from(TOKENS), BackendForwarder.Relay.ofBytes(deadlines, Duration.ofSeconds(5), null, end.ended()), Duration.ofMillis(50));
+    List<ByteString> out = run(Source.from(TOKENS), BackendForwarder.Relay.ofBytes(Duration.ofSeconds(5), null, end.ended()), Duration.ofMillis(50));
     assertEquals(joined(TOKENS), joined(out), "every byte, in order");
     assertEquals(TOKENS.get(0), out.get(0), "the first token is not held back");
     assertTrue(out.size() < TOKENS.size() / 2, "the burst should be coalesced, got " + out.size() + " chunks");
@@ -90,7 +88,7 @@ class RelayTest {
   void chunksThatArriveWhileTheClientIsIdleGoOutOneByOne() throws Exception {
     EndReport end = new EndReport();
     Source<ByteString, ?> slowReplica = Source.from(TOKENS.subList(0, 5)).throttle(1, Duration.ofMillis(60));
-    List<ByteString> out = run(slowReplica, BackendForwarder.Relay.ofBytes(deadlines, Duration.ofSeconds(5), null, end.ended()), Duration.ofMillis(1));
+    List<ByteString> out = run(slowReplica, BackendForwarder.Relay.ofBytes(Duration.ofSeconds(5), null, end.ended()), Duration.ofMillis(1));
     assertEquals(TOKENS.subList(0, 5), out);
     assertNull(end.error.get(5, TimeUnit.SECONDS));
   }
@@ -106,7 +104,7 @@ class RelayTest {
       if (b.equals(lastWords)) throw new IllegalStateException("replica died");
       return b;
     });
-    List<ByteString> out = run(broken, BackendForwarder.Relay.ofBytes(deadlines, Duration.ofSeconds(5), () -> List.of(closing), end.ended()), Duration.ofMillis(20));
+    List<ByteString> out = run(broken, BackendForwarder.Relay.ofBytes(Duration.ofSeconds(5), () -> List.of(closing), end.ended()), Duration.ofMillis(20));
     List<ByteString> expected = new ArrayList<>(TOKENS);
     expected.add(closing);
     assertEquals(joined(expected), joined(out));
@@ -118,7 +116,7 @@ class RelayTest {
     EndReport end = new EndReport();
     ByteString closing = ByteString.fromString("data: [DONE]\n\n");
     Source<ByteString, ?> stalled = Source.single(TOKENS.get(0)).concat(Source.never());
-    List<ByteString> out = run(stalled, BackendForwarder.Relay.ofBytes(deadlines, Duration.ofMillis(300), () -> List.of(closing), end.ended()), Duration.ofMillis(1));
+    List<ByteString> out = run(stalled, BackendForwarder.Relay.ofBytes(Duration.ofMillis(300), () -> List.of(closing), end.ended()), Duration.ofMillis(1));
     assertEquals(joined(List.of(TOKENS.get(0), closing)), joined(out));
     assertTrue(end.error.get(5, TimeUnit.SECONDS) instanceof org.apache.pekko.stream.StreamIdleTimeoutException);
   }

@@ -46,8 +46,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kamon's Prometheus endpoint on 127.0.0.1 with the gateway observer, the classifier timer and the pool reporter
- * (over stub pools and a stub supervisor whose answers the test controls) on a real one-node cluster.
+ * Kamon's Prometheus endpoint on 127.0.0.1 with the gateway observer (its classifier fallback counter included), the
+ * classifier timer and the pool reporter (over stub pools and a stub supervisor whose answers the test controls) on a
+ * real one-node cluster.
  */
 class MetricsEndpointTest {
   static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -206,6 +207,8 @@ class MetricsEndpointTest {
     o.finished("large", Tier.HIGH, Profile.QUALITY, Outcome.OVERLOADED, 5_000_000, -1);
     o.finished("none", Tier.MEDIUM, Outcome.CLIENT_ERROR, 1_000_000, -1);
     o.held("large", 1_500_000_000L);
+    o.classifierFallback();
+    o.classifierFallback();
     ComplexityClassifier stub = new ComplexityClassifier() {
       @Override
       public Classification classify(String prompt) {
@@ -231,6 +234,7 @@ class MetricsEndpointTest {
     assertNear(0.006, value(s, "pickspin_route_latency_seconds_sum", "router", "hybrid"), 0.05, "hybrid route latency sum");
     assertEquals(Optional.of(1.0), value(s, "pickspin_route_latency_seconds_count", "router", "rl"));
     assertEquals(Optional.of(2.0), value(s, "pickspin_classifier_latency_seconds_count", "classifier", "stub"));
+    assertEquals(Optional.of(2.0), value(s, "pickspin_classifier_fallbacks_total"));
 
     assertEquals(Optional.of(1.0), value(s, "pickspin_ttft_seconds_count", "model", "small"));
     assertNear(0.04, value(s, "pickspin_ttft_seconds_sum", "model", "small"), 0.05, "ttft sum");

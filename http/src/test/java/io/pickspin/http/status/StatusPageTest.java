@@ -12,7 +12,7 @@ import io.pickspin.http.GatewaySettings;
 import io.pickspin.http.RoutingDefaults;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
-import io.pickspin.routing.StaticRoutingPolicy;
+import io.pickspin.http.MediumTierPolicy;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.net.URI;
@@ -58,7 +58,7 @@ class StatusPageTest {
                 node.system,
                 settings,
                 node.catalog,
-                new StaticRoutingPolicy(node.catalog),
+                new MediumTierPolicy(node.catalog),
                 node.leases,
                 GatewayObserver.NONE,
                 defaults,

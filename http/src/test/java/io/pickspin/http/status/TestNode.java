@@ -11,7 +11,7 @@ import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.scaling.ScalingSettings;
-import io.pickspin.scaling.driver.StaticDriver;
+import io.pickspin.drivers.StaticDriver;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;

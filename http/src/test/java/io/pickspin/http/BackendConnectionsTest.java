@@ -13,7 +13,6 @@ import io.pickspin.pool.LeaseProvider;
 import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
 import io.pickspin.pool.StaticLeaseProvider;
-import io.pickspin.routing.StaticRoutingPolicy;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.io.ByteArrayOutputStream;
@@ -41,15 +40,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The backend connections a client connection keeps: reuse, a replica that hangs up, the node's bound, a client that leaves. */
-class ClientConnectionTest {
+/**
+ * The gateway's connections to replicas (Pekko HTTP's pool, one per replica) against replicas on plain sockets: reuse, a
+ * replica that hangs up on a kept connection, the per-replica bound, a client that leaves, a replica that stalls.
+ */
+class BackendConnectionsTest {
   private static final String BODY =
       "{\"model\":\"m\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"What is the capital of France?\"}]}";
   private static ActorTestKit kit;
 
   @BeforeAll
   static void start() {
-    kit = ActorTestKit.create("client-connection-test");
+    kit = ActorTestKit.create("backend-connections-test");
   }
 
   @AfterAll
@@ -60,20 +62,28 @@ class ClientConnectionTest {
   /**
    * A replica on a plain socket, one thread per connection: it counts connections, answers after a delay, and may hang
    * up on a connection's next request after a number of answers, as a replica whose keep-alive timer fired while the
-   * request was on its way.
+   * request was on its way. One that stalls sends the head of a streamed answer and one event, then nothing.
    */
   private static final class SocketReplica implements AutoCloseable {
     final ServerSocket server;
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger requests = new AtomicInteger();
-    /** Connections the gateway closed (end of stream while waiting for a request). */
-    final AtomicInteger closedByGateway = new AtomicInteger();
     final int answersPerConnection;
     final long delayMs;
+    final boolean stalls;
 
     SocketReplica(int answersPerConnection, long delayMs) throws IOException {
+      this(answersPerConnection, delayMs, false);
+    }
+
+    static SocketReplica stallingAfterOneEvent() throws IOException {
+      return new SocketReplica(0, 0, true);
+    }
+
+    private SocketReplica(int answersPerConnection, long delayMs, boolean stalls) throws IOException {
       this.answersPerConnection = answersPerConnection;
       this.delayMs = delayMs;
+      this.stalls = stalls;
       server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
       Thread acceptor = new Thread(this::accept, "socket-replica");
       acceptor.setDaemon(true);
@@ -103,15 +113,20 @@ class ClientConnectionTest {
         int answered = 0;
         while (true) {
           String head = readHead(in);
-          if (head == null) {
-            closedByGateway.incrementAndGet();
-            return;
-          }
+          if (head == null) return; // the gateway closed the connection
           int length = contentLength(head);
           in.readNBytes(length);
           requests.incrementAndGet();
           if (answersPerConnection > 0 && answered >= answersPerConnection) return; // hang up without an answer
           if (delayMs > 0) Thread.sleep(delayMs);
+          if (stalls) {
+            String event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Paris\"}}]}\n\n";
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(event.length()) + "\r\n" + event + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            while (in.read() >= 0) {} // nothing more, until the gateway closes the connection
+            return;
+          }
           byte[] body =
               "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Paris\"}}]}"
                   .getBytes(StandardCharsets.UTF_8);
@@ -172,23 +187,23 @@ class ClientConnectionTest {
     }
   }
 
-  /** Model {@code m} on the first replica, and model {@code m<i>} on replica {@code i}. */
-  private static Catalog catalog(List<URI> replicas) {
-    LatencyProfile latency = new LatencyProfile(5, 1, 8, 0);
-    List<ModelSpec> models = new java.util.ArrayList<>();
-    for (int i = 0; i < replicas.size(); i++) {
-      List<BackendEndpoint> backend = List.of(new BackendEndpoint("replica-" + i, "sim", replicas.get(i)));
-      if (i == 0) models.add(new ModelSpec("m", Tier.LOW, "m", 0.5, 1, 2.0, latency, 0, 1, backend));
-      models.add(new ModelSpec("m" + i, Tier.LOW, "m", 0.5, 1, 2.0, latency, 0, 1, backend));
-    }
-    return new Catalog(models);
+  /** Model {@code m} on the one replica. */
+  private static Catalog catalog(URI replica) {
+    List<BackendEndpoint> backend = List.of(new BackendEndpoint("replica-0", "sim", replica));
+    return new Catalog(List.of(new ModelSpec("m", Tier.LOW, "m", 0.5, 1, 2.0, new LatencyProfile(5, 1, 8, 0), 0, 1, backend)));
   }
 
   private static GatewaySettings settings(int backendMaxConnections) {
+    return settings(backendMaxConnections, null);
+  }
+
+  /** @param idleTimeout the answer streams' idle timeout, or null for the default */
+  private static GatewaySettings settings(int backendMaxConnections, Duration idleTimeout) {
     GatewaySettings s = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
     return new GatewaySettings(
-        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        s.streamHoldGrace(), s.keepAliveInterval(), backendMaxConnections, s.defaultProfile(), s.defaultRouter());
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), idleTimeout != null ? idleTimeout : s.idleTimeout(),
+        s.maxHold(), s.maxAttempts(), s.streamHoldGrace(), s.keepAliveInterval(), backendMaxConnections, s.classifierThreads(),
+        s.classifierQueueSize(), s.defaultProfile(), s.defaultRouter());
   }
 
   private interface WithGateway {
@@ -196,17 +211,13 @@ class ClientConnectionTest {
   }
 
   private static void withGateway(SocketReplica replica, int backendMaxConnections, WithGateway body) throws Exception {
-    withGateway(replica.baseUrl(), backendMaxConnections, body);
+    withGateway(replica.baseUrl(), settings(backendMaxConnections), body);
   }
 
-  private static void withGateway(URI replica, int backendMaxConnections, WithGateway body) throws Exception {
-    withGateway(List.of(replica), backendMaxConnections, body);
-  }
-
-  private static void withGateway(List<URI> replicas, int backendMaxConnections, WithGateway body) throws Exception {
-    Catalog catalog = catalog(replicas);
+  private static void withGateway(URI replica, GatewaySettings settings, WithGateway body) throws Exception {
+    Catalog catalog = catalog(replica);
     RecordingLeases leases = new RecordingLeases(catalog);
-    Gateway g = Gateway.start(kit.system(), settings(backendMaxConnections), catalog, new StaticRoutingPolicy(catalog), leases)
+    Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), leases)
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       body.run("http://127.0.0.1:" + g.port() + "/v1/chat/completions", leases);
@@ -231,7 +242,7 @@ class ClientConnectionTest {
   }
 
   @Test
-  void aClientConnectionsRequestsShareOneBackendConnection() throws Exception {
+  void aClientsRequestsShareOneBackendConnection() throws Exception {
     try (SocketReplica replica = new SocketReplica(0, 0)) {
       withGateway(replica, 1024, (url, leases) -> {
         HttpClient client = client();
@@ -239,26 +250,6 @@ class ClientConnectionTest {
         assertEquals(5, replica.requests.get());
         assertEquals(1, replica.connections.get(), "one client connection, one backend connection");
       });
-    }
-  }
-
-  @Test
-  void aClientConnectionKeepsAtMostItsShareOfBackendConnectionsClosingTheLeastRecentlyUsed() throws Exception {
-    int replicas = ClientConnection.KEPT_PER_CLIENT + 1;
-    List<SocketReplica> sockets = new java.util.ArrayList<>();
-    try {
-      for (int i = 0; i < replicas; i++) sockets.add(new SocketReplica(0, 0));
-      withGateway(sockets.stream().map(SocketReplica::baseUrl).toList(), 1024, (url, leases) -> {
-        HttpClient client = client();
-        for (int i = 0; i < replicas; i++) assertEquals(200, post(client, url, BODY.replace("\"model\":\"m\"", "\"model\":\"m" + i + "\"")).statusCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (sockets.get(0).closedByGateway.get() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
-        assertEquals(1, sockets.get(0).closedByGateway.get(), "the least recently used connection is closed");
-        for (int i = 1; i < replicas; i++) assertEquals(0, sockets.get(i).closedByGateway.get(), "replica " + i + " stays connected");
-        for (SocketReplica r : sockets) assertEquals(1, r.requests.get());
-      });
-    } finally {
-      for (SocketReplica r : sockets) r.close();
     }
   }
 
@@ -282,15 +273,16 @@ class ClientConnectionTest {
   }
 
   @Test
-  void beyondTheNodesBoundRequestsGoThroughTheSharedPool() throws Exception {
+  void beyondTheBoundOnAReplicasConnectionsRequestsWaitForOneOfThem() throws Exception {
     try (SocketReplica replica = new SocketReplica(0, 300)) {
       withGateway(replica, 1, (url, leases) -> {
-        // two client connections at once; the bound allows one backend connection of their own
+        // two client connections at once; the bound allows one connection to the replica
         CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> send(client(), url));
         CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> send(client(), url));
         assertEquals(200, first.get(20, TimeUnit.SECONDS).statusCode());
         assertEquals(200, second.get(20, TimeUnit.SECONDS).statusCode());
-        assertEquals(2, replica.connections.get());
+        assertEquals(2, replica.requests.get());
+        assertEquals(1, replica.connections.get());
       });
     }
   }
@@ -318,7 +310,7 @@ class ClientConnectionTest {
   }
 
   @Test
-  void aClientsLastRequestOnItsConnectionGoesOverTheSharedPoolWhoseConnectionsAreKept() throws Exception {
+  void backendConnectionsOutliveTheClientConnectionsTheyServed() throws Exception {
     try (SocketReplica replica = new SocketReplica(0, 0)) {
       withGateway(replica, 1024, (url, leases) -> {
         for (int i = 0; i < 3; i++) {
@@ -326,7 +318,7 @@ class ClientConnectionTest {
           assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
         }
         assertEquals(3, replica.requests.get());
-        assertEquals(1, replica.connections.get(), "one kept pool connection, not one per client connection");
+        assertEquals(1, replica.connections.get(), "one kept connection, not one per client connection");
       });
     }
   }
@@ -341,7 +333,7 @@ class ClientConnectionTest {
       String direct = postAndClose(URI.create(sim.baseUrl() + "/v1/chat/completions"), body);
       long events = direct.lines().filter(l -> l.startsWith("data: {")).count();
       assertTrue(events >= 15, direct);
-      withGateway(sim.baseUrl(), 1024, (url, leases) -> {
+      withGateway(sim.baseUrl(), settings(1024), (url, leases) -> {
         String answer = postAndClose(URI.create(url), body);
         assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
         assertEquals(events, answer.lines().filter(l -> l.startsWith("data: {")).count(), answer);
@@ -351,6 +343,25 @@ class ClientConnectionTest {
       });
     } finally {
       sim.close();
+    }
+  }
+
+  @Test
+  void aReplicaThatStallsMidAnswerIsCutAfterTheIdleTimeoutWithAnErrorEvent() throws Exception {
+    try (SocketReplica replica = SocketReplica.stallingAfterOneEvent()) {
+      withGateway(replica.baseUrl(), settings(1024, Duration.ofMillis(500)), (url, leases) -> {
+        String body = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        long start = System.nanoTime();
+        HttpResponse<String> r = post(client(), url, body);
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().startsWith("data: {\"choices\""), "the event before the stall arrives: " + r.body());
+        assertTrue(r.body().contains("\"code\":\"backend_stream_error\""), r.body());
+        assertTrue(r.body().trim().endsWith("data: [DONE]"), r.body());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
+        Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
+        assertTrue(o != null && !o.ok() && o.replicaFault(), "released as the replica's failure: " + o);
+        assertEquals("stream-StreamIdleTimeoutException", o.error());
+      });
     }
   }
 

@@ -1,0 +1,104 @@
+package io.pickspin.http;
+
+import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteRequest;
+import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.RoutingPolicy;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs the routing decisions that may call the learned complexity classifier (an "auto" request under the classifier,
+ * hybrid or RL router) on threads of their own, a fixed number with a bounded queue, so that a classification of a few
+ * milliseconds never holds a Pekko HTTP or stream thread. Decisions that cannot reach the learned classifier (a named
+ * model, the keyword router) take microseconds and are made on the caller's thread.
+ *
+ * <p>When every thread is busy and the queue is full, the request is routed at once by the keyword router on the
+ * caller's thread; its decision's router reads {@code <router>-saturated/keyword} (e.g. "hybrid-saturated/keyword"),
+ * and {@code onFallback} runs once for it.
+ */
+final class ClassifierDispatcher implements AutoCloseable {
+  private final RoutingPolicy routing;
+  private final ThreadPoolExecutor executor;
+  private final Runnable onFallback;
+
+  /**
+   * @param threads threads that run classifications
+   * @param queueSize decisions that may wait for a thread; past it, requests fall back to the keyword router
+   * @param onFallback called for each request routed by the keyword router because the threads were saturated
+   */
+  ClassifierDispatcher(RoutingPolicy routing, int threads, int queueSize, Runnable onFallback) {
+    if (threads < 1) throw new IllegalArgumentException("classifier threads must be >= 1");
+    if (queueSize < 1) throw new IllegalArgumentException("classifier queue size must be >= 1");
+    this.routing = routing;
+    this.onFallback = onFallback;
+    this.executor =
+        new ThreadPoolExecutor(
+            threads, threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueSize), daemonThreads("pickspin-classifier-"),
+            new ThreadPoolExecutor.AbortPolicy());
+  }
+
+  /**
+   * The request's routing decision: completed on return when made on the caller's thread, later (on a classifier
+   * thread) otherwise. It fails as {@link RoutingPolicy#decide} throws.
+   */
+  CompletableFuture<RouteDecision> decide(RouteRequest request) {
+    if (!mayClassify(request)) return decideHere(request);
+    CompletableFuture<RouteDecision> decision = new CompletableFuture<>();
+    try {
+      executor.execute(() -> {
+        try {
+          decision.complete(routing.decide(request));
+        } catch (RuntimeException e) {
+          decision.completeExceptionally(e);
+        }
+      });
+      return decision;
+    } catch (RejectedExecutionException saturated) {
+      if (!executor.isShutdown()) onFallback.run();
+      return decideHere(keywordInstead(request)).thenApply(d -> saturated(request, d));
+    }
+  }
+
+  /** Whether routing the request may call the learned classifier. */
+  static boolean mayClassify(RouteRequest request) {
+    return request.isAuto() && request.router() != RouterKind.KEYWORD;
+  }
+
+  private CompletableFuture<RouteDecision> decideHere(RouteRequest request) {
+    try {
+      return CompletableFuture.completedFuture(routing.decide(request));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static RouteRequest keywordInstead(RouteRequest r) {
+    return new RouteRequest(r.requestedModel(), r.prompt(), r.profile(), RouterKind.KEYWORD, r.deadlineMs());
+  }
+
+  private static RouteDecision saturated(RouteRequest asked, RouteDecision d) {
+    String router = asked.router() == null ? "default" : asked.router().wireName();
+    return new RouteDecision(d.model(), d.tier(), router + "-saturated/" + d.router(), d.fallbacks());
+  }
+
+  /** Stops taking decisions (later ones go to the keyword router, uncounted); the queued ones still run. */
+  @Override
+  public void close() {
+    executor.shutdown();
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
