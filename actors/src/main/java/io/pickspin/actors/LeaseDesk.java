@@ -95,7 +95,7 @@ public final class LeaseDesk extends AbstractBehavior<LeaseDesk.Command> {
     this.resendInterval = resendInterval;
     this.clock = clock;
     this.replyTo = ctx.messageAdapter(ModelPool.AcquireReply.class, Answered::new);
-    if (ctx.getSystem().settings().config().getString("pekko.actor.provider").equals("cluster")) {
+    if (ctx.getSystem().settings().classicSettings().HasCluster()) {
       Cluster cluster = Cluster.get(ctx.getSystem());
       cluster.subscriptions().tell(Subscribe.create(
           ctx.messageAdapter(ClusterEvent.MemberRemoved.class, MembershipChanged::new), ClusterEvent.MemberRemoved.class));

@@ -1,6 +1,5 @@
 package io.pickspin.actors;
 
-import com.typesafe.config.Config;
 import io.pickspin.model.Catalog;
 import io.pickspin.pool.HealthProbe;
 import io.pickspin.pool.HttpHealthProbe;
@@ -8,22 +7,17 @@ import io.pickspin.pool.Lease;
 import io.pickspin.pool.LeaseProvider;
 import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
-import io.pickspin.pool.PoolException;
-import io.pickspin.pool.PoolSettings;
-import io.pickspin.scaling.ScalingSettings;
 import io.pickspin.scaling.driver.ReplicaDriver;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -36,50 +30,46 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * release tells it. {@link #start} wires the whole "spin" side of a node: the pools and the scaling supervisor.
  */
 public final class PoolLeases implements LeaseProvider {
-  private final ActorSystem<?> system;
+  private static final AtomicInteger DESKS = new AtomicInteger();
+
   private final Function<String, RecipientRef<ModelPool.Command>> pools;
-  private final Duration margin;
   private final ActorRef<ScalingSupervisor.Command> supervisor;
   private final ActorRef<LeaseDesk.Command> desk;
 
   /**
    * @param pools the pool of a model id
+   * @param margin an acquire waits the request's maxWait plus this
+   * @param resendInterval see {@link SpinSettings#acquireResendInterval()}
    * @param supervisor the scaling supervisor (a singleton proxy in the cluster), for the admin API; may be null
    */
   public PoolLeases(
       ActorSystem<?> system,
       Function<String, RecipientRef<ModelPool.Command>> pools,
       Duration margin,
+      Duration resendInterval,
       ActorRef<ScalingSupervisor.Command> supervisor) {
-    this.system = system;
     this.pools = pools;
-    this.margin = margin;
     this.supervisor = supervisor;
-    Duration resend = system.settings().config().getDuration("pickspin.pool.acquire-resend-interval");
     this.desk =
         system.systemActorOf(
-            LeaseDesk.create(pools, margin, resend, Clock.systemUTC()), "lease-desk-" + DESKS.incrementAndGet(), Props.empty());
+            LeaseDesk.create(pools, margin, resendInterval, Clock.systemUTC()),
+            "lease-desk-" + DESKS.incrementAndGet(),
+            Props.empty());
   }
-
-  private static final java.util.concurrent.atomic.AtomicInteger DESKS = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
-   * Starts Cluster Sharding of {@link ModelPool} and the {@link ScalingSupervisor} singleton on this node, with
-   * settings from {@code pickspin.scaling} and {@code pickspin.pool}, and returns the lease provider over them. Every
-   * node calls it with its own driver instance; only the node hosting the singleton uses its driver to scale.
+   * Starts Cluster Sharding of {@link ModelPool} and the {@link ScalingSupervisor} singleton on this node and returns
+   * the lease provider over them; replicas are health-checked over HTTP. Every node calls it with its own driver
+   * instance; only the node hosting the singleton uses its driver to scale.
    */
-  public static PoolLeases start(ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, Clock clock) {
-    Config config = system.settings().config();
-    PoolSettings poolSettings = PoolSettings.fromConfig(config.getConfig("pickspin.pool"));
-    return start(system, catalog, driver, new HttpHealthProbe(poolSettings.healthTimeout()), clock);
+  public static PoolLeases start(
+      ActorSystem<?> system, SpinSettings settings, Catalog catalog, ReplicaDriver driver, Clock clock) {
+    return start(system, settings, catalog, driver, new HttpHealthProbe(settings.pool().healthTimeout()), clock);
   }
 
-  /** As {@link #start(ActorSystem, Catalog, ReplicaDriver, Clock)}, with the given health probe. */
+  /** As {@link #start(ActorSystem, SpinSettings, Catalog, ReplicaDriver, Clock)}, with the given health probe. */
   public static PoolLeases start(
-      ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, HealthProbe probe, Clock clock) {
-    Config config = system.settings().config();
-    ScalingSettings scaling = ScalingSettings.fromConfig(config.getConfig("pickspin.scaling"));
-    PoolSettings poolSettings = PoolSettings.fromConfig(config.getConfig("pickspin.pool"));
+      ActorSystem<?> system, SpinSettings settings, Catalog catalog, ReplicaDriver driver, HealthProbe probe, Clock clock) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, RecipientRef<ModelPool.Command>> pools = id -> sharding.entityRefFor(ModelPool.TYPE_KEY, id);
     ActorRef<ScalingSupervisor.Command> supervisor =
@@ -88,15 +78,26 @@ public final class PoolLeases implements LeaseProvider {
                 singletonOn(
                     system,
                     SingletonActor.of(
-                            ScalingSupervisor.create(catalog, scaling, driver, pools, clock), "scaling-supervisor")
+                            ScalingSupervisor.create(catalog, settings.scaling(), driver, pools, clock), "scaling-supervisor")
                         .withStopMessage(ScalingSupervisor.Stop.INSTANCE),
-                    config.getString("pickspin.scaling.singleton-role")));
-    ModelPool.Deps deps = new ModelPool.Deps(poolSettings, scaling, probe, clock, supervisor);
+                    settings.singletonRole()));
+    ModelPool.Deps deps = new ModelPool.Deps(settings.pool(), settings.scaling(), probe, clock, supervisor);
     sharding.init(
         Entity.of(
             ModelPool.TYPE_KEY,
             entity -> ModelPool.create(entity.getEntityId(), catalog.find(entity.getEntityId()), deps)));
-    return new PoolLeases(system, pools, poolSettings.acquireMargin(), supervisor);
+    return new PoolLeases(
+        system, pools, settings.pool().acquireMargin(), settings.acquireResendInterval(), supervisor);
+  }
+
+  /**
+   * As {@link #start(ActorSystem, SpinSettings, Catalog, ReplicaDriver, HealthProbe, Clock)} with the settings of the
+   * actor system's own {@code pickspin} block, for tests that start the pools without a node.
+   */
+  public static PoolLeases start(
+      ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, HealthProbe probe, Clock clock) {
+    SpinSettings settings = SpinSettings.fromConfig(system.settings().config().getConfig("pickspin"));
+    return start(system, settings, catalog, driver, probe, clock);
   }
 
   /** Runs the singleton only on members with the role, when one is configured ("" = any member). */

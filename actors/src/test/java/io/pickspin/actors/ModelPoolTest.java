@@ -47,6 +47,8 @@ class ModelPoolTest {
   static final ModelSpec SPEC =
       new ModelSpec("m", Tier.MEDIUM, "m", 0.5, 1, 2, new LatencyProfile(500, 0, 2, 1000), 0, 4, List.of());
 
+  /** The shipped pickspin.pool.acquire-resend-interval. */
+  static final Duration RESEND = Duration.ofSeconds(5);
   static final PoolSettings SETTINGS =
       new PoolSettings(8, 1.0, 2, Duration.ofMillis(50), Duration.ofMillis(200), 2, Duration.ofSeconds(30), Duration.ofMillis(500));
 
@@ -158,7 +160,7 @@ class ModelPoolTest {
   @Test
   void poolLeasesFailWithThePoolExceptionItself() throws Exception {
     ActorRef<ModelPool.Command> pool = spawnPool();
-    PoolLeases leases = new PoolLeases(testKit.system(), id -> pool, Duration.ofMillis(500), null);
+    PoolLeases leases = new PoolLeases(testKit.system(), id -> pool, Duration.ofMillis(500), RESEND, null);
     pool.tell(new ModelPool.ReplicasChanged(List.of(ready("a"))));
 
     Lease lease = leases.acquire(request(Duration.ofSeconds(1))).toCompletableFuture().get(3, TimeUnit.SECONDS);
@@ -180,7 +182,7 @@ class ModelPoolTest {
   @Test
   void poolLeasesTurnASilentPoolIntoTimedOut() throws Exception {
     TestProbe<ModelPool.Command> silent = testKit.createTestProbe();
-    PoolLeases leases = new PoolLeases(testKit.system(), id -> silent.getRef(), Duration.ofMillis(200), null);
+    PoolLeases leases = new PoolLeases(testKit.system(), id -> silent.getRef(), Duration.ofMillis(200), RESEND, null);
     CompletableFuture<Lease> f = leases.acquire(request(Duration.ofMillis(100))).toCompletableFuture();
     ExecutionException ex = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> f.get(3, TimeUnit.SECONDS));
     PoolException e = assertInstanceOf(PoolException.class, ex.getCause());

@@ -84,7 +84,9 @@ class SpinEndToEndTest {
     // ---- node A
     node = startNode("spin-a");
     FakeReplicaDriver driverA = new FakeReplicaDriver(world);
-    PoolLeases leasesA = PoolLeases.start(node, CATALOG, driverA, (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
+    PoolLeases leasesA =
+        PoolLeases.start(
+            node, settings(node), CATALOG, driverA, (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
     Thread.sleep(500);
     assertEquals(0, world.live("m"), "no load, no replica");
 
@@ -113,7 +115,9 @@ class SpinEndToEndTest {
         (model, n) ->
             journalB.persistedInStorage(PID).stream()
                 .anyMatch(e -> e instanceof ScalingSupervisor.ScaleDecided d && d.model().equals(model) && d.to() == n));
-    PoolLeases leasesB = PoolLeases.start(node, CATALOG, driverB, (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
+    PoolLeases leasesB =
+        PoolLeases.start(
+            node, settings(node), CATALOG, driverB, (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
     ScalingSupervisor.State recovered = state(node, leasesB);
     assertEquals(beforeRestart.models(), recovered.models(), "same desired counts, cooldown clocks and limits");
     assertEquals(EXPECTED, recovered.desired("m"));
@@ -193,6 +197,10 @@ class SpinEndToEndTest {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     await("member up", Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
     return system;
+  }
+
+  private static SpinSettings settings(ActorSystem<?> system) {
+    return SpinSettings.fromConfig(system.settings().config().getConfig("pickspin"));
   }
 
   private static void stopNode(ActorSystem<?> system) throws Exception {

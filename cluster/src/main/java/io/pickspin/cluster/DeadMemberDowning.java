@@ -34,7 +34,24 @@ import org.slf4j.LoggerFactory;
 final class DeadMemberDowning implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeadMemberDowning.class);
 
+  /**
+   * The {@code pickspin.cluster.dead-member-downing} block.
+   *
+   * @param probeInterval how often every other member's remoting port is probed
+   * @param connectTimeout how long one probe may take; a probe that times out proves nothing
+   * @param refusalsToDown refused connections in a row that down a member
+   */
   record Settings(boolean enabled, Duration probeInterval, Duration connectTimeout, int refusalsToDown) {
+    private static final String BLOCK = "pickspin.cluster.dead-member-downing";
+
+    Settings {
+      if (probeInterval.toMillis() < 1) throw new IllegalArgumentException(BLOCK + ".probe-interval must be > 0");
+      if (connectTimeout.toMillis() < 1 || connectTimeout.toMillis() > Integer.MAX_VALUE)
+        throw new IllegalArgumentException(BLOCK + ".connect-timeout must be between 1ms and " + Integer.MAX_VALUE + "ms");
+      if (refusalsToDown < 1) throw new IllegalArgumentException(BLOCK + ".refusals-to-down must be >= 1");
+    }
+
+    /** Reads the {@code pickspin.cluster.dead-member-downing} block. */
     static Settings fromConfig(Config c) {
       return new Settings(
           c.getBoolean("enabled"), c.getDuration("probe-interval"), c.getDuration("connect-timeout"), c.getInt("refusals-to-down"));

@@ -1,14 +1,24 @@
 package io.pickspin.cluster;
 
+import com.typesafe.config.ConfigException;
+import io.pickspin.persistence.Journal;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Runs one Pick and Spin node until SIGTERM or Ctrl-C. */
+/** Runs one Pick and Spin node until SIGTERM or Ctrl-C: reads its settings once, then starts it. */
 public final class Main {
   public static void main(String[] args) throws Exception {
+    NodeSettings settings;
+    try {
+      settings = NodeSettings.fromConfig(Journal.applicationLayer());
+    } catch (IllegalArgumentException | ConfigException e) {
+      System.err.println("pickspin: bad configuration: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     Node node;
     try {
-      node = Node.start(io.pickspin.persistence.Journal.applicationLayer());
+      node = Node.start(settings);
     } catch (Exception e) {
       System.err.println("pickspin: failed to start: " + rootMessage(e));
       System.exit(1);

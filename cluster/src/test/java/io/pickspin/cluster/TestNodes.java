@@ -15,7 +15,11 @@ import java.util.Map;
 final class TestNodes {
   private TestNodes() {}
 
-  static Config singleNode(Path dataDir) {
+  static NodeSettings singleNode(Path dataDir) {
+    return NodeSettings.fromConfig(singleNodeConfig(dataDir));
+  }
+
+  static Config singleNodeConfig(Path dataDir) {
     Config app = Journal.applicationLayer();
     List<Object> models =
         app.withFallback(ConfigFactory.defaultReference()).resolve().getConfigList("pickspin.models").stream()

@@ -40,6 +40,12 @@ public record ModelSpec(
   }
 
   /** Dollars per hour that one running replica costs. */
+  /** The same model with other backends. */
+  public ModelSpec withBackends(List<BackendEndpoint> newBackends) {
+    return new ModelSpec(
+        id, tier, servedName, quality, gpusPerReplica, gpuHourlyCost, latency, minReplicas, maxReplicas, newBackends);
+  }
+
   public double replicaHourlyCost() {
     return gpusPerReplica * gpuHourlyCost;
   }

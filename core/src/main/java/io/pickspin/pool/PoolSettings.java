@@ -27,12 +27,14 @@ public record PoolSettings(
     Duration acquireMargin) {
 
   public PoolSettings {
-    if (holdQueueCapacity < 0) throw new IllegalArgumentException("hold-queue-capacity must be >= 0");
-    if (!(oversubscription >= 1.0)) throw new IllegalArgumentException("oversubscription must be >= 1.0");
-    if (faultsToFail < 1 || healthFailuresToFail < 1) throw new IllegalArgumentException("failure counts must be >= 1");
-    if (healthInterval.isNegative() || healthTimeout.isNegative() || retryAfterMax.getSeconds() < 1) {
-      throw new IllegalArgumentException("bad pool durations");
-    }
+    if (holdQueueCapacity < 0) throw new IllegalArgumentException("pickspin.pool.hold-queue-capacity must be >= 0");
+    if (!(oversubscription >= 1.0)) throw new IllegalArgumentException("pickspin.pool.oversubscription must be >= 1.0");
+    if (faultsToFail < 1) throw new IllegalArgumentException("pickspin.pool.faults-to-fail must be >= 1");
+    if (healthInterval.isNegative()) throw new IllegalArgumentException("pickspin.pool.health.interval must be >= 0");
+    if (healthTimeout.isNegative()) throw new IllegalArgumentException("pickspin.pool.health.timeout must be >= 0");
+    if (healthFailuresToFail < 1) throw new IllegalArgumentException("pickspin.pool.health.failures-to-fail must be >= 1");
+    if (retryAfterMax.getSeconds() < 1) throw new IllegalArgumentException("pickspin.pool.retry-after-max must be >= 1s");
+    if (acquireMargin.isNegative()) throw new IllegalArgumentException("pickspin.pool.acquire-margin must be >= 0");
   }
 
   /** Reads the {@code pickspin.pool} block. */

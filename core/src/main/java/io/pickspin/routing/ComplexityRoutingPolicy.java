@@ -10,11 +10,9 @@ import io.pickspin.routing.classify.ComplexityClassifier;
 import io.pickspin.routing.classify.KeywordClassifier;
 import io.pickspin.routing.matrix.Scorer;
 import io.pickspin.routing.matrix.ServiceMatrix;
-import io.pickspin.routing.matrix.TierFit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -55,38 +53,30 @@ public final class ComplexityRoutingPolicy implements RoutingPolicy, RoutingTele
     this.defaultRouter = defaultRouter;
   }
 
-  /** Builds the policy from {@code pickspin.routing}, loading the configured learned classifier. */
-  public static ComplexityRoutingPolicy fromConfig(Catalog catalog, Config routing) {
-    return fromConfig(catalog, routing, Classifiers.fromConfig(routing.getConfig("classifier")).orElse(null));
-  }
-
-  /** Builds the policy from {@code pickspin.routing} with the given learned classifier (null for none). */
-  public static ComplexityRoutingPolicy fromConfig(Catalog catalog, Config routing, ComplexityClassifier classifier) {
-    Config m = routing.getConfig("matrix");
-    ServiceMatrix matrix =
-        new ServiceMatrix(
-            catalog,
-            new ServiceMatrix.Settings(
-                m.getDouble("ewma-alpha"), m.getInt("expected-output-tokens"), TierFit.fromConfig(m.getConfig("tier-fit"))));
+  /** Builds the policy from the routing settings with the given learned classifier (null for none). */
+  public static ComplexityRoutingPolicy create(Catalog catalog, RoutingSettings settings, ComplexityClassifier classifier) {
     return new ComplexityRoutingPolicy(
         catalog,
-        matrix,
-        KeywordClassifier.fromConfig(routing.getConfig("keyword")),
+        new ServiceMatrix(catalog, settings.matrix()),
+        new KeywordClassifier(settings.keyword()),
         classifier,
-        profileWeights(routing.getConfig("profiles")),
-        Profile.parse(routing.getString("default-profile")),
-        RouterKind.parse(routing.getString("default-router")));
+        settings.profiles(),
+        settings.defaultProfile(),
+        settings.defaultRouter());
   }
 
-  public static Map<Profile, Scorer.Weights> profileWeights(Config profiles) {
-    Map<Profile, Scorer.Weights> w = new EnumMap<>(Profile.class);
-    for (Profile p : Profile.values()) {
-      String key = p.name().toLowerCase(Locale.ROOT);
-      if (!profiles.hasPath(key)) continue;
-      Config c = profiles.getConfig(key);
-      w.put(p, new Scorer.Weights(c.getDouble("relevance"), c.getDouble("latency"), c.getDouble("cost")));
-    }
-    return w;
+  /**
+   * Builds the policy from a {@code pickspin.routing} block, loading the configured learned classifier; for tools that
+   * hold the block rather than settings.
+   */
+  public static ComplexityRoutingPolicy fromConfig(Catalog catalog, Config routing) {
+    RoutingSettings settings = RoutingSettings.fromConfig(routing);
+    return create(catalog, settings, Classifiers.load(settings.classifier()).orElse(null));
+  }
+
+  /** As {@link #fromConfig(Catalog, Config)}, with the given learned classifier (null for none). */
+  public static ComplexityRoutingPolicy fromConfig(Catalog catalog, Config routing, ComplexityClassifier classifier) {
+    return create(catalog, RoutingSettings.fromConfig(routing), classifier);
   }
 
   @Override

@@ -44,23 +44,24 @@ public record ScalingSettings(
     double latencySlack) {
 
   public ScalingSettings {
-    if (tickInterval.isNegative()) throw new IllegalArgumentException("tick-interval must be >= 0");
-    if (telemetryWindow.toMillis() < 1) throw new IllegalArgumentException("telemetry-window must be > 0");
-    if (cooldown.isNegative() || idleTimeout.isNegative()) {
-      throw new IllegalArgumentException("cooldown and idle-timeout must be >= 0");
-    }
-    if (!(scaleDownHeadroom >= 0)) throw new IllegalArgumentException("scale-down-headroom must be >= 0");
+    if (tickInterval.isNegative()) throw new IllegalArgumentException("pickspin.scaling.tick-interval must be >= 0");
+    if (telemetryWindow.toMillis() < 1) throw new IllegalArgumentException("pickspin.scaling.telemetry-window must be > 0");
+    if (cooldown.isNegative()) throw new IllegalArgumentException("pickspin.scaling.cooldown must be >= 0");
+    if (idleTimeout.isNegative()) throw new IllegalArgumentException("pickspin.scaling.idle-timeout must be >= 0");
+    if (!(scaleDownHeadroom >= 0)) throw new IllegalArgumentException("pickspin.scaling.scale-down-headroom must be >= 0");
     EnumMap<Tier, Integer> warm = new EnumMap<>(Tier.class);
     for (Tier t : Tier.values()) {
       int n = warmPool.getOrDefault(t, 0);
-      if (n < 0) throw new IllegalArgumentException("warm-pool." + key(t) + " must be >= 0");
+      if (n < 0) throw new IllegalArgumentException("pickspin.scaling.warm-pool." + key(t) + " must be >= 0");
       warm.put(t, n);
     }
     warmPool = Map.copyOf(warm);
-    if (assumedOutputTokens < 1) throw new IllegalArgumentException("assumed-output-tokens must be >= 1");
-    if (snapshotEvery < 1 || keepSnapshots < 1) throw new IllegalArgumentException("snapshot settings must be >= 1");
-    if (recentDecisions < 0) throw new IllegalArgumentException("recent-decisions must be >= 0");
-    if (!(latencySlack >= 0)) throw new IllegalArgumentException("latency-slack must be >= 0");
+    if (assumedOutputTokens < 1) throw new IllegalArgumentException("pickspin.scaling.assumed-output-tokens must be >= 1");
+    if (telemetryTimeout.toMillis() < 1) throw new IllegalArgumentException("pickspin.scaling.telemetry-timeout must be > 0");
+    if (snapshotEvery < 1) throw new IllegalArgumentException("pickspin.scaling.snapshot-every must be >= 1");
+    if (keepSnapshots < 1) throw new IllegalArgumentException("pickspin.scaling.keep-snapshots must be >= 1");
+    if (recentDecisions < 0) throw new IllegalArgumentException("pickspin.scaling.recent-decisions must be >= 0");
+    if (!(latencySlack >= 0)) throw new IllegalArgumentException("pickspin.scaling.latency-slack must be >= 0");
   }
 
   /** Reads the {@code pickspin.scaling} block. */

@@ -29,8 +29,8 @@ class ComplexityRoutingPolicyTest {
       };
 
   final ComplexityRoutingPolicy policy =
-      ComplexityRoutingPolicy.fromConfig(
-          TestCatalogs.threeTiers(), ConfigFactory.load().getConfig("pickspin.routing"), SCRIPTED);
+      ComplexityRoutingPolicy.create(
+          TestCatalogs.threeTiers(), RoutingSettings.fromConfig(ConfigFactory.load().getConfig("pickspin.routing")), SCRIPTED);
 
   static RouteRequest auto(String prompt, Profile p, RouterKind k) {
     return new RouteRequest("auto", prompt, p, k, 0);
@@ -120,7 +120,7 @@ class ComplexityRoutingPolicyTest {
         ConfigFactory.parseString("pickspin.routing.profiles.quality { relevance = 0, latency = 1, cost = 0 }")
             .withFallback(ConfigFactory.load())
             .getConfig("pickspin.routing");
-    ComplexityRoutingPolicy p = ComplexityRoutingPolicy.fromConfig(TestCatalogs.threeTiers(), cfg, SCRIPTED);
+    ComplexityRoutingPolicy p = ComplexityRoutingPolicy.create(TestCatalogs.threeTiers(), RoutingSettings.fromConfig(cfg), SCRIPTED);
     assertEquals("small", p.decide(auto("What is 2+2?", Profile.QUALITY, RouterKind.KEYWORD)).model());
   }
 }

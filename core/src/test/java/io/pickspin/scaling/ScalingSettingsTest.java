@@ -43,6 +43,25 @@ class ScalingSettingsTest {
         ConfigFactory.parseString("pickspin.scaling.warm-pool.low = -1").withFallback(ConfigFactory.defaultReference()).resolve();
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> ScalingSettings.fromConfig(c.getConfig("pickspin.scaling")));
-    assertEquals("warm-pool.low must be >= 0", e.getMessage());
+    assertEquals("pickspin.scaling.warm-pool.low must be >= 0", e.getMessage());
+  }
+
+  @Test
+  void nonsensePoolAndScalingValuesNameTheirKey() {
+    assertEquals("pickspin.pool.faults-to-fail must be >= 1", poolError("faults-to-fail = 0"));
+    assertEquals("pickspin.pool.health.failures-to-fail must be >= 1", poolError("health.failures-to-fail = 0"));
+    assertEquals("pickspin.pool.health.timeout must be >= 0", poolError("health.timeout = -1s"));
+    assertEquals("pickspin.pool.retry-after-max must be >= 1s", poolError("retry-after-max = 500ms"));
+    assertEquals("pickspin.pool.acquire-margin must be >= 0", poolError("acquire-margin = -1s"));
+    Config c =
+        ConfigFactory.parseString("pickspin.scaling.telemetry-timeout = 0s").withFallback(ConfigFactory.defaultReference()).resolve();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ScalingSettings.fromConfig(c.getConfig("pickspin.scaling")));
+    assertEquals("pickspin.scaling.telemetry-timeout must be > 0", e.getMessage());
+  }
+
+  private static String poolError(String override) {
+    Config c = ConfigFactory.parseString("pickspin.pool." + override).withFallback(ConfigFactory.defaultReference()).resolve();
+    return assertThrows(IllegalArgumentException.class, () -> PoolSettings.fromConfig(c.getConfig("pickspin.pool"))).getMessage();
   }
 }

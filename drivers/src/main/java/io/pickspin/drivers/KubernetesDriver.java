@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.pickspin.model.ModelSpec;
+import io.pickspin.settings.SettingsErrors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,11 +73,7 @@ public final class KubernetesDriver implements ReplicaDriver {
     DESIRED;
 
     public static Ceiling parse(String s) {
-      try {
-        return Ceiling.valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("unknown ceiling '" + s + "', expected model-max or desired");
-      }
+      return SettingsErrors.oneOf(Ceiling.class, "ceiling", s);
     }
 
     int of(ModelSpec model, int desired) {

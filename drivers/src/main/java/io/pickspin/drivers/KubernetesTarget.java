@@ -2,8 +2,8 @@ package io.pickspin.drivers;
 
 import com.typesafe.config.Config;
 import io.pickspin.model.ModelSpec;
+import io.pickspin.settings.SettingsErrors;
 import java.net.URI;
-import java.util.Locale;
 
 /**
  * What the Kubernetes driver scales for one model: the {@code kubernetes { kind, name, namespace, service-url }} block
@@ -25,11 +25,7 @@ public record KubernetesTarget(Kind kind, String name, String namespace, URI ser
     KEDA;
 
     public static Kind parse(String s) {
-      try {
-        return Kind.valueOf(s.trim().toUpperCase(Locale.ROOT));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("unknown kubernetes kind '" + s + "', expected deployment, knative or keda");
-      }
+      return SettingsErrors.oneOf(Kind.class, "kubernetes kind", s);
     }
   }
 
@@ -42,23 +38,44 @@ public record KubernetesTarget(Kind kind, String name, String namespace, URI ser
   }
 
   /**
-   * Reads a model's {@code kubernetes} block. The namespace defaults to {@code defaultNamespace}, the service URL to the
-   * model's first backend, the engine to that backend's kind.
+   * A model's {@code kubernetes} block as configured: the namespace, service URL and engine may be left out; {@link
+   * #target} fills them in.
+   *
+   * @param namespace null = the driver's namespace
+   * @param serviceUrl null = the model's first backend
+   * @param engine null = that backend's kind, else vllm
    */
-  public static KubernetesTarget fromConfig(Config block, String defaultNamespace, ModelSpec model) {
-    String namespace = block.hasPath("namespace") ? block.getString("namespace") : defaultNamespace;
-    URI url;
-    if (block.hasPath("service-url")) url = URI.create(block.getString("service-url"));
-    else if (!model.backends().isEmpty()) url = model.backends().get(0).baseUrl();
-    else throw new IllegalArgumentException("model " + model.id() + ": kubernetes.service-url is required");
-    String engine =
-        block.hasPath("engine")
-            ? block.getString("engine")
-            : model.backends().isEmpty() ? "vllm" : model.backends().get(0).kind();
-    try {
-      return new KubernetesTarget(Kind.parse(block.getString("kind")), block.getString("name"), namespace, url, engine);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("model " + model.id() + ": bad kubernetes block: " + e.getMessage(), e);
+  public record Spec(Kind kind, String name, String namespace, URI serviceUrl, String engine) {
+    public Spec {
+      if (kind == null) throw new IllegalArgumentException("kubernetes kind is required");
+      if (name == null || name.isBlank()) throw new IllegalArgumentException("kubernetes name is required");
+    }
+
+    /** Reads the {@code kubernetes} block of model {@code model}. */
+    public static Spec fromConfig(Config block, String model) {
+      try {
+        return new Spec(
+            Kind.parse(block.getString("kind")),
+            block.getString("name"),
+            block.hasPath("namespace") ? block.getString("namespace") : null,
+            block.hasPath("service-url") ? URI.create(block.getString("service-url")) : null,
+            block.hasPath("engine") ? block.getString("engine") : null);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("model " + model + ": bad kubernetes block: " + e.getMessage(), e);
+      }
+    }
+
+    /** The target of {@code model}, with the driver's namespace {@code defaultNamespace}. */
+    public KubernetesTarget target(String defaultNamespace, ModelSpec model) {
+      URI url = serviceUrl;
+      if (url == null && !model.backends().isEmpty()) url = model.backends().get(0).baseUrl();
+      if (url == null) throw new IllegalArgumentException("model " + model.id() + ": kubernetes.service-url is required");
+      String kindOfEngine = engine != null ? engine : model.backends().isEmpty() ? "vllm" : model.backends().get(0).kind();
+      try {
+        return new KubernetesTarget(kind, name, namespace != null ? namespace : defaultNamespace, url, kindOfEngine);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("model " + model.id() + ": bad kubernetes block: " + e.getMessage(), e);
+      }
     }
   }
 }

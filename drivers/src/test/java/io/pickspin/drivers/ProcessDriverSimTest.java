@@ -127,7 +127,7 @@ class ProcessDriverSimTest {
 
   @Test
   void simReplicasStartServeCrashAreReplacedScaleDownAndLeaveNothingBehind() throws Exception {
-    driver = ReplicaDrivers.fromConfig(config(), CATALOG);
+    driver = ReplicaDrivers.create(DriverSettings.fromConfig(config()), CATALOG);
     ProcessDriver processes = assertInstanceOf(ProcessDriver.class, driver);
     driver.onChange(this::record);
 

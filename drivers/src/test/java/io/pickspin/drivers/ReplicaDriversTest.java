@@ -37,13 +37,17 @@ class ReplicaDriversTest {
     return new ModelSpec(id, Tier.LOW, id, 0.5, 1, 2.0, new LatencyProfile(50, 10, 8, 0), 0, 4, backends);
   }
 
+  static ReplicaDriver driver(Config pickspin, Catalog catalog) {
+    return ReplicaDrivers.create(DriverSettings.fromConfig(pickspin), catalog);
+  }
+
   static Config pickspin(String hocon) {
     return ConfigFactory.parseString(hocon).resolve();
   }
 
   @Test
   void staticIsTheDefaultAndServesTheCataloguesBackends() {
-    try (ReplicaDriver d = ReplicaDrivers.fromConfig(ConfigFactory.empty(), new Catalog(List.of(EXTERNAL_MODEL)))) {
+    try (ReplicaDriver d = driver(ConfigFactory.empty(), new Catalog(List.of(EXTERNAL_MODEL)))) {
       assertEquals("static", d.name());
       assertEquals(List.of(new ReplicaStatus("external", ReplicaPhase.READY, EXTERNAL)), d.replicas("external-large"));
     }
@@ -52,7 +56,7 @@ class ReplicaDriversTest {
   @Test
   void theRootConfigIsAcceptedAsWellAsThePickspinBlock() {
     Config root = pickspin("pickspin.scaling.driver = static");
-    try (ReplicaDriver d = ReplicaDrivers.fromConfig(root, new Catalog(List.of(EXTERNAL_MODEL)))) {
+    try (ReplicaDriver d = driver(root, new Catalog(List.of(EXTERNAL_MODEL)))) {
       assertEquals("static", d.name());
     }
   }
@@ -62,20 +66,20 @@ class ReplicaDriversTest {
     Catalog catalog = new Catalog(List.of(EXTERNAL_MODEL));
     IllegalArgumentException unknown =
         assertThrows(
-            IllegalArgumentException.class, () -> ReplicaDrivers.fromConfig(pickspin("scaling.driver = docker"), catalog));
+            IllegalArgumentException.class, () -> DriverSettings.fromConfig(pickspin("scaling.driver = docker")));
     assertTrue(unknown.getMessage().contains("process"), unknown.getMessage());
 
     Catalog bare = new Catalog(List.of(model("bare", List.of())));
     IllegalArgumentException nothing =
-        assertThrows(IllegalArgumentException.class, () -> ReplicaDrivers.fromConfig(pickspin("scaling.driver = process"), bare));
+        assertThrows(IllegalArgumentException.class, () -> driver(pickspin("scaling.driver = process"), bare));
     assertTrue(nothing.getMessage().contains("bare"), nothing.getMessage());
 
     IllegalArgumentException badCommand =
         assertThrows(
             IllegalArgumentException.class,
             () ->
-                ReplicaDrivers.fromConfig(
-                    pickspin("scaling.driver = process\nmodels = [{ id = bare, process.command = [\"x\", \"{nope}\"] }]"), bare));
+                DriverSettings.fromConfig(
+                    pickspin("scaling.driver = process\nmodels = [{ id = bare, process.command = [\"x\", \"{nope}\"] }]")));
     assertTrue(badCommand.getMessage().contains("nope"), badCommand.getMessage());
   }
 
@@ -87,7 +91,7 @@ class ReplicaDriversTest {
             "scaling.driver = process\n"
                 + "process { command = [\"/bin/sh\", \"-c\", \"exec sleep 60\"], start-timeout = 3s, stop-grace = 1s }\n"
                 + "models = [{ id = local, process { kind = llamacpp, ready-path = \"/v1/models\", env { A = 1 } } }]");
-    try (ReplicaDriver d = ReplicaDrivers.fromConfig(config, catalog)) {
+    try (ReplicaDriver d = driver(config, catalog)) {
       assertEquals("process", d.name());
       assertEquals(List.of(), d.replicas("local"), "nothing started before a scale");
       assertEquals(List.of(new ReplicaStatus("external", ReplicaPhase.READY, EXTERNAL)), d.replicas("external-large"));
@@ -123,7 +127,7 @@ class ReplicaDriversTest {
                 + "  },\n"
                 + "  { id = \"external-large\", tier = high, backends = [{ id = \"external\", base-url = \"http://10.1.2.3:8000\" }] }\n"
                 + "]");
-    try (ReplicaDriver d = ReplicaDrivers.fromConfig(config, catalog, client)) {
+    try (ReplicaDriver d = ReplicaDrivers.create(DriverSettings.fromConfig(config), catalog, client)) {
       assertEquals("kubernetes", d.name());
       d.scale(small, 2);
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -144,7 +148,7 @@ class ReplicaDriversTest {
     Config config =
         pickspin("scaling.driver = kubernetes\nmodels = [{ id = small, kubernetes { kind = statefulset, name = x } }]");
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ReplicaDrivers.fromConfig(config, catalog, client));
+        assertThrows(IllegalArgumentException.class, () -> DriverSettings.fromConfig(config));
     assertTrue(e.getMessage().contains("statefulset"), e.getMessage());
     assertInstanceOf(IllegalArgumentException.class, e);
   }

@@ -32,9 +32,26 @@ public final class KeywordClassifier implements ComplexityClassifier {
     return new KeywordClassifier(PAPER_LOW, PAPER_HIGH);
   }
 
-  /** Reads {@code low} and {@code high} string lists (pickspin.routing.keyword). */
-  public static KeywordClassifier fromConfig(Config c) {
-    return new KeywordClassifier(c.getStringList("low"), c.getStringList("high"));
+  /** The rules of {@code pickspin.routing.keyword}: the LOW and the HIGH phrases. */
+  public record Settings(List<String> low, List<String> high) {
+    public Settings {
+      low = List.copyOf(low);
+      high = List.copyOf(high);
+    }
+
+    /** Reads the {@code pickspin.routing.keyword} block: the {@code low} and {@code high} string lists. */
+    public static Settings fromConfig(Config keyword) {
+      return new Settings(keyword.getStringList("low"), keyword.getStringList("high"));
+    }
+  }
+
+  public KeywordClassifier(Settings settings) {
+    this(settings.low(), settings.high());
+  }
+
+  /** The classifier of a {@code pickspin.routing.keyword} block, for tools that hold the block rather than settings. */
+  public static KeywordClassifier fromConfig(Config keyword) {
+    return new KeywordClassifier(Settings.fromConfig(keyword));
   }
 
   private static String[] normalise(List<String> phrases) {

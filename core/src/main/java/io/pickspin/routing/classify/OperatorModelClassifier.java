@@ -34,11 +34,12 @@ public final class OperatorModelClassifier implements ComplexityClassifier {
       List<Tier> labels, boolean outputIsLogits) {
     public Settings {
       if (inputNames.isEmpty() || inputNames.size() > 2)
-        throw new IllegalArgumentException("operator classifier: input-names must list 1 or 2 inputs (ids, mask)");
-      if (labels.isEmpty()) throw new IllegalArgumentException("operator classifier: labels are required");
-      if (maxLength < 1) throw new IllegalArgumentException("operator classifier: max-length must be >= 1");
+        throw new IllegalArgumentException("pickspin.routing.classifier.operator.input-names must list 1 or 2 inputs (ids, mask)");
+      if (labels.isEmpty()) throw new IllegalArgumentException("pickspin.routing.classifier.operator.labels are required");
+      if (maxLength < 1) throw new IllegalArgumentException("pickspin.routing.classifier.operator.max-length must be >= 1");
     }
 
+    /** Reads the {@code pickspin.routing.classifier.operator} block, resolving a model directory to its one model. */
     public static Settings fromConfig(Config c) throws IOException {
       String p = c.getString("path");
       if (p.isBlank()) throw new IllegalArgumentException("pickspin.routing.classifier.operator.path is required for kind = operator");
@@ -48,7 +49,7 @@ public final class OperatorModelClassifier implements ComplexityClassifier {
       Path tok = c.getString("tokenizer").isBlank() ? model.resolveSibling("tokenizer.json") : Path.of(c.getString("tokenizer"));
       String out = c.getString("output").toLowerCase(Locale.ROOT);
       if (!out.equals("logits") && !out.equals("probabilities"))
-        throw new IllegalArgumentException("operator classifier: output must be logits or probabilities, not " + out);
+        throw new IllegalArgumentException("pickspin.routing.classifier.operator.output must be logits or probabilities, not " + out);
       return new Settings(model, engine, tok, c.getInt("max-length"), c.getBoolean("pad-to-max-length"),
           c.getStringList("input-names"), c.getStringList("labels").stream().map(Tier::parse).toList(),
           out.equals("logits"));

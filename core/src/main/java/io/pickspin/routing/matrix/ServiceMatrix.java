@@ -1,5 +1,8 @@
 package io.pickspin.routing.matrix;
 
+import static io.pickspin.settings.SettingsErrors.naming;
+
+import com.typesafe.config.Config;
 import io.pickspin.model.BackendEndpoint;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
@@ -8,6 +11,8 @@ import io.pickspin.pool.Outcome;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -23,15 +28,36 @@ public final class ServiceMatrix {
   /** Backend kind used for models that list no backend up front (they are started by a replica driver). */
   public static final String ANY_BACKEND = "default";
 
-  /** Settings: EWMA weight of a new observation, and the output length that seeds the expected latency. */
+  /**
+   * Settings ({@code pickspin.routing.matrix}): EWMA weight of a new observation, the output length that seeds the
+   * expected latency, and the quality factor of each model tier on each prompt tier.
+   */
   public record Settings(double ewmaAlpha, int expectedOutputTokens, TierFit tierFit) {
     public Settings {
-      if (ewmaAlpha <= 0 || ewmaAlpha > 1) throw new IllegalArgumentException("ewma-alpha must be in (0,1]");
-      if (expectedOutputTokens < 1) throw new IllegalArgumentException("expected-output-tokens must be >= 1");
+      if (!(ewmaAlpha > 0 && ewmaAlpha <= 1))
+        throw new IllegalArgumentException("pickspin.routing.matrix.ewma-alpha must be in (0,1]");
+      if (expectedOutputTokens < 1)
+        throw new IllegalArgumentException("pickspin.routing.matrix.expected-output-tokens must be >= 1");
+      Objects.requireNonNull(tierFit, "tierFit");
     }
 
     public static Settings defaults() {
       return new Settings(0.2, 256, TierFit.defaults());
+    }
+
+    /**
+     * Reads the {@code pickspin.routing.matrix} block; {@code tier-fit} holds one list per model tier ({@code low},
+     * {@code medium}, {@code high}), each the factors on LOW, MEDIUM and HIGH prompts.
+     */
+    public static Settings fromConfig(Config matrix) {
+      Config fit = matrix.getConfig("tier-fit");
+      double[][] f = new double[Tier.values().length][];
+      for (Tier t : Tier.values()) {
+        f[t.ordinal()] =
+            fit.getDoubleList(t.name().toLowerCase(Locale.ROOT)).stream().mapToDouble(Double::doubleValue).toArray();
+      }
+      TierFit tierFit = naming("pickspin.routing.matrix.tier-fit", () -> new TierFit(f));
+      return new Settings(matrix.getDouble("ewma-alpha"), matrix.getInt("expected-output-tokens"), tierFit);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.pickspin.routing.matrix;
 
-import com.typesafe.config.Config;
 import io.pickspin.model.Tier;
 
 /**
@@ -23,15 +22,6 @@ public final class TierFit {
   /** Defaults: a model fits prompts up to its own tier; one tier too small keeps 0.6 (the paper's penalty), two 0.3. */
   public static TierFit defaults() {
     return new TierFit(new double[][] {{1.0, 0.6, 0.3}, {1.0, 1.0, 0.6}, {1.0, 1.0, 1.0}});
-  }
-
-  /** Reads {@code low = [f(LOW prompt), f(MEDIUM), f(HIGH)]}, {@code medium = [...]}, {@code high = [...]}. */
-  public static TierFit fromConfig(Config c) {
-    double[][] f = new double[3][];
-    for (Tier t : Tier.values()) {
-      f[t.ordinal()] = c.getDoubleList(t.name().toLowerCase(java.util.Locale.ROOT)).stream().mapToDouble(Double::doubleValue).toArray();
-    }
-    return new TierFit(f);
   }
 
   public double factor(Tier modelTier, Tier promptTier) {

@@ -136,7 +136,8 @@ public final class SimServer implements AutoCloseable {
     return start(system, host, port, models, SimSettings.fromConfig(system.settings().config()));
   }
 
-  static CompletionStage<SimServer> start(
+  /** As {@link #start(ActorSystem, String, int, List)}, with the given settings. */
+  public static CompletionStage<SimServer> start(
       ActorSystem<?> system, String host, int port, List<SimModel> models, SimSettings settings) {
     if (models == null || models.isEmpty()) throw new IllegalArgumentException("a sim server needs at least 1 model");
     SimServer server = new SimServer(system, host, List.copyOf(models), settings);

@@ -10,6 +10,10 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * The sim server as a process, the way a replica driver starts vLLM:
@@ -33,6 +37,45 @@ public final class SimServerMain {
 
   /** Parsed command line. */
   record Options(String host, int port, List<SimModel> models, String logLevel) {}
+
+  /** The command line as picocli reads it; {@link #parse} turns it into {@link Options}. */
+  @Command(name = "SimServerMain", sortOptions = false, usageHelpWidth = 120, synopsisHeading = "", customSynopsis = {
+      "usage: SimServerMain [--host 127.0.0.1] [--port 8000] [--log-level INFO]",
+      "         --model name=NAME[,ttft-ms=0][,tpot-ms=0][,max-batch=8][,cold-start-ms=0] [--model ...]"})
+  static final class Arguments {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Print this help and exit.")
+    boolean help;
+    @Option(names = "--host", description = "address to bind (default 127.0.0.1)")
+    String host = "127.0.0.1";
+    @Option(names = "--port", converter = PortConverter.class, description = "port to bind, 0 for a free one (default 8000)")
+    int port = 8000;
+    @Option(names = "--model", required = true, converter = ModelConverter.class, paramLabel = "SPEC",
+        description = "a served model: name=NAME[,ttft-ms=0][,tpot-ms=0][,max-batch=8][,cold-start-ms=0] (repeatable)")
+    List<SimModel> models = new ArrayList<>();
+    @Option(names = "--log-level", converter = LogLevelConverter.class, description = "OFF, ERROR, WARN, INFO or DEBUG (default INFO)")
+    String logLevel = "INFO";
+  }
+
+  static final class PortConverter implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      return integer("--port", value, 0, 65535);
+    }
+  }
+
+  static final class ModelConverter implements CommandLine.ITypeConverter<SimModel> {
+    @Override
+    public SimModel convert(String value) {
+      return model(value);
+    }
+  }
+
+  static final class LogLevelConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      return logLevel(value);
+    }
+  }
 
   public static void main(String[] args) {
     PrintStream stdout = System.out;
@@ -71,25 +114,17 @@ public final class SimServerMain {
     stdout.flush();
   }
 
+  /** The options; an unknown option, a missing --model or a bad value throws IllegalArgumentException. */
   static Options parse(String[] args) {
-    String host = "127.0.0.1";
-    int port = 8000;
-    String logLevel = "INFO";
-    List<SimModel> models = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value");
-      String value = args[++i];
-      switch (flag) {
-        case "--host" -> host = value;
-        case "--port" -> port = integer(flag, value, 0, 65535);
-        case "--model" -> models.add(model(value));
-        case "--log-level" -> logLevel = logLevel(value);
-        default -> throw new IllegalArgumentException("unknown option " + flag);
-      }
+    Arguments a = new Arguments();
+    CommandLine cl = new CommandLine(a);
+    cl.setOverwrittenOptionsAllowed(true);
+    try {
+      cl.parseArgs(args);
+    } catch (ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    if (models.isEmpty()) throw new IllegalArgumentException("at least one --model is required");
-    return new Options(host, port, models, logLevel);
+    return new Options(a.host, a.port, List.copyOf(a.models), a.logLevel);
   }
 
   private static String logLevel(String value) {
@@ -163,7 +198,6 @@ public final class SimServerMain {
   }
 
   private static String usage() {
-    return "usage: SimServerMain [--host 127.0.0.1] [--port 8000] [--log-level INFO]\n"
-        + "         --model name=NAME[,ttft-ms=0][,tpot-ms=0][,max-batch=8][,cold-start-ms=0] [--model ...]";
+    return new CommandLine(new Arguments()).getUsageMessage(CommandLine.Help.Ansi.OFF).stripTrailing();
   }
 }

@@ -3,7 +3,7 @@ package io.pickspin.sim.server;
 import com.typesafe.config.Config;
 
 /** The {@code pickspin.sim} settings (documented in reference.conf). */
-record SimSettings(
+public record SimSettings(
     int defaultMaxTokens,
     int maxModelLen,
     double batchTpotSlope,
@@ -14,14 +14,15 @@ record SimSettings(
 
   static final String PATH = "pickspin.sim";
 
-  SimSettings {
+  public SimSettings {
     if (defaultMaxTokens < 1) throw new IllegalArgumentException(PATH + ".default-max-tokens must be >= 1");
     if (maxModelLen < 2) throw new IllegalArgumentException(PATH + ".max-model-len must be >= 2");
     if (batchTpotSlope < 0) throw new IllegalArgumentException(PATH + ".batch-tpot-slope must be >= 0");
     if (maxRequestBytes < 1) throw new IllegalArgumentException(PATH + ".max-request-bytes must be >= 1");
   }
 
-  static SimSettings fromConfig(Config root) {
+  /** Reads the {@code pickspin.sim} block of {@code root}. */
+  public static SimSettings fromConfig(Config root) {
     Config c = root.getConfig(PATH);
     return new SimSettings(
         c.getInt("default-max-tokens"),
