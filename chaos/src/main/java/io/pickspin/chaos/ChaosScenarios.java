@@ -1,5 +1,6 @@
 package io.pickspin.chaos;
 
+import io.pickspin.lab.common.Percentiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -43,9 +44,12 @@ public final class ChaosScenarios {
     this.settings = settings;
   }
 
+  /** Every scenario, in the order the full suite runs them. */
+  public static final List<String> NAMES = List.of("kill-9-singleton-node", "kill-9-other-node", "sigterm-singleton-node",
+      "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x");
+
   public List<String> names() {
-    return List.of("kill-9-singleton-node", "kill-9-other-node", "sigterm-singleton-node", "sigstop-singleton-node",
-        "cassandra-restart", "backend-crash", "burst-10x");
+    return NAMES;
   }
 
   public ScenarioResult run(String name) throws Exception {
@@ -132,7 +136,7 @@ public final class ChaosScenarios {
 
   static long p99(List<LoadDriver.Result> results) {
     long[] l = results.stream().filter(r -> r.kind() == LoadDriver.Result.Kind.ANSWERED).mapToLong(LoadDriver.Result::latencyMs).sorted().toArray();
-    return l.length == 0 ? -1 : l[Math.min(l.length - 1, (int) Math.ceil(l.length * 0.99) - 1)];
+    return l.length == 0 ? -1 : Percentiles.nearestRank(l, 0.99);
   }
 
   private Fault killNode(boolean singleton) {

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pickspin.http.Gateway;
 import io.pickspin.http.GatewaySettings;
+import io.pickspin.lab.common.Cli;
 import io.pickspin.model.BackendEndpoint;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
@@ -25,6 +26,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The gateway as the benchmark runs it, in a JVM of its own: a three-tier catalogue whose models are all served by one
@@ -46,19 +50,20 @@ public final class GatewayBenchServer {
 
   private GatewayBenchServer() {}
 
+  @Command(name = "GatewayBenchServer", sortOptions = false, showDefaultValues = true,
+      description = "The gateway as the gateway overhead benchmark runs it, in a JVM of its own.")
+  static final class Options {
+    @Mixin Cli.Help help;
+    @Option(names = "--backend", required = true, description = "the sim backend, http://host:port") URI backend;
+    @Option(names = "--port", description = "the gateway's port; 0 picks a free one") int port = 0;
+  }
+
   public static void main(String[] args) throws Exception {
     PrintStream stdout = System.out;
     System.setOut(System.err); // stdout carries only the protocol lines
-    URI backend = null;
-    int port = 0;
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--backend" -> backend = URI.create(args[i + 1]);
-        case "--port" -> port = Integer.parseInt(args[i + 1]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i]);
-      }
-    }
-    if (backend == null) throw new IllegalArgumentException("--backend http://host:port is required");
+    Options options = Cli.parseOrExit(new Options(), args);
+    URI backend = options.backend;
+    int port = options.port;
 
     // reference.conf and -D overrides only: an application.conf on the classpath (the cluster node's) must not apply
     Config config = ConfigFactory.defaultOverrides()

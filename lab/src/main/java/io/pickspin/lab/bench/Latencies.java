@@ -1,5 +1,6 @@
 package io.pickspin.lab.bench;
 
+import io.pickspin.lab.common.Percentiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,10 +17,8 @@ record Latencies(double p50, double p95, double p99, double max, long count) {
         at(sorted, 0.50), at(sorted, 0.95), at(sorted, 0.99), sorted[sorted.length - 1] / 1e6, sorted.length);
   }
 
-  /** Nearest-rank percentile. */
   private static double at(long[] sorted, double q) {
-    int rank = (int) Math.ceil(q * sorted.length);
-    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e6;
+    return Percentiles.nearestRank(sorted, q) / 1e6;
   }
 
   /** Each percentile minus the same percentile of {@code reference}; the count stays this run's. */

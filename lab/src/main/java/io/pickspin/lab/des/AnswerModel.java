@@ -1,5 +1,6 @@
 package io.pickspin.lab.des;
 
+import io.pickspin.lab.common.CsvTable;
 import io.pickspin.lab.train.LabelledPrompt;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,7 +78,7 @@ public final class AnswerModel {
   public static AnswerModel fit(Path shared, List<LabelledPrompt> corpus, long seed) throws IOException {
     Path data = shared.resolve("data");
     Map<String, Map<String, Double>> scores = new HashMap<>();
-    CsvFile t = CsvFile.read(data.resolve("model_quality/qwen3_tech_report_tables.csv"));
+    CsvTable t = CsvTable.read(data.resolve("model_quality/qwen3_tech_report_tables.csv"));
     int model = t.column("model"), bench = t.column("benchmark"), score = t.column("score");
     for (List<String> r : t.rows()) {
       scores.computeIfAbsent(r.get(model), k -> new HashMap<>()).putIfAbsent(r.get(bench), Double.parseDouble(r.get(score)) / 100);
@@ -103,7 +104,7 @@ public final class AnswerModel {
   static Reference reference(String source, List<Path> files) throws IOException {
     long n = 0, w = 0, s = 0, both = 0;
     for (Path f : files) {
-      CsvFile csv = CsvFile.read(f);
+      CsvTable csv = CsvTable.read(f);
       int wc = csv.column(WEAK), sc = csv.column(STRONG);
       for (List<String> r : csv.rows()) {
         boolean wr = Boolean.parseBoolean(r.get(wc).trim()), sr = Boolean.parseBoolean(r.get(sc).trim());

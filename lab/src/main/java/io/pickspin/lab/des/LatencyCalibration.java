@@ -1,5 +1,7 @@
 package io.pickspin.lab.des;
 
+import io.pickspin.lab.common.CsvTable;
+import io.pickspin.lab.common.Percentiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +74,7 @@ public final class LatencyCalibration {
       gpus.put(e.getKey(), g);
       double[] err = e.getValue().stream()
           .mapToDouble(r -> Math.abs(LatencyModel.layerMs(g, r[0], r[1]) / r[2] - 1)).sorted().toArray();
-      profiles.add(new ProfileFit(e.getKey(), err.length, err[err.length / 2], err[(int) (err.length * 0.9)]));
+      profiles.add(new ProfileFit(e.getKey(), err.length, Percentiles.nearestRank(err, 0.5), Percentiles.nearestRank(err, 0.9)));
     }
     double[] cold = line(COLD_STARTS_GB_S);
     double coldR2 = r2(COLD_STARTS_GB_S, cold);
@@ -109,7 +111,7 @@ public final class LatencyCalibration {
     Map<String, List<double[]>> out = new LinkedHashMap<>();
     for (Path f : files) {
       String gpu = f.getFileName().toString().split("__")[1];
-      CsvFile csv = CsvFile.read(f);
+      CsvTable csv = CsvTable.read(f);
       List<Integer> medians = new ArrayList<>();
       for (String op : List.of("emb", "input_layernorm", "attn_pre_proj", "attn_rope", "attn_post_proj",
           "post_attention_layernorm", "mlp_up_proj", "mlp_act", "mlp_down_proj", "add")) {
@@ -290,7 +292,7 @@ public final class LatencyCalibration {
   private static final Pattern LATENCY_TEST = Pattern.compile("input (\\d+), output (\\d+), batch (\\d+)");
 
   static List<PerfPoint> loadPerfPoints(Path file) throws IOException {
-    CsvFile csv = CsvFile.read(file);
+    CsvTable csv = CsvTable.read(file);
     int src = csv.column("source_id"), hw = csv.column("hardware"), tpc = csv.column("tp"), model = csv.column("model");
     int wl = csv.column("workload"), metric = csv.column("metric"), value = csv.column("value"), engine = csv.column("engine");
     // mean output length of each LambdaLabs burst run: output tok/s divided by requests/s of the same run

@@ -1,7 +1,6 @@
 package io.pickspin.lab.des;
 
-import io.pickspin.time.MillisClock;
-
+import io.pickspin.lab.common.Percentiles;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
@@ -20,6 +19,7 @@ import io.pickspin.scaling.ScaleDecision;
 import io.pickspin.scaling.ScalingPolicy;
 import io.pickspin.scaling.ScalingSettings;
 import io.pickspin.scaling.driver.ReplicaPhase;
+import io.pickspin.time.MillisClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -384,7 +384,6 @@ public final class Simulation implements ReplicaServer.Listener {
   }
 
   private static double pct(double[] sorted, double q) {
-    if (sorted.length == 0) return 0;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1))];
+    return sorted.length == 0 ? 0 : Percentiles.nearestRank(sorted, q);
   }
 }

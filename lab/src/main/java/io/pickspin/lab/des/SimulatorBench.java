@@ -1,26 +1,32 @@
 package io.pickspin.lab.des;
 
+import io.pickspin.lab.common.Cli;
+import io.pickspin.lab.common.ResultsFile;
+import io.pickspin.lab.train.PromptCorpus;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.ComplexityRoutingPolicy;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
-import io.pickspin.lab.train.PromptCorpus;
 import io.pickspin.scaling.ScalingSettings;
 import java.awt.Color;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.DoubleSummaryStatistics;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The simulator benchmark ({@code bin/simulate}): replays real traces through static deployments and Pick and Spin
@@ -28,33 +34,51 @@ import java.util.Map;
  * every row with the best static deployment and the paper's headline deltas, and writes bench/results/simulator.md and
  * a PNG of GPUs and latency over time. Progress goes to stderr.
  *
- * <p>Options: --traces a,b,... (azure-conv, azure-code, mooncake, azure-functions, azure-functions-bursty; default all)
- * --seed N (1) --minutes M (truncate every trace, for a quick look) --speedup-conv X --speedup-code X --speedup-mooncake
- * X (time compression, default 1 = real time) --af-rate R (mean req/s of the summed Azure Functions shape, 5)
- * --af-bursty-select rank:N (3) --af-bursty-rate R (1) --af-hours H (24) --fleet qwen3|mixed (qwen3) --alt-fleet
- * mixed|qwen3|none (the other one: a compact fleet-sensitivity section) --slo F (share of
- * requests a static deployment must serve within the deadline, 0.95) --max-hold-s S (60) --warmup-min M (10: the
- * trace's last M minutes replayed first, not measured) --quick (static single-model rows, the product default and
- * the product default before the scaler fix only) --no-classifier --out FILE
- * --png FILE.
+ * <p>{@code bin/simulate --help} lists the options.
  */
 public final class SimulatorBench {
-  static final String COMMAND = "bin/simulate";
-  static final String BEFORE_THE_FIX = ", before the fix (c = max batch)";
+  /** The name suffix of the product default's variant whose scaler plans every replica at its max batch. */
+  static final String AT_MAX_BATCH = ", planned at max batch (latency slack 0)";
+  static final String ALL_TRACES = "azure-conv,azure-code,mooncake,azure-functions,azure-functions-bursty";
   static final Color STATIC = new Color(31, 119, 180), STATIC_ALL = new Color(127, 127, 127), PS = new Color(214, 39, 40);
 
+  @Command(name = "bin/simulate", sortOptions = false, showDefaultValues = true,
+      description = "Replays real traces through static deployments and Pick and Spin in the discrete-event simulator.")
+  static final class Options {
+    @Mixin Cli.Help help;
+    @Option(names = "--traces", description = "comma-separated, of " + ALL_TRACES) String traces = ALL_TRACES;
+    @Option(names = "--seed", description = "seed of the synthetic arrivals and prompt draws") long seed = 1;
+    @Option(names = "--minutes", description = "truncate every trace to its first M minutes, for a quick look") Double minutes;
+    @Option(names = "--speedup-conv", description = "time compression of azure-conv (1 = real time)") double speedupConv = 1;
+    @Option(names = "--speedup-code", description = "time compression of azure-code") double speedupCode = 1;
+    @Option(names = "--speedup-mooncake", description = "time compression of mooncake") double speedupMooncake = 1;
+    @Option(names = "--af-rate", description = "mean req/s of the summed Azure Functions shape") double afRate = 5;
+    @Option(names = "--af-bursty-select", description = "the bursty trace's function: rank:N (N-th busiest)") String afBurstySelect = "rank:3";
+    @Option(names = "--af-bursty-rate", description = "mean req/s of the bursty trace") double afBurstyRate = 1;
+    @Option(names = "--af-hours", description = "hours of the Azure Functions day") double afHours = 24;
+    @Option(names = "--fleet", description = "qwen3 or mixed") String fleet = "qwen3";
+    @Option(names = "--alt-fleet", description = "mixed, qwen3 or none: a compact fleet-sensitivity section (default: the other fleet)") String altFleet;
+    @Option(names = "--slo", description = "share of requests a static deployment must serve within the deadline") double slo = 0.95;
+    @Option(names = "--max-hold-s", description = "the gateway's max hold, seconds") long maxHoldS = 60;
+    @Option(names = "--warmup-min", description = "the trace's last M minutes replayed first, not measured") double warmupMin = 10;
+    @Option(names = "--quick", description = "static single-model rows, the product default and its max-batch variant only") boolean quick;
+    @Option(names = "--no-classifier", description = "without the learned classifier (keyword fallback)") boolean noClassifier;
+    @Option(names = "--out", description = "results file") Path out = Path.of("bench/results/simulator.md");
+    @Option(names = "--png", description = "plot of GPUs and latency over time") Path png = Path.of("bench/results/simulator.png");
+  }
+
   private final SimSetup setup;
-  private final Map<String, String> args;
+  private final Options options;
   private final Simulation.Settings simSettings;
   private final double slo;
   private final double warmupMs;
 
-  private SimulatorBench(SimSetup setup, Map<String, String> args) {
+  private SimulatorBench(SimSetup setup, Options options) {
     this.setup = setup;
-    this.args = args;
-    this.simSettings = new Simulation.Settings(Duration.ofSeconds(Long.parseLong(args.getOrDefault("max-hold-s", "60"))), 3);
-    this.slo = Double.parseDouble(args.getOrDefault("slo", "0.95"));
-    this.warmupMs = 60_000 * Double.parseDouble(args.getOrDefault("warmup-min", "10"));
+    this.options = options;
+    this.simSettings = new Simulation.Settings(Duration.ofSeconds(options.maxHoldS), 3);
+    this.slo = options.slo;
+    this.warmupMs = 60_000 * options.warmupMin;
   }
 
   /** One trace's rows. */
@@ -64,14 +88,13 @@ public final class SimulatorBench {
   record Row(Scenario scenario, RunResult result, String group, String sizing) {}
 
   public static void main(String[] argv) throws Exception {
-    Map<String, String> a = args(argv);
-    long seed = Long.parseLong(a.getOrDefault("seed", "1"));
-    Path out = Path.of(a.getOrDefault("out", "bench/results/simulator.md"));
-    Path png = Path.of(a.getOrDefault("png", "bench/results/simulator.png"));
+    Options a = Cli.parseOrExit(new Options(), argv);
+    ResultsFile.Run started = ResultsFile.Run.start(SimulatorBench.class, argv);
+    long seed = a.seed;
     long t0 = System.nanoTime();
     progress("loading data, fitting the latency and answer models ...");
-    String fleetName = a.getOrDefault("fleet", "qwen3");
-    try (SimSetup setup = SimSetup.load(PromptCorpus.sharedDir(), !a.containsKey("no-classifier"), seed, fleetName)) {
+    String fleetName = a.fleet;
+    try (SimSetup setup = SimSetup.load(PromptCorpus.sharedDir(), !a.noClassifier, seed, fleetName)) {
       progress(String.format(Locale.ROOT, "setup done in %.1f s: %d held-out prompts, classifier %s", (System.nanoTime() - t0) / 1e9,
           setup.prompts.size(), setup.learned.isPresent() ? "loaded" : "not loaded (keyword fallback)"));
       SimulatorBench bench = new SimulatorBench(setup, a);
@@ -79,18 +102,18 @@ public final class SimulatorBench {
       List<TraceReport> alternative = new ArrayList<>();
       List<Trace> traces = bench.traces(seed);
       for (Trace t : traces) reports.add(bench.runTrace(t, setup.fleet, seed, false));
-      String altName = a.getOrDefault("alt-fleet", fleetName.equals("qwen3") ? "mixed" : "qwen3");
+      String altName = a.altFleet != null ? a.altFleet : fleetName.equals("qwen3") ? "mixed" : "qwen3";
       if (!altName.equals("none")) {
         ModelFleet alt = setup.fleet.other(altName);
         progress("fleet sensitivity: the " + altName + " fleet, static deployments and the product default only");
         for (Trace t : traces) alternative.add(bench.runTrace(t, alt, seed, true));
       }
-      String md = bench.markdown(reports, alternative, argv, (System.nanoTime() - t0) / 1e9);
-      System.out.println(md);
-      Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.writeString(out, md);
+      String md = bench.markdown(reports, alternative, (System.nanoTime() - t0) / 1e9);
+      System.out.println(ResultsFile.write(a.out, TITLE, started, md, headline(reports)));
+      Path png = a.png.toAbsolutePath();
+      if (png.getParent() != null) Files.createDirectories(png.getParent());
       bench.plot(reports, png);
-      progress("wrote " + out.toAbsolutePath() + " and " + png.toAbsolutePath());
+      progress("wrote " + a.out.toAbsolutePath() + " and " + png);
     }
   }
 
@@ -98,27 +121,24 @@ public final class SimulatorBench {
 
   List<Trace> traces(long seed) throws IOException {
     Path data = setup.shared.resolve("data");
-    String wanted = args.getOrDefault("traces", "azure-conv,azure-code,mooncake,azure-functions,azure-functions-bursty");
     List<Trace> out = new ArrayList<>();
-    int afMinutes = (int) Math.round(60 * Double.parseDouble(args.getOrDefault("af-hours", "24")));
+    int afMinutes = (int) Math.round(60 * options.afHours);
     Trace conv = Trace.azureLlm(data.resolve("azure_llm_inference_2023/AzureLLMInferenceTrace_conv.csv"), "azure-conv",
-        Double.parseDouble(args.getOrDefault("speedup-conv", "1")));
-    for (String name : wanted.split(",")) {
+        options.speedupConv);
+    for (String name : options.traces.split(",")) {
       Trace t = switch (name.trim()) {
         case "azure-conv" -> conv;
         case "azure-code" -> Trace.azureLlm(data.resolve("azure_llm_inference_2023/AzureLLMInferenceTrace_code.csv"),
-            "azure-code", Double.parseDouble(args.getOrDefault("speedup-code", "1")));
+            "azure-code", options.speedupCode);
         case "mooncake" -> Trace.mooncake(data.resolve("mooncake_traces/conversation_trace.jsonl"),
-            Double.parseDouble(args.getOrDefault("speedup-mooncake", "1")));
+            options.speedupMooncake);
         case "azure-functions" -> Trace.azureFunctions(data.resolve("azure_functions_2019_invitro_sample/1000_inv.csv"),
-            "azure-functions", "all", Double.parseDouble(args.getOrDefault("af-rate", "5")), 0, afMinutes, conv.requests(), seed);
+            "azure-functions", "all", options.afRate, 0, afMinutes, conv.requests(), seed);
         case "azure-functions-bursty" -> Trace.azureFunctions(data.resolve("azure_functions_2019_invitro_sample/1000_inv.csv"),
-            "azure-functions-bursty", args.getOrDefault("af-bursty-select", "rank:3"),
-            Double.parseDouble(args.getOrDefault("af-bursty-rate", "1")), 0, afMinutes, conv.requests(), seed);
-        default -> throw new IllegalArgumentException(
-            "unknown trace " + name + ", expected azure-conv, azure-code, mooncake, azure-functions, azure-functions-bursty");
+            "azure-functions-bursty", options.afBurstySelect, options.afBurstyRate, 0, afMinutes, conv.requests(), seed);
+        default -> throw new IllegalArgumentException("unknown trace " + name + ", expected some of " + ALL_TRACES);
       };
-      if (args.containsKey("minutes")) t = t.window(0, 60_000.0 * Double.parseDouble(args.get("minutes")));
+      if (options.minutes != null) t = t.window(0, 60_000.0 * options.minutes);
       out.add(t);
     }
     return out;
@@ -149,9 +169,9 @@ public final class SimulatorBench {
       rows.add(report(new Row(s, size.run(), "static", sizing(Map.of(m.id(), size.replicas()), size))));
     }
     Scenario def = pickAndSpin(RouterKind.HYBRID, Profile.BALANCED, complexity);
-    if (compact || args.containsKey("quick")) {
+    if (compact || options.quick) {
       rows.add(report(new Row(def, run(fleet, trace, def, requests), "pick-and-spin", "scaled")));
-      if (!compact) rows.add(report(beforeTheFix(fleet, def, requests)));
+      if (!compact) rows.add(report(atMaxBatch(fleet, def, requests)));
       return new TraceReport(trace, fleet, rows, bestStatic(rows));
     }
     // every model always on, hybrid routing, each sized for the SLO on the requests routing sends it
@@ -177,16 +197,16 @@ public final class SimulatorBench {
     Scenario warmAll = new Scenario(def.name() + ", warm pool 1/1/1", null, null, RouterKind.HYBRID, Profile.BALANCED, complexity);
     rows.add(report(new Row(warmAll, new Simulation(fleet, warmAll, warmEveryTier(setup.scaling), setup.pool, simSettings).run(requests),
         "variant", "scaled")));
-    // and the scaler as it was before issue 5's fix: every replica planned at its max batch
-    rows.add(report(beforeTheFix(fleet, def, requests)));
+    // and a scaler that plans every replica at its max batch (Algorithm 1's c), without the latency slack
+    rows.add(report(atMaxBatch(fleet, def, requests)));
 
     return new TraceReport(trace, fleet, rows, bestStatic(rows));
   }
 
   /** The product default with the scaler planning every replica at its max batch (no latency slack). */
-  private Row beforeTheFix(ModelFleet fleet, Scenario def, ReplayStream requests) {
-    Scenario before = new Scenario(def.name() + BEFORE_THE_FIX, null, null, def.router(), def.profile(), def.routers());
-    return new Row(before, new Simulation(fleet, before, setup.scaling.withLatencySlack(0), setup.pool, simSettings).run(requests),
+  private Row atMaxBatch(ModelFleet fleet, Scenario def, ReplayStream requests) {
+    Scenario s = new Scenario(def.name() + AT_MAX_BATCH, null, null, def.router(), def.profile(), def.routers());
+    return new Row(s, new Simulation(fleet, s, setup.scaling.withLatencySlack(0), setup.pool, simSettings).run(requests),
         "variant", "scaled");
   }
 
@@ -247,14 +267,11 @@ public final class SimulatorBench {
 
   // ---- report
 
-  String markdown(List<TraceReport> reports, List<TraceReport> alternative, String[] argv, double seconds) {
+  static final String TITLE = "Simulator benchmark: static deployments vs Pick and Spin";
+
+  String markdown(List<TraceReport> reports, List<TraceReport> alternative, double seconds) {
     StringBuilder md = new StringBuilder();
-    md.append("# Simulator benchmark: static deployments vs Pick and Spin\n\n");
-    md.append("Command: `").append(COMMAND).append(argv.length == 0 ? "" : " " + String.join(" ", argv)).append("`  \n");
-    md.append("Date: ").append(ZonedDateTime.now().withNano(0)).append("  \n");
-    md.append(String.format(Locale.ROOT, "Machine: %d cores, load average at start %.2f, Java %s; whole benchmark %.0f s wall.%n%n",
-        Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-        System.getProperty("java.version"), seconds));
+    md.append(String.format(Locale.ROOT, "Whole benchmark %.0f s wall.%n%n", seconds));
     md.append("Discrete-event simulation in virtual time (io.pickspin.lab.des). Every run drives the production classes: ")
         .append("ComplexityRoutingPolicy with the keyword, learned and hybrid classifiers and the service-matrix scorer ")
         .append("(fed with completed requests), PoolCore hold queues and leases, ScalingPolicy/ModelScaler ticked every ")
@@ -278,31 +295,22 @@ public final class SimulatorBench {
         .append("\"Static all models\" keeps every model on (sized the same way for the requests hybrid routing sends it) and routes with hybrid/balanced: Pick without Spin. ")
         .append("The RL row is the production RlRoutingPolicy with the shipped DQN policy, reading the simulated pools' load; ")
         .append("Three variants of the product default show the effect of a max hold longer than the cold starts, of one warm replica per tier, ")
-        .append("and of the scaler before issue 5's fix (every replica planned at its max batch).\n\n");
+        .append("and of a scaler that plans every replica at its max batch (latency slack 0, Algorithm 1's c).\n\n");
     fleetSection(md);
     for (TraceReport t : reports) traceSection(md, t);
     targetsSection(md, reports);
-    fixSection(md, reports);
+    maxBatchSection(md, reports);
     if (!alternative.isEmpty()) alternativeSection(md, alternative);
     calibrationSection(md);
+    findings(md, reports);
     md.append("""
-        ## Mechanisms behind the numbers
-
-        What the runs show about the production policies (read the columns named here in the tables above):
-
-        - **Spin's concurrency c (the issue 5 fix).** Algorithm 1 sizes replicas by Little's law with c = the catalogue's max batch, here the KV-cache slots of a replica (up to 128). A replica is far slower than idle long before c requests are in flight: each decoding sequence adds its KV-cache read to every step, and each new prompt's prefill stalls the steps of all others. Planning at c therefore adds replicas only after requests are late; on prefill-heavy traces (azure-code's 2k-token prompts with ~28 output tokens, mooncake's 12k-token contexts) requests queue inside the engine, where the pool's backlog rule does not see them (the "before the fix" rows: "on time" and "TTFT"). The scaler now plans each replica at c = sigma x TPOT / (TPOT increase per sequence) and adds the prefill load lambda x TTFT x (1 + sigma) / sigma, which keeps modelled latency within (1 + sigma) of idle latency; the measured W still closes the loop.
-        - **Bursts shorter than a cold start.** Calibrated cold starts (49-108 s for these weights) exceed the gateway's 60 s max hold and the length of azure-code's bursts (minutes of ~10 req/s between idle minutes, up to 60 req/s within a second). A reactive scaler sees a burst through its 60 s window and gets capacity one cold start later, when the burst is often over; the 300 s cooldown keeps that capacity for the next burst, but the static deployment, sized with hindsight for the peak, still wins on success there. A longer max hold or a warm replica per tier does not close that gap (the two variant rows).
-        - **Over-provisioning on steady traces.** The latency slack keeps every pool near idle latency: Pick and Spin is on time for about 99% of requests where the static deployments are sized to just 95%, and a three-size family spreads the load over up to three pools, each rounded up to whole replicas; the balanced profile also sends a large share to qwen3-32b (2 GPUs per replica, the slowest prefill), so on steady traces Pick and Spin pays for more GPUs than one right-sized pool ("on time", "served by" and "GPU-h" columns); scaling cuts GPU cost where load has idle periods (azure-functions-bursty). The latency W the scaler plans with is service time, from the send to the replica (as the gateway reports it): time held through a cold start is not counted as load. Once scaled up, the 300 s cooldown keeps a burst's capacity for the next burst, which also keeps GPUs up between bursts.
-        - **The success ceiling.** Success needs a correct answer, so it cannot exceed the accuracy of the best model (about 81% here); the best static deployment already reaches 77-80%, so the paper's +21.6% (measured there as completion without error) is out of reach on this metric by construction; the comparison that matters is whether Pick and Spin matches static success at lower latency or cost.
-        - **Pick's scorer under telemetry.** The scorer compares each request's deadline with one moving-average latency per model and normalises latency and cost min-max over the whole matrix; a slow or cold model widens those bounds, so routers and profiles end up choosing much alike (the "Across the routers" line of each trace).
-
         ## Known gaps of the model
 
         - Per-prompt correctness is synthetic: a one-factor Gaussian model that keeps each model's published benchmark accuracy and the measured agreement between two reference models; prompt sources without that benchmark use a proxy benchmark (table above). It is not a measurement of these models on these prompts.
         - Prompts are drawn independently of the trace's token lengths (trace lengths drive latency, the prompt text drives routing and correctness).
         - The latency model is a fitted roofline (linear layers from vidur, end-to-end overheads from vLLM runs); attention kernels are modelled, not measured (vidur's attention tables are absent), the KV cache is reserved for a request's whole length at admission (no preemption), prefix caching (Mooncake's hash_ids) is ignored.
         - GPU prices are an assumption; cost ratios equal GPU-hour ratios because every model runs on H100s.
-        - The DQN router's policy was trained on this fleet's calibrated servers (sim/rl CalibratedServers, the same BatchingEngine) with static deployments, not with the autoscaler: its rows here run it on autoscaled pools it never saw in training.
+        - The DQN router's policy was trained on this fleet's calibrated servers (io.pickspin.lab.rl.CalibratedServers, the same BatchingEngine) with static deployments, not with the autoscaler: its rows here run it on autoscaled pools it never saw in training.
         """);
     return md.toString();
   }
@@ -409,7 +417,7 @@ public final class SimulatorBench {
     for (TraceReport t : reports) {
       RunResult b = t.bestStatic.result;
       List<Row> spin = t.rows.stream().filter(r -> r.group.equals("pick-and-spin") || r.group.equals("variant")).toList();
-      Row def = spin.stream().filter(r -> r.scenario.router() == RouterKind.HYBRID && r.scenario.profile() == Profile.BALANCED).findFirst().orElse(spin.get(0));
+      Row def = Objects.requireNonNullElse(defaultRow(t), spin.get(0));
       target(md, t, "default: " + def.scenario.name(), def.result, b);
       Row bestSuccess = spin.stream().max((x, y) -> Double.compare(x.result.successRate(), y.result.successRate())).orElseThrow();
       Row bestLatency = spin.stream().min((x, y) -> Double.compare(x.result.meanLatencyMs(), y.result.meanLatencyMs())).orElseThrow();
@@ -423,24 +431,99 @@ public final class SimulatorBench {
     md.append('\n');
   }
 
-  /** Issue 5 in one table: the product default before and after the scaler fix, against the best static deployment. */
-  private void fixSection(StringBuilder md, List<TraceReport> reports) {
-    md.append("## The scaler fix (issue 5): product default before and after, against the best static deployment\n\n");
-    md.append("Same run, same requests: \"before\" plans every replica at its max batch (Algorithm 1's c), \"after\" at the latency slack. ")
-        .append("Success in percentage points, latency and GPU cost per query relative to the best static deployment of the trace.\n\n");
-    md.append("| trace | best static | before: success pp / mean latency / cost | after: success pp / mean latency / cost | after: GPU-h vs before | after: cold starts |\n|---|---|---|---|---|---|\n");
+  /** The product default's row of a trace (Pick and Spin hybrid, balanced), or null. */
+  private static Row defaultRow(TraceReport t) {
+    return t.rows.stream().filter(r -> r.group.equals("pick-and-spin") && r.scenario.router() == RouterKind.HYBRID
+        && r.scenario.profile() == Profile.BALANCED).findFirst().orElse(null);
+  }
+
+  /** The product default's variant planned at max batch, or null. */
+  private static Row maxBatchRow(TraceReport t) {
+    return t.rows.stream().filter(r -> r.scenario.name().endsWith(AT_MAX_BATCH)).findFirst().orElse(null);
+  }
+
+  /** A variant of the product default by its name's suffix, or null. */
+  private static Row variantRow(TraceReport t, String suffix) {
+    return t.rows.stream().filter(r -> r.group.equals("variant") && r.scenario.name().endsWith(suffix)).findFirst().orElse(null);
+  }
+
+  /** Statements computed from this run's rows: each trace's default against its best static deployment, and the bounds. */
+  private void findings(StringBuilder md, List<TraceReport> reports) {
+    md.append("## What this run shows\n\nEach statement is computed from the tables above.\n\n");
     for (TraceReport t : reports) {
       RunResult b = t.bestStatic.result;
-      Row after = t.rows.stream().filter(r -> r.group.equals("pick-and-spin") && r.scenario.router() == RouterKind.HYBRID
-          && r.scenario.profile() == Profile.BALANCED).findFirst().orElse(null);
-      Row before = t.rows.stream().filter(r -> r.scenario.name().endsWith(BEFORE_THE_FIX)).findFirst().orElse(null);
-      if (after == null || before == null) continue;
+      Row def = defaultRow(t);
+      if (def == null) continue;
+      RunResult x = def.result;
+      md.append(String.format(Locale.ROOT, "- **%s**: the product default against the best static deployment (%s): success %+.1f pp, "
+          + "mean latency %s, GPU cost per query %s; on time %.1f%% against %.1f%%.", t.trace.name(), t.bestStatic.sizing,
+          100 * (x.successRate() - b.successRate()), rel(x.meanLatencyMs(), b.meanLatencyMs()),
+          rel(x.costPer1kQueries(), b.costPer1kQueries()), onTime(x), onTime(b)));
+      List<String> ahead = t.rows.stream().filter(r -> !r.group.startsWith("static") && r.result.successRate() > b.successRate())
+          .map(r -> r.scenario.name()).toList();
+      md.append(ahead.isEmpty() ? " No Pick and Spin row has more successes than the best static deployment."
+          : " Rows with more successes than the best static deployment: " + String.join("; ", ahead) + ".");
+      Row maxBatch = maxBatchRow(t);
+      if (maxBatch != null) {
+        RunResult m = maxBatch.result;
+        md.append(String.format(Locale.ROOT, " Planning at max batch instead of the latency slack: on time %.1f%% instead of %.1f%%, "
+            + "TTFT p95 %.2f s instead of %.2f s, %s GPU-hours.", onTime(m), onTime(x), m.p95TtftMs() / 1000, x.p95TtftMs() / 1000,
+            rel(m.gpuHours(), x.gpuHours())));
+      }
+      Row longHold = variantRow(t, ", max hold 180 s"), warm = variantRow(t, ", warm pool 1/1/1");
+      if (longHold != null && warm != null) {
+        md.append(String.format(Locale.ROOT, " A 180 s max hold changes its success by %+.1f pp, a warm replica per tier by %+.1f pp.",
+            100 * (longHold.result.successRate() - x.successRate()), 100 * (warm.result.successRate() - x.successRate())));
+      }
+      md.append('\n');
+    }
+    ModelSpec mostAccurate = setup.fleet.catalog().models().stream().max(Comparator.comparingDouble(ModelSpec::quality)).orElseThrow();
+    long beyond = reports.stream().filter(t -> 1.216 * t.bestStatic.result.successRate() > mostAccurate.quality()).count();
+    md.append(String.format(Locale.ROOT, "- **Success ceiling**: a success needs a correct answer, so no row can exceed the most "
+        + "accurate model's expected accuracy, %.1f%% (%s); +21.6%% over the best static deployment (the paper's headline) "
+        + "would exceed it on %d of %d traces.%n", 100 * mostAccurate.quality(), mostAccurate.id(), beyond, reports.size()));
+    DoubleSummaryStatistics cold = setup.fleet.catalog().models().stream().mapToDouble(m -> m.latency().coldStartMs() / 1000).summaryStatistics();
+    md.append(String.format(Locale.ROOT, "- **Cold starts**: %.0f-%.0f s in this fleet, against a max hold of %d s: a request that "
+        + "waits for a new replica %s.%n%n", cold.getMin(), cold.getMax(), simSettings.maxHold().toSeconds(),
+        cold.getMax() > simSettings.maxHold().toSeconds() ? "can time out in the hold queue before the replica is ready"
+            : "is held until the replica is ready"));
+  }
+
+  /** The history row: per trace, the product default against the best static deployment. */
+  static Map<String, String> headline(List<TraceReport> reports) {
+    Map<String, String> h = new LinkedHashMap<>();
+    for (TraceReport t : reports) {
+      Row def = defaultRow(t);
+      if (def == null) continue;
+      RunResult b = t.bestStatic.result, x = def.result;
+      h.put(t.trace.name() + ": default vs best static (success, latency, cost)", String.format(Locale.ROOT, "%+.1f pp, %s, %s",
+          100 * (x.successRate() - b.successRate()), rel(x.meanLatencyMs(), b.meanLatencyMs()),
+          rel(x.costPer1kQueries(), b.costPer1kQueries())));
+    }
+    return h;
+  }
+
+  private static double onTime(RunResult x) {
+    return 100.0 * x.onTime() / Math.max(1, x.requests());
+  }
+
+  /** The product default's scaler planning at the latency slack against planning at max batch, on the same requests. */
+  private void maxBatchSection(StringBuilder md, List<TraceReport> reports) {
+    md.append("## Planning at the latency slack vs at max batch: the product default against the best static deployment\n\n");
+    md.append("Same run, same requests: \"max batch\" plans every replica at its max batch (Algorithm 1's c), \"slack\" at the latency slack (the product's scaler). ")
+        .append("Success in percentage points, latency and GPU cost per query relative to the best static deployment of the trace.\n\n");
+    md.append("| trace | best static | max batch: success pp / mean latency / cost | slack: success pp / mean latency / cost | slack: GPU-h vs max batch | slack: cold starts |\n|---|---|---|---|---|---|\n");
+    for (TraceReport t : reports) {
+      RunResult b = t.bestStatic.result;
+      Row slack = defaultRow(t);
+      Row maxBatch = maxBatchRow(t);
+      if (slack == null || maxBatch == null) continue;
       md.append(String.format(Locale.ROOT, "| %s | %s | %+.1f / %s / %s | %+.1f / %s / %s | %s | %d |%n", t.trace.name(), t.bestStatic.sizing,
-          100 * (before.result.successRate() - b.successRate()), rel(before.result.meanLatencyMs(), b.meanLatencyMs()),
-          rel(before.result.costPer1kQueries(), b.costPer1kQueries()),
-          100 * (after.result.successRate() - b.successRate()), rel(after.result.meanLatencyMs(), b.meanLatencyMs()),
-          rel(after.result.costPer1kQueries(), b.costPer1kQueries()), rel(after.result.gpuHours(), before.result.gpuHours()),
-          after.result.coldStarts()));
+          100 * (maxBatch.result.successRate() - b.successRate()), rel(maxBatch.result.meanLatencyMs(), b.meanLatencyMs()),
+          rel(maxBatch.result.costPer1kQueries(), b.costPer1kQueries()),
+          100 * (slack.result.successRate() - b.successRate()), rel(slack.result.meanLatencyMs(), b.meanLatencyMs()),
+          rel(slack.result.costPer1kQueries(), b.costPer1kQueries()), rel(slack.result.gpuHours(), maxBatch.result.gpuHours()),
+          slack.result.coldStarts()));
     }
     md.append('\n');
   }
@@ -485,8 +568,7 @@ public final class SimulatorBench {
     for (TraceReport t : reports) {
       Row best = t.bestStatic;
       Row all = t.rows.stream().filter(r -> r.group.equals("static-all")).findFirst().orElse(best);
-      Row ps = t.rows.stream().filter(r -> r.scenario.router() == RouterKind.HYBRID && r.scenario.profile() == Profile.BALANCED
-          && r.group.equals("pick-and-spin")).findFirst().orElse(best);
+      Row ps = Objects.requireNonNullElse(defaultRow(t), best);
       List<TimelinePlot.Series> gpus = List.of(
           new TimelinePlot.Series("best static: " + best.sizing, STATIC, best.result.gpusPerMinute()),
           new TimelinePlot.Series("static all models", STATIC_ALL, all.result.gpusPerMinute()),
@@ -505,17 +587,5 @@ public final class SimulatorBench {
     double[] s = new double[ms.length];
     for (int i = 0; i < ms.length; i++) s[i] = ms[i] / 1000;
     return s;
-  }
-
-  static Map<String, String> args(String[] argv) {
-    Map<String, String> m = new HashMap<>();
-    for (int i = 0; i < argv.length; i++) {
-      if (!argv[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + argv[i]);
-      String key = argv[i].substring(2);
-      if (key.equals("no-classifier") || key.equals("quick")) m.put(key, "true");
-      else if (i + 1 < argv.length) m.put(key, argv[++i]);
-      else throw new IllegalArgumentException("missing value for " + argv[i]);
-    }
-    return m;
   }
 }

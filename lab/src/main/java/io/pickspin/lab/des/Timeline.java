@@ -1,5 +1,6 @@
 package io.pickspin.lab.des;
 
+import io.pickspin.lab.common.Percentiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -93,12 +94,12 @@ final class Timeline {
       return n == 0 ? 0 : s / n;
     }
 
-    /** Nearest-rank percentile. */
+    /** Nearest-rank percentile, 0 when empty. */
     double percentile(double q) {
       if (n == 0) return 0;
       double[] s = Arrays.copyOf(a, n);
       Arrays.sort(s);
-      return s[Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1))];
+      return Percentiles.nearestRank(s, q);
     }
   }
 }

@@ -2,6 +2,7 @@ package io.pickspin.lab.des;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.lab.common.CsvTable;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,17 +48,14 @@ public record Trace(String name, String description, List<Request> requests, dou
   public static Trace azureLlm(Path csv, String name, double speedUp) throws IOException {
     List<Request> l = new ArrayList<>();
     long first = Long.MIN_VALUE;
-    try (BufferedReader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
-      String header = r.readLine();
-      if (header == null || !header.startsWith("TIMESTAMP")) throw new IOException("not an Azure LLM trace: " + csv);
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.isBlank()) continue;
-        String[] f = line.split(",");
-        long micros = epochMicros(f[0].trim());
-        if (first == Long.MIN_VALUE) first = micros;
-        l.add(new Request((micros - first) / 1000.0 / speedUp, Math.max(1, Integer.parseInt(f[1].trim())),
-            Math.max(1, Integer.parseInt(f[2].trim()))));
-      }
+    CsvTable t = CsvTable.read(csv);
+    if (!t.hasColumn("TIMESTAMP")) throw new IOException("not an Azure LLM trace: " + csv);
+    int at = t.column("TIMESTAMP"), in = t.column("ContextTokens"), out = t.column("GeneratedTokens");
+    for (List<String> f : t.rows()) {
+      long micros = epochMicros(f.get(at).trim());
+      if (first == Long.MIN_VALUE) first = micros;
+      l.add(new Request((micros - first) / 1000.0 / speedUp, Math.max(1, Integer.parseInt(f.get(in).trim())),
+          Math.max(1, Integer.parseInt(f.get(out).trim()))));
     }
     l.sort(Comparator.comparingDouble(Request::atMs));
     double start = l.get(0).atMs();
@@ -96,6 +94,32 @@ public record Trace(String name, String description, List<Request> requests, dou
   }
 
   /**
+   * Invocations per minute of the day from an Azure Functions 2019 invitro file (HashFunction, HashOwner, HashApp, then
+   * one column per minute): {@code select} "all" sums every function, "rank:N" takes the N-th busiest (1 = busiest).
+   */
+  public static long[] invocationsPerMinute(Path invocationsCsv, String select) throws IOException {
+    CsvTable t = CsvTable.read(invocationsCsv);
+    if (!t.hasColumn("HashFunction")) throw new IOException("not an invocations file: " + invocationsCsv);
+    List<long[]> rows = new ArrayList<>();
+    for (List<String> f : t.rows()) {
+      long[] c = new long[f.size() - 3];
+      for (int i = 3; i < f.size(); i++) c[i - 3] = Long.parseLong(f.get(i).trim());
+      rows.add(c);
+    }
+    if (rows.isEmpty()) throw new IOException("no functions in " + invocationsCsv);
+    if (select.equals("all")) {
+      long[] counts = new long[rows.get(0).length];
+      for (long[] c : rows) for (int i = 0; i < counts.length; i++) counts[i] += c[i];
+      return counts;
+    }
+    if (select.startsWith("rank:")) {
+      rows.sort(Comparator.comparingLong((long[] c) -> Arrays.stream(c).sum()).reversed());
+      return rows.get(Integer.parseInt(select.substring(5)) - 1);
+    }
+    throw new IllegalArgumentException("function selection must be all or rank:N, got " + select);
+  }
+
+  /**
    * Azure Functions 2019 per-minute invocation counts (invitro sample): {@code select} "all" sums every function,
    * "rank:N" takes the N-th busiest; normalised to mean 1 and scaled to {@code meanRatePerSecond}, Poisson arrivals
    * within each minute; token lengths drawn from {@code lengths} (e.g. the Azure LLM conversation trace). {@code
@@ -103,29 +127,7 @@ public record Trace(String name, String description, List<Request> requests, dou
    */
   public static Trace azureFunctions(Path invocationsCsv, String name, String select, double meanRatePerSecond,
       int firstMinute, int minutes, List<Request> lengths, long seed) throws IOException {
-    List<long[]> rows = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(invocationsCsv, StandardCharsets.UTF_8)) {
-      String header = r.readLine();
-      if (header == null || !header.startsWith("HashFunction")) throw new IOException("not an invocations file: " + invocationsCsv);
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.isBlank()) continue;
-        String[] f = line.split(",");
-        long[] c = new long[f.length - 3];
-        for (int i = 3; i < f.length; i++) c[i - 3] = Long.parseLong(f[i].trim());
-        rows.add(c);
-      }
-    }
-    if (rows.isEmpty()) throw new IOException("no functions in " + invocationsCsv);
-    long[] counts;
-    if (select.equals("all")) {
-      counts = new long[rows.get(0).length];
-      for (long[] c : rows) for (int i = 0; i < counts.length; i++) counts[i] += c[i];
-    } else if (select.startsWith("rank:")) {
-      rows.sort(Comparator.comparingLong((long[] c) -> Arrays.stream(c).sum()).reversed());
-      counts = rows.get(Integer.parseInt(select.substring(5)) - 1);
-    } else {
-      throw new IllegalArgumentException("function selection must be all or rank:N, got " + select);
-    }
+    long[] counts = invocationsPerMinute(invocationsCsv, select);
     double mean = Arrays.stream(counts).average().orElse(0);
     SplittableRandom rng = new SplittableRandom(seed);
     List<Request> l = new ArrayList<>();

@@ -7,7 +7,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * The RL environment's model servers on the issue-5 simulator's calibrated server model: each replica runs vLLM-style
+ * The RL environment's model servers on the discrete-event simulator's calibrated server model: each replica runs vLLM-style
  * continuous batching with step times from the DES's {@link LatencyModel} (roofline fitted to ../shared/data), as the
  * DES's ReplicaServer does (both run {@link BatchingEngine}), so the router is trained and benchmarked on the same
  * latency behaviour the DES replays. Unlike the DES, it reports every request's outcome, which training needs to credit

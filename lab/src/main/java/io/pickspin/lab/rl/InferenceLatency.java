@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.pytorch.jni.JniUtils;
+import io.pickspin.lab.common.Percentiles;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.rl.DjlQNetwork;
 import io.pickspin.routing.rl.DqnPolicy;
@@ -62,6 +63,7 @@ public final class InferenceLatency {
       total += ns[i];
     }
     Arrays.sort(ns);
-    return new Row(name, calls, ns[calls / 2] / 1e3, ns[(int) (calls * 0.99)] / 1e3, total / 1e3 / calls);
+    return new Row(name, calls, Percentiles.nearestRank(ns, 0.50) / 1e3, Percentiles.nearestRank(ns, 0.99) / 1e3,
+        total / 1e3 / calls);
   }
 }

@@ -2,17 +2,17 @@ package io.pickspin.lab.rl;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.pickspin.lab.des.LatencyModel;
+import io.pickspin.lab.des.ModelFleet;
+import io.pickspin.lab.des.SimSetup;
+import io.pickspin.lab.rl.DoubleDqnTrainer;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.ComplexityRoutingPolicy;
 import io.pickspin.routing.classify.ComplexityClassifier;
 import io.pickspin.routing.classify.HybridClassifier;
-import io.pickspin.lab.rl.DoubleDqnTrainer;
 import io.pickspin.routing.rl.RouterState;
-import io.pickspin.lab.des.LatencyModel;
-import io.pickspin.lab.des.ModelFleet;
-import io.pickspin.lab.des.SimSetup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.function.ToDoubleBiFunction;
 
 /**
- * Everything the RL training run and the benchmark share, loaded once: configuration, the issue-5 simulator's set-up
+ * Everything the RL training run and the benchmark share, loaded once: configuration, the discrete-event simulator's set-up
  * ({@link SimSetup}: calibrated latency model, answer model, the Qwen3 fleet on H100s, prompts and classifiers), the
  * calibrated servers of the fleet, token lengths, trace shapes and the environment.
  *
@@ -117,5 +117,12 @@ public final class RlExperiment implements AutoCloseable {
   @Override
   public void close() {
     setup.close();
+  }
+
+  /** Without a logback file the default is DEBUG on the console, which buries the progress lines (DJL is chatty). */
+  public static void quietLogging() {
+    if (System.getProperty("logback.configurationFile") != null) return;
+    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root)
+      root.setLevel(ch.qos.logback.classic.Level.WARN);
   }
 }

@@ -2,7 +2,7 @@ package io.pickspin.lab.rl;
 
 /**
  * What the RL router's environment needs from a simulator of model servers in virtual time ({@link CalibratedServers}
- * implements it on the issue-5 DES's calibrated latency model). Models are addressed by their index in the
+ * implements it on the discrete-event simulator's calibrated latency model). Models are addressed by their index in the
  * environment's model list.
  *
  * <ul>

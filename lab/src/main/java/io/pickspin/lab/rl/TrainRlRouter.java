@@ -1,13 +1,14 @@
 package io.pickspin.lab.rl;
 
-import io.pickspin.routing.rl.RlRoutingPolicy;
+import io.pickspin.lab.common.Cli;
+import io.pickspin.lab.rl.DoubleDqnTrainer;
+import io.pickspin.lab.train.PromptCorpus;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.routing.rl.ArrivalRateEstimator;
-import io.pickspin.lab.rl.DoubleDqnTrainer;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.QNetwork;
+import io.pickspin.routing.rl.RlRoutingPolicy;
 import io.pickspin.routing.rl.RouterState;
-import io.pickspin.lab.train.PromptCorpus;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +18,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Trains the best-effort router with Double DQN inside the simulated deployment and writes the policy file. Each
@@ -25,31 +29,45 @@ import java.util.Random;
  * reward arrives when the request completes or gives up. Every {@code eval-every} episodes the greedy policy is
  * evaluated through the product's own RlRoutingPolicy ({@link Routers#rl}) on fixed workloads, and the best one is kept.
  *
- * <p>The environment is the issue-5 simulator's calibrated server model ({@link CalibratedServers} over the DES's
+ * <p>The environment is the discrete-event simulator's calibrated server model ({@link CalibratedServers} over the DES's
  * LatencyModel and fleet); the policy's actions name the fleet's models and carry their tiers, which is how a node with
  * another catalogue (the demo one) binds them (see {@link io.pickspin.routing.rl.RlRoutingPolicy}).
  *
- * <p>Run with {@code bin/train-rl-router [--episodes N] [--episode-seconds S] [--seed N] [--reward hard|soft]
- * [--tier-source hybrid|keyword] [--fleet qwen3|mixed] [--out FILE]}.
+ * <p>Run with {@code bin/train-rl-router [options]} ({@code --help} lists them); options left out come from
+ * {@code pickspin.routing.rl.training} (core/src/main/resources/pickspin-rl.conf).
  */
 public final class TrainRlRouter {
   private TrainRlRouter() {}
 
+  @Command(name = "bin/train-rl-router", sortOptions = false, showDefaultValues = true,
+      description = "Trains the learned best-effort router (Double DQN) on the simulated deployment and writes its policy.")
+  static final class Options {
+    @Mixin Cli.Help help;
+    @Option(names = "--episodes", description = "training episodes (default: the configuration's)") Integer episodes;
+    @Option(names = "--episode-seconds", description = "virtual seconds per episode (default: the configuration's)") Integer episodeSeconds;
+    @Option(names = "--seed", description = "training seed (default: the configuration's)") Long seed;
+    @Option(names = "--reward", description = "hard or soft (default: the configuration's)") String reward;
+    @Option(names = "--fleet", description = "qwen3 or mixed (default: the configuration's)") String fleet;
+    @Option(names = "--tier-source", description = "hybrid or keyword") String tierSource = "hybrid";
+    @Option(names = "--out", description = "policy file") Path out = Path.of("core/src/main/resources/pickspin/rl/policy.json");
+    @Option(names = "--shared", description = "the shared directory (default ../shared)") Path shared;
+  }
+
   public static void main(String[] argv) throws Exception {
-    quietLogging();
-    Map<String, String> a = args(argv);
+    Options a = Cli.parseOrExit(new Options(), argv);
+    RlExperiment.quietLogging();
     Map<String, String> overrides = new HashMap<>();
     String p = "pickspin.routing.rl.training.";
-    if (a.containsKey("episodes")) overrides.put(p + "env.episodes", a.get("episodes"));
-    if (a.containsKey("episode-seconds")) overrides.put(p + "env.episode", a.get("episode-seconds") + "s");
-    if (a.containsKey("seed")) overrides.put(p + "dqn.seed", a.get("seed"));
-    if (a.containsKey("reward")) overrides.put(p + "env.reward.mode", a.get("reward"));
-    if (a.containsKey("fleet")) overrides.put(p + "env.fleet", a.get("fleet"));
-    Path out = Path.of(a.getOrDefault("out", "core/src/main/resources/pickspin/rl/policy.json")).toAbsolutePath();
-    Path shared = a.containsKey("shared") ? Path.of(a.get("shared")) : PromptCorpus.sharedDir();
+    if (a.episodes != null) overrides.put(p + "env.episodes", a.episodes.toString());
+    if (a.episodeSeconds != null) overrides.put(p + "env.episode", a.episodeSeconds + "s");
+    if (a.seed != null) overrides.put(p + "dqn.seed", a.seed.toString());
+    if (a.reward != null) overrides.put(p + "env.reward.mode", a.reward);
+    if (a.fleet != null) overrides.put(p + "env.fleet", a.fleet);
+    Path out = a.out.toAbsolutePath();
+    Path shared = a.shared != null ? a.shared : PromptCorpus.sharedDir();
 
     long t0 = System.nanoTime();
-    try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, a.getOrDefault("tier-source", "hybrid"))) {
+    try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, a.tierSource)) {
       log(t0, "DES fleet %s %s (calibrated latency model, max batch %s), mixed deployment %s = %d GPUs", x.fleet.name(),
           x.routing.modelIds(), x.catalog.models().stream().map(m -> m.latency().maxBatch()).toList(),
           replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()));
@@ -123,7 +141,7 @@ public final class TrainRlRouter {
     Map<String, Object> training = new LinkedHashMap<>();
     training.put("trainedAt", Instant.now().toString());
     training.put("algorithm", "double-dqn");
-    training.put("environment", "io.pickspin.lab.rl.RoutingEnv on CalibratedServers (the issue-5 DES's calibrated "
+    training.put("environment", "io.pickspin.lab.rl.RoutingEnv on CalibratedServers (the DES's calibrated "
         + "latency model, continuous batching), fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
     training.put("actionBinding", "by model id, else the catalogue's default model of the action's tier");
     training.put("tierSource", x.tierSource);
@@ -254,13 +272,6 @@ public final class TrainRlRouter {
     return s.toString();
   }
 
-  /** Without a logback file the default is DEBUG on the console, which buries the progress lines (DJL is chatty). */
-  static void quietLogging() {
-    if (System.getProperty("logback.configurationFile") != null) return;
-    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root)
-      root.setLevel(ch.qos.logback.classic.Level.WARN);
-  }
-
   static double round(double v) {
     return Math.round(v * 1e4) / 1e4;
   }
@@ -268,18 +279,5 @@ public final class TrainRlRouter {
   static void log(long t0, String fmt, Object... args) {
     System.out.printf(Locale.ROOT, "[train-rl-router %6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, String.format(Locale.ROOT, fmt, args));
     System.out.flush();
-  }
-
-  static Map<String, String> args(String[] argv) {
-    Map<String, String> m = new HashMap<>();
-    for (int i = 0; i < argv.length; i++) {
-      if (!argv[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + argv[i]);
-      String k = argv[i].substring(2);
-      int eq = k.indexOf('=');
-      if (eq >= 0) m.put(k.substring(0, eq), k.substring(eq + 1));
-      else if (i + 1 < argv.length) m.put(k, argv[++i]);
-      else throw new IllegalArgumentException("missing value for --" + k);
-    }
-    return m;
   }
 }

@@ -1,16 +1,13 @@
 package io.pickspin.lab.rl;
 
+import io.pickspin.lab.des.Trace;
+import io.pickspin.lab.train.LabelledPrompt;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.classify.ComplexityClassifier;
-import io.pickspin.lab.train.LabelledPrompt;
-import io.pickspin.lab.des.Trace;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -119,28 +116,7 @@ public final class Workload {
    * function, {@code "rank:N"} takes the N-th busiest (1 = busiest).
    */
   public static double[] traceShape(Path invocationsCsv, String select) throws IOException {
-    List<long[]> rows = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(invocationsCsv)) {
-      String header = r.readLine();
-      if (header == null || !header.startsWith("HashFunction")) throw new IOException("not an invocations file: " + invocationsCsv);
-      for (String line; (line = r.readLine()) != null; ) {
-        String[] f = line.split(",");
-        long[] c = new long[f.length - 3];
-        for (int i = 3; i < f.length; i++) c[i - 3] = Long.parseLong(f[i].trim());
-        rows.add(c);
-      }
-    }
-    long[] counts;
-    if ("all".equals(select)) {
-      counts = new long[rows.get(0).length];
-      for (long[] c : rows) for (int i = 0; i < counts.length; i++) counts[i] += c[i];
-    } else if (select.startsWith("rank:")) {
-      int rank = Integer.parseInt(select.substring(5));
-      rows.sort(Comparator.comparingLong((long[] c) -> Arrays.stream(c).sum()).reversed());
-      counts = rows.get(rank - 1);
-    } else {
-      throw new IllegalArgumentException("trace shape must be all or rank:N, got " + select);
-    }
+    long[] counts = Trace.invocationsPerMinute(invocationsCsv, select);
     double mean = Arrays.stream(counts).average().orElse(0);
     if (mean <= 0) throw new IOException("trace rows have no invocations");
     return Arrays.stream(counts).mapToDouble(c -> c / mean).toArray();

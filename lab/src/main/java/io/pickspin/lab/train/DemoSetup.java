@@ -17,13 +17,22 @@ import java.util.Map;
 public final class DemoSetup {
   private DemoSetup() {}
 
-  /** The node's default catalogue file, relative to the project root. */
-  public static final String DEFAULT_CATALOG = "cluster/src/main/resources/application.conf";
+  /** Where the catalogue comes from when no file is given: the node's configuration, on the classpath. */
+  public static final String DEFAULT_CATALOG = "the node's application.conf (cluster/src/main/resources, on the classpath)";
 
-  /** Reads {@code pickspin.models} from a HOCON file (e.g. the node's application.conf). */
+  /**
+   * Reads {@code pickspin.models} from a HOCON file, or with {@code hocon} null from the node's application.conf on the
+   * classpath (the lab depends on the cluster module).
+   */
   public static Catalog catalog(Path hocon) {
-    if (!Files.isRegularFile(hocon)) throw new IllegalArgumentException("catalogue file not found: " + hocon.toAbsolutePath());
-    Config c = ConfigFactory.parseFile(hocon.toFile()).resolve();
+    Config c;
+    if (hocon == null) {
+      c = ConfigFactory.parseResources("application.conf").resolve();
+      if (!c.hasPath("pickspin.models")) throw new IllegalStateException("no pickspin.models in application.conf on the classpath");
+    } else {
+      if (!Files.isRegularFile(hocon)) throw new IllegalArgumentException("catalogue file not found: " + hocon.toAbsolutePath());
+      c = ConfigFactory.parseFile(hocon.toFile()).resolve();
+    }
     // only the backend kinds matter offline: in-process sim backends (port 0) get a placeholder URL
     Config placeholder = ConfigFactory.parseString("base-url = \"http://127.0.0.1:0\"");
     List<Config> models = new ArrayList<>();
@@ -39,8 +48,8 @@ public final class DemoSetup {
   }
 
   /** The shipped classifier (classpath) or the one in a directory. */
-  public static DjlTierClassifier classifier(String dir) throws IOException {
-    return dir == null ? DjlTierClassifier.fromClasspath(DjlTierClassifier.DEFAULT_RESOURCE) : DjlTierClassifier.fromDirectory(Path.of(dir));
+  public static DjlTierClassifier classifier(Path dir) throws IOException {
+    return dir == null ? DjlTierClassifier.fromClasspath(DjlTierClassifier.DEFAULT_RESOURCE) : DjlTierClassifier.fromDirectory(dir);
   }
 
   /** The split the classifier was trained with, rebuilt from its metadata (label rule and seed). */

@@ -2,6 +2,7 @@ package io.pickspin.lab.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.lab.common.CsvTable;
 import io.pickspin.model.Tier;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -124,9 +125,9 @@ public final class PromptCorpus {
         s.append('\n').append(ch.get("label").get(k).asText()).append(". ").append(ch.get("text").get(k).asText());
       add("commonsenseqa", i++, s.toString(), Tier.LOW, "benchmark");
     }
-    List<List<String>> tqa = Csv.read(data.resolve("truthfulqa/TruthfulQA.csv"));
-    int q = tqa.get(0).indexOf("Question");
-    for (int r = 1; r < tqa.size(); r++) add("truthfulqa", r - 1, tqa.get(r).get(q), Tier.LOW, "benchmark");
+    CsvTable tqa = CsvTable.read(data.resolve("truthfulqa/TruthfulQA.csv"));
+    int q = tqa.column("Question");
+    for (int r = 0; r < tqa.rows().size(); r++) add("truthfulqa", r, tqa.rows().get(r).get(q), Tier.LOW, "benchmark");
     i = 0;
     for (JsonNode j : JSON.readTree(data.resolve("instruction_prompts/alpaca_en_demo_llamafactory.json").toFile()))
       add("alpaca", i++, withInput(j.get("instruction").asText(), j.path("input").asText()), Tier.LOW, "benchmark");
@@ -141,20 +142,18 @@ public final class PromptCorpus {
   private void routeLlmMmlu() throws IOException {
     int i = 0;
     for (Path f : sorted(data.resolve("routellm_evals/mmlu_responses"), ".csv")) {
-      List<List<String>> rows = Csv.read(f);
-      List<String> h = rows.get(0);
-      int p = h.indexOf("prompt"), w = h.indexOf(WEAK), s = h.indexOf(STRONG);
-      for (List<String> r : rows.subList(1, rows.size()))
+      CsvTable csv = CsvTable.read(f);
+      int p = csv.column("prompt"), w = csv.column(WEAK), s = csv.column(STRONG);
+      for (List<String> r : csv.rows())
         outcome("mmlu", i++, r.get(p), Boolean.parseBoolean(r.get(w)), Boolean.parseBoolean(r.get(s)));
     }
   }
 
   private void routeLlmGsm8k() throws IOException {
-    List<List<String>> rows = Csv.read(data.resolve("routellm_evals/gsm8k/gsm8k_responses.csv"));
-    List<String> h = rows.get(0);
-    int p = h.indexOf("prompt"), w = h.indexOf(WEAK), s = h.indexOf(STRONG);
+    CsvTable csv = CsvTable.read(data.resolve("routellm_evals/gsm8k/gsm8k_responses.csv"));
+    int p = csv.column("prompt"), w = csv.column(WEAK), s = csv.column(STRONG);
     int i = 0;
-    for (List<String> r : rows.subList(1, rows.size()))
+    for (List<String> r : csv.rows())
       outcome("gsm8k", i++, r.get(p), Boolean.parseBoolean(r.get(w)), Boolean.parseBoolean(r.get(s)));
   }
 

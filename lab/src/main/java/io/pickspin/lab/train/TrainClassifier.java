@@ -14,6 +14,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.pickspin.lab.common.Cli;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.classify.ClassifierMetadata;
 import io.pickspin.routing.classify.DjlTierClassifier;
@@ -27,13 +28,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Trains the built-in complexity classifier: builds the LOW/MEDIUM/HIGH data set from ../shared/data
@@ -47,19 +50,44 @@ public final class TrainClassifier {
   public static final double TEST_FRACTION = 0.10;
   public static final double VALIDATION_FRACTION = 0.10;
 
+  /** The command line of {@code bin/train-classifier}; architecture-dependent defaults are resolved in {@link #main}. */
+  @Command(name = "bin/train-classifier", sortOptions = false, showDefaultValues = true,
+      description = "Trains the built-in complexity classifier from ../shared/data and writes its artefacts.")
+  static final class Options {
+    @Mixin Cli.Help help;
+    @Option(names = "--arch", description = "bag or encoder") String arch = TierNet.BAG;
+    @Option(names = "--seed", description = "data split and training seed") long seed = DEFAULT_SEED;
+    @Option(names = "--epochs", description = "default 8 (bag) or 4 (encoder)") Integer epochs;
+    @Option(names = "--batch", description = "default 64 (bag) or 32 (encoder)") Integer batch;
+    @Option(names = "--lr", description = "learning rate, default 0.002 (bag) or 0.0005 (encoder)") Float lr;
+    @Option(names = "--threads", description = "PyTorch threads") int threads = 2;
+    @Option(names = "--patience", description = "epochs without a better validation accuracy before stopping") int patience = 2;
+    @Option(names = "--rule", description = "label rule: difficulty or benchmark") String rule = "difficulty";
+    @Option(names = "--out", description = "artefact directory") Path out = Path.of("core/src/main/resources/pickspin/classifier");
+    @Option(names = "--shared", description = "the shared directory (default ../shared)") Path shared;
+    @Option(names = "--vocab", description = "word pieces at most") int vocab = 8000;
+    @Option(names = "--buckets", description = "bigram buckets (bag)") int buckets = 8192;
+    @Option(names = "--max-tokens", description = "default 128 (bag) or 64 (encoder)") Integer maxTokens;
+    @Option(names = "--max-chars", description = "prompt characters read") int maxChars = 2000;
+    @Option(names = "--embedding", description = "default 64 (bag) or 128 (encoder)") Integer embedding;
+    @Option(names = "--hidden", description = "hidden width") int hidden = 64;
+    @Option(names = "--layers", description = "encoder layers") int layers = 2;
+    @Option(names = "--heads", description = "encoder attention heads") int heads = 4;
+  }
+
   public static void main(String[] argv) throws Exception {
-    Map<String, String> a = args(argv);
-    String arch = a.getOrDefault("arch", TierNet.BAG);
+    Options a = Cli.parseOrExit(new Options(), argv);
+    String arch = a.arch;
     boolean bag = TierNet.BAG.equals(arch);
-    long seed = Long.parseLong(a.getOrDefault("seed", String.valueOf(DEFAULT_SEED)));
-    int epochs = Integer.parseInt(a.getOrDefault("epochs", bag ? "8" : "4"));
-    int batch = Integer.parseInt(a.getOrDefault("batch", bag ? "64" : "32"));
-    float lr = Float.parseFloat(a.getOrDefault("lr", bag ? "0.002" : "0.0005"));
-    int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-    int patience = Integer.parseInt(a.getOrDefault("patience", "2"));
-    PromptCorpus.Rule rule = PromptCorpus.Rule.valueOf(a.getOrDefault("rule", "difficulty").toUpperCase(Locale.ROOT));
-    Path out = Path.of(a.getOrDefault("out", "core/src/main/resources/pickspin/classifier")).toAbsolutePath();
-    Path shared = a.containsKey("shared") ? Path.of(a.get("shared")) : PromptCorpus.sharedDir();
+    long seed = a.seed;
+    int epochs = a.epochs != null ? a.epochs : bag ? 8 : 4;
+    int batch = a.batch != null ? a.batch : bag ? 64 : 32;
+    float lr = a.lr != null ? a.lr : bag ? 0.002f : 0.0005f;
+    int threads = a.threads;
+    int patience = a.patience;
+    PromptCorpus.Rule rule = PromptCorpus.Rule.valueOf(a.rule.toUpperCase(Locale.ROOT));
+    Path out = a.out.toAbsolutePath();
+    Path shared = a.shared != null ? a.shared : PromptCorpus.sharedDir();
 
     ai.djl.engine.Engine.getEngine("PyTorch");
     JniUtils.setNumThreads(threads);
@@ -70,15 +98,15 @@ public final class TrainClassifier {
     log("%d prompts: %s; train %d / validation %d / held-out test %d (seed %d)", all.size(), tierCounts(all),
         split.train().size(), split.validation().size(), split.test().size(), seed);
 
-    int vocabWords = Integer.parseInt(a.getOrDefault("vocab", "8000"));
+    int vocabWords = a.vocab;
     ClassifierMetadata meta0 =
-        new ClassifierMetadata(1, arch, 0, bag ? Integer.parseInt(a.getOrDefault("buckets", "8192")) : 0,
-            Integer.parseInt(a.getOrDefault("max-tokens", bag ? "128" : "64")),
-            Integer.parseInt(a.getOrDefault("max-chars", "2000")),
-            Integer.parseInt(a.getOrDefault("embedding", bag ? "64" : "128")),
-            Integer.parseInt(a.getOrDefault("hidden", "64")),
-            bag ? 0 : Integer.parseInt(a.getOrDefault("layers", "2")),
-            bag ? 0 : Integer.parseInt(a.getOrDefault("heads", "4")),
+        new ClassifierMetadata(1, arch, 0, bag ? a.buckets : 0,
+            a.maxTokens != null ? a.maxTokens : bag ? 128 : 64,
+            a.maxChars,
+            a.embedding != null ? a.embedding : bag ? 64 : 128,
+            a.hidden,
+            bag ? 0 : a.layers,
+            bag ? 0 : a.heads,
             "tiernet", 0, Map.of());
 
     Path stage = Files.createTempDirectory("pickspin-train");
@@ -271,18 +299,6 @@ public final class TrainClassifier {
             m.bigramBuckets(), m.maxTokens(), m.hidden())
         : String.format(Locale.ROOT, "encoder(E=%d, %d layers, %d heads, %d tokens, hidden %d)", m.embedding(),
             m.layers(), m.heads(), m.maxTokens(), m.hidden());
-  }
-
-  static Map<String, String> args(String[] argv) {
-    Map<String, String> m = new HashMap<>();
-    for (int i = 0; i < argv.length; i++) {
-      String k = argv[i];
-      if (!k.startsWith("--")) throw new IllegalArgumentException("unexpected argument " + k);
-      if (k.contains("=")) m.put(k.substring(2, k.indexOf('=')), k.substring(k.indexOf('=') + 1));
-      else if (i + 1 < argv.length) m.put(k.substring(2), argv[++i]);
-      else throw new IllegalArgumentException("missing value for " + k);
-    }
-    return m;
   }
 
   static void log(String fmt, Object... args) {

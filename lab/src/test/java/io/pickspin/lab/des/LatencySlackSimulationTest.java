@@ -23,8 +23,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 5 in the simulator: on a prefill-heavy workload (mooncake-like 12k-token prompts) the production scaler with a
- * latency slack keeps requests on time where planning every replica at its max batch lets them queue in the engine.
+ * The latency slack in the simulator: on a prefill-heavy workload (mooncake-like 12k-token prompts) the production
+ * scaler with a latency slack keeps requests on time where planning every replica at its max batch lets them queue in
+ * the engine.
  */
 class LatencySlackSimulationTest {
   static final int INPUT = 12_000, OUTPUT = 200;
@@ -57,19 +58,19 @@ class LatencySlackSimulationTest {
     Scenario scaled = new Scenario("8b scaled", null, "qwen3-8b", null, null, keyword);
 
     ScalingSettings withSlack = SimulationTest.scaling(1).withLatencySlack(0.3);
-    Simulation after = new Simulation(fleet, scaled, withSlack, SimulationTest.pool(256), Simulation.Settings.defaults());
-    Simulation before = new Simulation(fleet, scaled, withSlack.withLatencySlack(0), SimulationTest.pool(256),
+    Simulation slack = new Simulation(fleet, scaled, withSlack, SimulationTest.pool(256), Simulation.Settings.defaults());
+    Simulation maxBatch = new Simulation(fleet, scaled, withSlack.withLatencySlack(0), SimulationTest.pool(256),
         Simulation.Settings.defaults());
     ReplayStream stream = ReplayStream.build(trace, 0, prompts, (in, out) -> fleet.latency().idleServiceMs(ref.deployment(), in, out), 11);
-    RunResult a = after.run(stream), b = before.run(stream);
+    RunResult a = slack.run(stream), b = maxBatch.run(stream);
 
     int c = new ScalingPolicy(withSlack).targetConcurrency(spec);
     assertTrue(c < spec.latency().maxBatch(), "target concurrency " + c + " below max batch " + spec.latency().maxBatch());
-    for (ScaleDecision d : after.decisions()) assertTrue(d.inputs().perReplicaConcurrency() == c);
-    int peakAfter = a.peakReplicas().get("qwen3-8b"), peakBefore = b.peakReplicas().get("qwen3-8b");
-    assertTrue(peakAfter > peakBefore, "more replicas for the prefill load: " + peakAfter + " vs " + peakBefore);
-    double onTimeAfter = (double) a.onTime() / a.requests(), onTimeBefore = (double) b.onTime() / b.requests();
-    assertTrue(onTimeAfter > onTimeBefore + 0.1, "on time " + onTimeAfter + " vs " + onTimeBefore + " before the fix");
+    for (ScaleDecision d : slack.decisions()) assertTrue(d.inputs().perReplicaConcurrency() == c);
+    int peakSlack = a.peakReplicas().get("qwen3-8b"), peakMaxBatch = b.peakReplicas().get("qwen3-8b");
+    assertTrue(peakSlack > peakMaxBatch, "more replicas for the prefill load: " + peakSlack + " vs " + peakMaxBatch);
+    double onTimeSlack = (double) a.onTime() / a.requests(), onTimeMaxBatch = (double) b.onTime() / b.requests();
+    assertTrue(onTimeSlack > onTimeMaxBatch + 0.1, "on time " + onTimeSlack + " vs " + onTimeMaxBatch + " at max batch");
     assertTrue(a.meanLatencyMs() < b.meanLatencyMs(), a.meanLatencyMs() + " vs " + b.meanLatencyMs());
   }
 }
