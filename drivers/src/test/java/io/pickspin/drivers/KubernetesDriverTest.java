@@ -1,5 +1,6 @@
 package io.pickspin.drivers;
 
+import io.pickspin.testing.Eventually;
 import io.pickspin.scaling.driver.ReplicaPhase;
 import io.pickspin.scaling.driver.ReplicaStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,22 +61,14 @@ class KubernetesDriverTest {
     if (driver != null) driver.close();
   }
 
+  static final Duration WAIT = Duration.ofSeconds(10);
+
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-      Thread.sleep(20);
-    }
+    Eventually.await(what, WAIT, condition);
   }
 
   static <T> void awaitEquals(T expected, Supplier<T> actual) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    T last = actual.get();
-    while (!expected.equals(last)) {
-      if (System.nanoTime() > deadline) throw new AssertionError("expected " + expected + " but was " + last);
-      Thread.sleep(20);
-      last = actual.get();
-    }
+    Eventually.awaitEquals("the driver's view", WAIT, expected, actual);
   }
 
   /** The phases of a model's replicas, in order. */

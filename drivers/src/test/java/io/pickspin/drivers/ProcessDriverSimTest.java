@@ -1,5 +1,6 @@
 package io.pickspin.drivers;
 
+import io.pickspin.testing.Eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -84,11 +85,7 @@ class ProcessDriverSimTest {
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-      Thread.sleep(50);
-    }
+    Eventually.await(what, WAIT, condition);
   }
 
   List<ReplicaStatus> replicas() {

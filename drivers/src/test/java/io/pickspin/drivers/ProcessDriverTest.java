@@ -1,5 +1,6 @@
 package io.pickspin.drivers;
 
+import static io.pickspin.testing.Eventually.await;
 import io.pickspin.scaling.driver.ReplicaPhase;
 import io.pickspin.scaling.driver.ReplicaStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,14 +54,6 @@ class ProcessDriverTest {
   void tearDown() {
     if (driver != null) driver.close();
     started.forEach(Process::destroyForcibly);
-  }
-
-  static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-      Thread.sleep(20);
-    }
   }
 
   List<ReplicaPhase> phases() {
