@@ -90,16 +90,6 @@ public final class PoolLeases implements LeaseProvider {
         system, pools, settings.pool().acquireMargin(), settings.acquireResendInterval(), supervisor);
   }
 
-  /**
-   * As {@link #start(ActorSystem, SpinSettings, Catalog, ReplicaDriver, HealthProbe, Clock)} with the settings of the
-   * actor system's own {@code pickspin} block, for tests that start the pools without a node.
-   */
-  public static PoolLeases start(
-      ActorSystem<?> system, Catalog catalog, ReplicaDriver driver, HealthProbe probe, Clock clock) {
-    SpinSettings settings = SpinSettings.fromConfig(system.settings().config().getConfig("pickspin"));
-    return start(system, settings, catalog, driver, probe, clock);
-  }
-
   /** Runs the singleton only on members with the role, when one is configured ("" = any member). */
   private static <T> SingletonActor<T> singletonOn(ActorSystem<?> system, SingletonActor<T> singleton, String role) {
     if (role.isEmpty()) return singleton;

@@ -38,7 +38,7 @@ record Operate(RoutingDefaults routingDefaults, Optional<AutoCloseable> adminApi
     }
     AdminSettings admin = settings.admin();
     ActorRef<AdminAudit.Command> audit = AdminAudit.initSingleton(system, controlRole, admin.auditKeep());
-    RoutingDefaults routingDefaults = RoutingDefaults.of(settings.gateway());
+    RoutingDefaults routingDefaults = RoutingDefaults.of(settings.routing());
     ActorRef<RoutingDefaultsSync.Command> defaultsSync =
         RoutingDefaultsSync.start(system, routingDefaults, audit, admin.auditKeep(), admin.askTimeout());
     if (!admin.enabled()) return new Operate(routingDefaults, Optional.empty());

@@ -10,15 +10,14 @@ import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.routing.RoutingSettings;
 import io.pickspin.routing.classify.Classifiers;
 import io.pickspin.routing.classify.ComplexityClassifier;
-import io.pickspin.routing.classify.HybridClassifier;
 import io.pickspin.routing.rl.PoolLoadBoard;
 import io.pickspin.routing.rl.RlRoutingPolicy;
 import io.pickspin.routing.rl.RlSelectingPolicy;
 import java.time.Clock;
 
 /**
- * "Pick": complexity routing (keyword rules, the learned classifier, the service matrix) and the RL router over the
- * live pool load, which requests whose router is rl take.
+ * "Pick": complexity routing (keyword rules, the learned classifier, the service matrix, the live pool load) and the
+ * RL router over the same load, which requests whose router is rl take.
  *
  * @param complexity closed by {@link Node#close()}, which releases the learned classifier
  * @param routing what the gateway asks
@@ -30,7 +29,7 @@ record Pick(ComplexityRoutingPolicy complexity, RoutingPolicy routing) {
     RoutingSettings routing = settings.routing();
     ComplexityClassifier learned = Classifiers.load(routing.classifier()).orElse(null);
     ComplexityRoutingPolicy complexity =
-        ComplexityRoutingPolicy.create(catalog, routing, learned != null && timed ? new TimedClassifier(learned) : learned);
+        ComplexityRoutingPolicy.create(catalog, routing, learned != null && timed ? new TimedClassifier(learned) : learned, load);
     try {
       warmUp(complexity);
       RlRoutingPolicy rl = RlRoutingPolicy.fromSettings(catalog, routing.rl(), rlClassifier(complexity), load, Clock.systemUTC());
@@ -43,8 +42,8 @@ record Pick(ComplexityRoutingPolicy complexity, RoutingPolicy routing) {
 
   /** The RL router's state includes the prompt's complexity class: the hybrid classifier when there is a learned one. */
   private static ComplexityClassifier rlClassifier(ComplexityRoutingPolicy complexity) {
-    ComplexityClassifier learned = complexity.learnedClassifier();
-    return learned == null ? complexity.keywordClassifier() : new HybridClassifier(complexity.keywordClassifier(), learned);
+    ComplexityClassifier hybrid = complexity.hybridClassifier();
+    return hybrid == null ? complexity.keywordClassifier() : hybrid;
   }
 
   /** The first classifier call pays for lazy native initialisation (about 20 ms): pay it before serving. */

@@ -4,6 +4,7 @@ import static io.pickspin.settings.SettingsErrors.naming;
 
 import com.typesafe.config.Config;
 import io.pickspin.routing.classify.Classifiers;
+import io.pickspin.routing.classify.HybridClassifier;
 import io.pickspin.routing.classify.KeywordClassifier;
 import io.pickspin.routing.matrix.Scorer;
 import io.pickspin.routing.matrix.ServiceMatrix;
@@ -14,8 +15,8 @@ import java.util.Map;
 
 /**
  * The settings of "Pick", the {@code pickspin.routing} block (pickspin-routing.conf, pickspin-rl.conf): the defaults of
- * a request that names no profile or router, the keyword rules, the learned classifier, the profile weights, the
- * service matrix and the RL router.
+ * a request that names no profile or router, the keyword rules, the learned classifier, when the classifier overrides a
+ * keyword match, the profile weights, the service matrix and the RL router.
  *
  * @param defaultProfile the profile of a request that names none
  * @param defaultRouter the router of an "auto" request that names none
@@ -26,6 +27,7 @@ public record RoutingSettings(
     RouterKind defaultRouter,
     KeywordClassifier.Settings keyword,
     Classifiers.Settings classifier,
+    HybridClassifier.Settings hybrid,
     Map<Profile, Scorer.Weights> profiles,
     ServiceMatrix.Settings matrix,
     RlSettings rl) {
@@ -41,6 +43,7 @@ public record RoutingSettings(
         naming("pickspin.routing.default-router", () -> RouterKind.parse(routing.getString("default-router"))),
         naming("pickspin.routing.keyword", () -> KeywordClassifier.Settings.fromConfig(routing.getConfig("keyword"))),
         naming("pickspin.routing.classifier", () -> Classifiers.Settings.fromConfig(routing.getConfig("classifier"))),
+        naming("pickspin.routing.hybrid", () -> HybridClassifier.Settings.fromConfig(routing.getConfig("hybrid"))),
         naming("pickspin.routing.profiles", () -> profileWeights(routing.getConfig("profiles"))),
         naming("pickspin.routing.matrix", () -> ServiceMatrix.Settings.fromConfig(routing.getConfig("matrix"))),
         naming("pickspin.routing.rl", () -> RlSettings.fromConfig(routing.getConfig("rl"))));

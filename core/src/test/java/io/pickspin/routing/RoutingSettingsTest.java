@@ -32,8 +32,11 @@ class RoutingSettingsTest {
     RoutingSettings s = parse("pickspin.routing { default-profile = balanced, default-router = hybrid }");
     assertEquals(Profile.BALANCED, s.defaultProfile());
     assertEquals(RouterKind.HYBRID, s.defaultRouter());
-    assertEquals(KeywordClassifier.PAPER_LOW, s.keyword().low());
-    assertEquals(KeywordClassifier.PAPER_HIGH, s.keyword().high());
+    assertEquals("what is", s.keyword().low().get(0));
+    assertEquals(12, s.keyword().low().size());
+    assertEquals("formulate", s.keyword().high().get(12));
+    assertEquals(13, s.keyword().high().size());
+    assertEquals(0.7, s.hybrid().overrideConfidence());
     assertEquals(0.2, s.matrix().ewmaAlpha());
     assertEquals(256, s.matrix().expectedOutputTokens());
     assertEquals(0.6, s.matrix().tierFit().factor(Tier.LOW, Tier.MEDIUM));
@@ -51,6 +54,7 @@ class RoutingSettingsTest {
               default-profile = cost, default-router = keyword
               keyword { low = ["tiny"], high = ["huge"] }
               classifier.kind = none
+              hybrid.classifier-override = 0.9
               profiles.speed { relevance = 0, latency = 1, cost = 0 }
               matrix { ewma-alpha = 0.5, tier-fit.low = [1, 0.5, 0.25] }
               rl.default-deadline-ms = 1500
@@ -60,6 +64,7 @@ class RoutingSettingsTest {
     assertEquals(new KeywordClassifier.Settings(java.util.List.of("tiny"), java.util.List.of("huge")), s.keyword());
     assertEquals(Classifiers.Kind.NONE, s.classifier().kind());
     assertNull(s.classifier().operator());
+    assertEquals(0.9, s.hybrid().overrideConfidence());
     assertEquals(new Scorer.Weights(0, 1, 0), s.profiles().get(Profile.SPEED));
     assertEquals(0.5, s.matrix().ewmaAlpha());
     assertEquals(0.25, s.matrix().tierFit().factor(Tier.LOW, Tier.HIGH));
@@ -92,6 +97,8 @@ class RoutingSettingsTest {
     assertEquals("pickspin.routing.classifier.kind: unknown kind 'psychic', expected builtin, operator or none", kind);
     String operator = error("pickspin.routing.classifier { kind = operator, operator.path = \"\" }");
     assertTrue(operator.contains("pickspin.routing.classifier.operator.path is required"), operator);
+    String override = error("pickspin.routing.hybrid.classifier-override = 1.5");
+    assertEquals("pickspin.routing.hybrid: classifier-override must be in [0,1], got 1.5", override);
     String deadline = error("pickspin.routing.rl.default-deadline-ms = -5");
     assertEquals("pickspin.routing.rl.default-deadline-ms must be >= 0", deadline);
   }

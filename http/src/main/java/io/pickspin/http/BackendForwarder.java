@@ -10,6 +10,7 @@ import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
 import io.pickspin.pool.PoolException;
 import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RoutingTelemetry;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -159,6 +160,8 @@ final class BackendForwarder {
     final CompletionRequest request;
     final CompletionStage<Done> clientGone;
     final RouteDecision decision;
+    /** The prompt's complexity for the x-pickspin-complexity header, or null. */
+    final String complexity;
     final long startNanos;
     final long routeNanos;
     final List<String> models = new ArrayList<>();
@@ -169,10 +172,11 @@ final class BackendForwarder {
     boolean waitedForReplica;
     ApiError lastError;
 
-    Attempt(CompletionRequest request, CompletionStage<Done> clientGone, RouteDecision decision, long startNanos, long routeNanos) {
+    Attempt(CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos) {
       this.request = request;
       this.clientGone = clientGone;
-      this.decision = decision;
+      this.decision = route.decision();
+      this.complexity = route.complexity() == null ? null : fraction3(route.complexity());
       this.startNanos = startNanos;
       this.routeNanos = routeNanos;
       models.add(decision.model());
@@ -205,9 +209,9 @@ final class BackendForwarder {
    * @param routeNanos how long the routing decision took
    */
   Forwarded forward(
-      CompletionRequest request, CompletionStage<Done> clientGone, RouteDecision decision, long startNanos, long routeNanos) {
+      CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos) {
     inFlight.incrementAndGet();
-    Attempt a = new Attempt(request, clientGone, decision, startNanos, routeNanos);
+    Attempt a = new Attempt(request, clientGone, route, startNanos, routeNanos);
     CompletionStage<HttpResponse> answer = acquire(a);
     return new Forwarded(answer, a.waitedForReplica);
   }
@@ -627,11 +631,13 @@ final class BackendForwarder {
   }
 
   private List<HttpHeader> decisionHeaders(Attempt a, Lease lease) {
-    List<HttpHeader> h = new ArrayList<>(6);
+    List<HttpHeader> h = new ArrayList<>(8);
     h.add(RawHeader.create("x-pickspin-model", a.model()));
     h.add(RawHeader.create("x-pickspin-tier", TIER_NAMES[a.tier().ordinal()]));
     h.add(RawHeader.create("x-pickspin-router", a.decision.router()));
     h.add(RawHeader.create("x-pickspin-route-ms", millis3(a.routeNanos)));
+    if (a.complexity != null) h.add(RawHeader.create("x-pickspin-complexity", a.complexity));
+    if (a.decision.reason() != null) h.add(RawHeader.create("x-pickspin-route-reason", a.decision.reason()));
     if (lease != null) h.add(RawHeader.create("x-pickspin-backend", lease.backend().id()));
     if (a.sends > 1) h.add(RawHeader.create("x-pickspin-attempts", Integer.toString(a.sends)));
     return h;
@@ -660,6 +666,13 @@ final class BackendForwarder {
     long micros = Math.max(0, (nanos + 500) / 1000);
     long frac = micros % 1000;
     return (micros / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+  }
+
+  /** A fraction in [0,1] with three decimals ("0.042"), without String.format's cost. */
+  static String fraction3(double x) {
+    long thousandths = Math.round(Math.max(0, Math.min(1, x)) * 1000);
+    if (thousandths == 1000) return "1.000";
+    return "0." + (thousandths < 10 ? "00" : thousandths < 100 ? "0" : "") + thousandths;
   }
 
   private static String[] tierNames() {

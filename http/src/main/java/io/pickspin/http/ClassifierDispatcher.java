@@ -1,6 +1,7 @@
 package io.pickspin.http;
 
 import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.RoutingPolicy;
@@ -43,25 +44,30 @@ final class ClassifierDispatcher implements AutoCloseable {
             new ThreadPoolExecutor.AbortPolicy());
   }
 
-  /**
-   * The request's routing decision: completed on return when made on the caller's thread, later (on a classifier
-   * thread) otherwise. It fails as {@link RoutingPolicy#decide} throws.
-   */
+  /** As {@link #explain}, the decision alone. */
   CompletableFuture<RouteDecision> decide(RouteRequest request) {
-    if (!mayClassify(request)) return decideHere(request);
-    CompletableFuture<RouteDecision> decision = new CompletableFuture<>();
+    return explain(request).thenApply(RouteExplanation::decision);
+  }
+
+  /**
+   * The request's routing decision with what it was made from: completed on return when made on the caller's thread,
+   * later (on a classifier thread) otherwise. It fails as {@link RoutingPolicy#explain} throws.
+   */
+  CompletableFuture<RouteExplanation> explain(RouteRequest request) {
+    if (!mayClassify(request)) return explainHere(request);
+    CompletableFuture<RouteExplanation> explained = new CompletableFuture<>();
     try {
       executor.execute(() -> {
         try {
-          decision.complete(routing.decide(request));
+          explained.complete(routing.explain(request));
         } catch (RuntimeException e) {
-          decision.completeExceptionally(e);
+          explained.completeExceptionally(e);
         }
       });
-      return decision;
+      return explained;
     } catch (RejectedExecutionException saturated) {
       if (!executor.isShutdown()) onFallback.run();
-      return decideHere(keywordInstead(request)).thenApply(d -> saturated(request, d));
+      return explainHere(keywordInstead(request)).thenApply(x -> x.withDecision(saturated(request, x.decision())));
     }
   }
 
@@ -70,9 +76,9 @@ final class ClassifierDispatcher implements AutoCloseable {
     return request.isAuto() && request.router() != RouterKind.KEYWORD;
   }
 
-  private CompletableFuture<RouteDecision> decideHere(RouteRequest request) {
+  private CompletableFuture<RouteExplanation> explainHere(RouteRequest request) {
     try {
-      return CompletableFuture.completedFuture(routing.decide(request));
+      return CompletableFuture.completedFuture(routing.explain(request));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -84,7 +90,7 @@ final class ClassifierDispatcher implements AutoCloseable {
 
   private static RouteDecision saturated(RouteRequest asked, RouteDecision d) {
     String router = asked.router() == null ? "default" : asked.router().wireName();
-    return new RouteDecision(d.model(), d.tier(), router + "-saturated/" + d.router(), d.fallbacks());
+    return d.withRouter(router + "-saturated/" + d.router());
   }
 
   /** Stops taking decisions (later ones go to the keyword router, uncounted); the queued ones still run. */

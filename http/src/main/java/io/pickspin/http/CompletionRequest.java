@@ -127,8 +127,29 @@ public final class CompletionRequest {
 
   public static CompletionRequest parse(
       ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
-    try {
+    return reading(() -> read(json, endpoint, bytes, http, defaults));
+  }
+
+  /**
+   * A chat body, or a text completion body when it has a {@code prompt} and no {@code messages}: what the route API
+   * takes. Errors are the chat endpoint's, unless the body is a text completion's.
+   */
+  public static CompletionRequest parseChatOrText(
+      ObjectMapper json, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
+    return reading(() -> {
+      Endpoint endpoint = BodyScan.of(json, Endpoint.CHAT, bytes).textPromptOnly() ? Endpoint.TEXT : Endpoint.CHAT;
       return read(json, endpoint, bytes, http, defaults);
+    });
+  }
+
+  private interface Reading {
+    CompletionRequest read() throws IOException;
+  }
+
+  /** Turns what reading a body throws into the client's error. */
+  private static CompletionRequest reading(Reading reading) {
+    try {
+      return reading.read();
     } catch (JsonProcessingException e) {
       throw ApiError.invalid(null, "The request body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -178,6 +199,8 @@ public final class CompletionRequest {
     /** Elements in the messages or prompt array, and the first that disqualifies it (-1: none). */
     private int promptItems, badItem;
     private boolean hasControls;
+    /** A chat body's scan met a text completion's "prompt" field. */
+    private boolean textPrompt;
     /** The body is a UTF-8 object with nothing but whitespace around it: a backend may get it as it is. */
     private boolean plainObject;
 
@@ -218,6 +241,7 @@ public final class CompletionRequest {
           else readTextPrompt();
         } else {
           hasControls |= field.startsWith(FIELD_PREFIX);
+          textPrompt |= endpoint == Endpoint.CHAT && field.equals("prompt");
           p.skipChildren();
         }
       }
@@ -366,6 +390,11 @@ public final class CompletionRequest {
       }
       if (prompt == VALUE_STRING || (prompt == START_ARRAY && promptItems > 0 && badItem < 0)) return promptText;
       throw ApiError.invalid("prompt", "'prompt' must be a string or a non-empty array of strings.");
+    }
+
+    /** A chat body's scan found no "messages" but a text completion's "prompt". */
+    boolean textPromptOnly() {
+      return prompt == null && textPrompt;
     }
 
     /** The body may go to a backend as it is, but for its model. */

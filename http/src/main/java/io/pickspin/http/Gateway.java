@@ -8,12 +8,16 @@ import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.pool.LeaseProvider;
 import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RoutingPolicy;
+import io.pickspin.routing.RoutingSettings;
 import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.UnknownModelException;
+import io.pickspin.routing.classify.Classification;
 import java.net.BindException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +35,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -48,7 +53,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible front door: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
- * {@code GET /v1/models}, {@code GET /health}. It validates, asks the routing policy for a model (through
+ * {@code GET /v1/models}, {@code GET /health}, and {@code POST /v1/route}, which answers the routing decision for a
+ * chat or completion body without forwarding it. It validates, asks the routing policy for a model (through
  * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
  * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
@@ -97,9 +103,12 @@ public final class Gateway {
     this.modelList = modelListJson();
   }
 
+  /** A gateway with the routing defaults of the actor system's {@code pickspin.routing}, no observer and no pages. */
   public static CompletionStage<Gateway> start(
       ActorSystem<?> system, GatewaySettings settings, Catalog catalog, RoutingPolicy routing, LeaseProvider leases) {
-    return start(system, settings, catalog, routing, leases, GatewayObserver.NONE, RoutingDefaults.of(settings), Map.of());
+    RoutingDefaults defaults =
+        RoutingDefaults.of(RoutingSettings.fromConfig(system.settings().config().getConfig("pickspin.routing")));
+    return start(system, settings, catalog, routing, leases, GatewayObserver.NONE, defaults, Map.of());
   }
 
   /**
@@ -188,9 +197,11 @@ public final class Gateway {
     try {
       switch (path) {
         case "/v1/chat/completions":
-          return post(request, CompletionRequest.Endpoint.CHAT, clientGone);
+          return completion(request, CompletionRequest.Endpoint.CHAT, clientGone);
         case "/v1/completions":
-          return post(request, CompletionRequest.Endpoint.TEXT, clientGone);
+          return completion(request, CompletionRequest.Endpoint.TEXT, clientGone);
+        case "/v1/route":
+          return post(request, path, bytes -> route(request, bytes));
         case "/v1/models":
           requireGet(request, path);
           return jsonResponse(modelList);
@@ -210,7 +221,8 @@ public final class Gateway {
           request.discardEntityBytes(materializer);
           throw ApiError.notFound(
               "No such endpoint: " + request.method().value() + " " + path
-                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions and GET /v1/models.");
+                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions, POST /v1/route and"
+                  + " GET /v1/models.");
       }
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
@@ -218,12 +230,28 @@ public final class Gateway {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest request, CompletionRequest.Endpoint endpoint, CompletionStage<Done> clientGone) {
+  private CompletionStage<HttpResponse> completion(
+      HttpRequest request, CompletionRequest.Endpoint endpoint, CompletionStage<Done> clientGone) {
     long start = System.nanoTime();
+    return post(request, endpoint.path, bytes -> {
+      try {
+        return complete(request, endpoint, bytes, clientGone, start);
+      } catch (ApiError e) {
+        return refused(e, start);
+      }
+    });
+  }
+
+  /**
+   * Checks a POST's method, content type and size, reads its body and hands it to {@code handle}; a body that cannot be
+   * read is answered here.
+   */
+  private CompletionStage<HttpResponse> post(
+      HttpRequest request, String path, Function<byte[], CompletionStage<HttpResponse>> handle) {
     if (request.method() != HttpMethods.POST) {
       throw new ApiError(
           StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
-          request.method().value() + " is not allowed on " + endpoint.path + "; use POST.", 0);
+          request.method().value() + " is not allowed on " + path + "; use POST.", 0);
     }
     RequestEntity entity = request.entity();
     if (entity.getContentType().mediaType() != MediaTypes.APPLICATION_JSON) {
@@ -251,11 +279,7 @@ public final class Gateway {
                         : ApiError.invalid(null, "The request body could not be read: " + cause.getMessage());
                 return CompletableFuture.completedFuture(e.toResponse());
               }
-              try {
-                return complete(request, endpoint, bytes, clientGone, start);
-              } catch (ApiError e) {
-                return refused(e, start);
-              }
+              return handle.apply(bytes);
             })
         .thenCompose(s -> s);
   }
@@ -269,33 +293,51 @@ public final class Gateway {
       HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, CompletionStage<Done> clientGone, long start) {
     CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get());
     long routeStart = System.nanoTime();
-    CompletableFuture<RouteDecision> decided = dispatcher.decide(request.route());
-    if (decided.isDone()) return routed(request, decided, clientGone, start, routeStart);
-    // decided on a classifier thread: the request goes on from there on Pekko's dispatcher
-    return decided
-        .handleAsync((d, err) -> routed(request, decided, clientGone, start, routeStart), afterClassifier)
-        .thenCompose(s -> s);
+    return whenExplained(
+        dispatcher.explain(request.route()), explained -> routed(request, explained, clientGone, start, routeStart));
+  }
+
+  /**
+   * Goes on with a routing decision: at once when it was made on this thread, else from the classifier thread that made
+   * it on Pekko's dispatcher.
+   */
+  private CompletionStage<HttpResponse> whenExplained(
+      CompletableFuture<RouteExplanation> explained,
+      Function<CompletableFuture<RouteExplanation>, CompletionStage<HttpResponse>> next) {
+    if (explained.isDone()) return next.apply(explained);
+    return explained.handleAsync((x, err) -> next.apply(explained), afterClassifier).thenCompose(s -> s);
+  }
+
+  /** The routing decision; throws the client error that routing found (an unknown model, a bad value) as an ApiError. */
+  private static RouteExplanation explanation(CompletableFuture<RouteExplanation> explained, CompletionRequest request) {
+    try {
+      return explained.join();
+    } catch (CompletionException e) {
+      Throwable cause = BackendForwarder.unwrap(e);
+      if (cause instanceof UnknownModelException) throw ApiError.modelNotFound(request.route().requestedModel());
+      if (cause instanceof IllegalArgumentException) throw ApiError.invalid(null, cause.getMessage());
+      throw e;
+    }
   }
 
   /** Forwards a routed request, or answers why it could not be routed. */
   private CompletionStage<HttpResponse> routed(
-      CompletionRequest request, CompletableFuture<RouteDecision> decided, CompletionStage<Done> clientGone, long start, long routeStart) {
-    RouteDecision decision;
+      CompletionRequest request, CompletableFuture<RouteExplanation> explained, CompletionStage<Done> clientGone, long start,
+      long routeStart) {
+    RouteExplanation route;
     try {
-      decision = decided.join();
-    } catch (CompletionException e) {
-      Throwable cause = BackendForwarder.unwrap(e);
-      if (cause instanceof UnknownModelException) return refused(ApiError.modelNotFound(request.route().requestedModel()), start);
-      if (cause instanceof IllegalArgumentException) return refused(ApiError.invalid(null, cause.getMessage()), start);
-      throw e;
+      route = explanation(explained, request);
+    } catch (ApiError e) {
+      return refused(e, start);
     }
+    RouteDecision decision = route.decision();
     long routeNanos = System.nanoTime() - routeStart;
     observer.routed(decision, routeNanos);
     // a streamed request's client may also leave after a held stream's 200 went out: the held stream's end tells
     CompletableFuture<Done> streamGone = request.stream() ? new CompletableFuture<>() : null;
     if (streamGone != null) clientGone.thenRun(() -> streamGone.complete(Done.getInstance()));
     BackendForwarder.Forwarded forwarded =
-        forwarder.forward(request, streamGone != null ? streamGone : clientGone, decision, start, routeNanos);
+        forwarder.forward(request, streamGone != null ? streamGone : clientGone, route, start, routeNanos);
     CompletableFuture<HttpResponse> answer =
         forwarded
             .answer()
@@ -310,14 +352,67 @@ public final class Gateway {
     // so that clients and proxies with read timeouts keep the connection
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
-    return early.thenApply(r -> r != null ? r : heldStream(answer, decision, streamGone));
+    return early.thenApply(r -> r != null ? r : heldStream(answer, route, streamGone));
+  }
+
+  /** {@code POST /v1/route}: the decision for a chat or completion body, without forwarding it or starting a replica. */
+  private CompletionStage<HttpResponse> route(HttpRequest http, byte[] bytes) {
+    CompletionRequest request;
+    try {
+      request = CompletionRequest.parseChatOrText(json, bytes, http, defaults.get());
+    } catch (ApiError e) {
+      return CompletableFuture.completedFuture(e.toResponse());
+    }
+    return whenExplained(dispatcher.explain(request.route()), explained -> {
+      try {
+        return jsonResponse(routeJson(explanation(explained, request)));
+      } catch (ApiError e) {
+        return CompletableFuture.completedFuture(e.toResponse());
+      }
+    });
+  }
+
+  /**
+   * The route API's answer: model, tier, router, profile, complexity (null for a named model), probabilities (one-hot
+   * on the tier for the keyword rules; null for a named model), scores by model, fallbacks, and the reason and the
+   * keyword phrase when there are any.
+   */
+  private byte[] routeJson(RouteExplanation x) {
+    RouteDecision d = x.decision();
+    ObjectNode n = json.createObjectNode();
+    n.put("object", "pickspin.route");
+    n.put("model", d.model());
+    n.put("tier", d.tier().name().toLowerCase(Locale.ROOT));
+    n.put("router", d.router());
+    n.put("profile", x.profile() == null ? null : x.profile().wireName());
+    Classification c = x.classification();
+    if (c == null) {
+      n.putNull("complexity");
+      n.putNull("probabilities");
+    } else {
+      n.put("complexity", c.complexity());
+      ObjectNode p = n.putObject("probabilities");
+      float[] given = c.probabilities() != null && c.probabilities().length == Tier.values().length ? c.probabilities() : null;
+      for (Tier t : Tier.values()) {
+        p.put(t.name().toLowerCase(Locale.ROOT), given != null ? given[t.ordinal()] : t == c.tier() ? 1.0 : 0.0);
+      }
+      if (c.evidence() != null) n.put("keyword", c.evidence());
+    }
+    ObjectNode scores = n.putObject("scores");
+    x.scores().forEach(scores::put);
+    ArrayNode fallbacks = n.putArray("fallbacks");
+    d.fallbacks().forEach(fallbacks::add);
+    if (d.reason() != null) n.put("reason", d.reason());
+    return n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /**
    * @param clientGone completed here when the client leaves before the answer came: the forwarder then stops waiting
    *     for a replica, and an answer that still comes is run to its end, so that its lease is released
    */
-  private HttpResponse heldStream(CompletableFuture<HttpResponse> answer, RouteDecision decision, CompletableFuture<Done> clientGone) {
+  private HttpResponse heldStream(
+      CompletableFuture<HttpResponse> answer, RouteExplanation route, CompletableFuture<Done> clientGone) {
+    RouteDecision decision = route.decision();
     AtomicBoolean relayed = new AtomicBoolean();
     Source<ByteString, ?> events =
         Source.completionStage(answer)
@@ -340,14 +435,16 @@ public final class Gateway {
                       });
                   return mat;
                 });
-    return HttpResponse.create()
-        .withEntity(HttpEntities.createChunked(EVENT_STREAM, events))
-        .addHeaders(
-            List.of(
-                RawHeader.create("x-pickspin-model", decision.model()),
-                RawHeader.create("x-pickspin-tier", decision.tier().name().toLowerCase(Locale.ROOT)),
-                RawHeader.create("x-pickspin-router", decision.router()),
-                RawHeader.create("x-pickspin-held", "true")));
+    List<HttpHeader> headers = new ArrayList<>(6);
+    headers.add(RawHeader.create("x-pickspin-model", decision.model()));
+    headers.add(RawHeader.create("x-pickspin-tier", decision.tier().name().toLowerCase(Locale.ROOT)));
+    headers.add(RawHeader.create("x-pickspin-router", decision.router()));
+    if (route.complexity() != null) {
+      headers.add(RawHeader.create("x-pickspin-complexity", BackendForwarder.fraction3(route.complexity())));
+    }
+    if (decision.reason() != null) headers.add(RawHeader.create("x-pickspin-route-reason", decision.reason()));
+    headers.add(RawHeader.create("x-pickspin-held", "true"));
+    return HttpResponse.create().withEntity(HttpEntities.createChunked(EVENT_STREAM, events)).addHeaders(headers);
   }
 
   private CompletionStage<HttpResponse> model(String id) {

@@ -1,13 +1,12 @@
 package io.pickspin.http;
 
 import com.typesafe.config.Config;
-import io.pickspin.routing.Profile;
-import io.pickspin.routing.RouterKind;
 import java.time.Duration;
 
 /**
- * How the gateway serves: where it listens, request limits, backend timeouts and connections, the classifier's threads,
- * and the routing defaults a request gets when it names neither a profile nor a router.
+ * How the gateway serves: where it listens, request limits, backend timeouts and connections, and the classifier's
+ * threads. The routing defaults a request gets when it names neither a profile nor a router are the routing settings'
+ * ({@link RoutingDefaults#of(io.pickspin.routing.RoutingSettings)}).
  */
 public record GatewaySettings(
     String host,
@@ -22,9 +21,7 @@ public record GatewaySettings(
     Duration keepAliveInterval,
     int backendMaxConnections,
     int classifierThreads,
-    int classifierQueueSize,
-    Profile defaultProfile,
-    RouterKind defaultRouter) {
+    int classifierQueueSize) {
 
   public GatewaySettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("gateway port must be in 0..65535");
@@ -35,10 +32,9 @@ public record GatewaySettings(
     if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
   }
 
-  /** Reads {@code pickspin.gateway} and the routing defaults of {@code pickspin.routing}. */
+  /** Reads the {@code gateway} block of a {@code pickspin} block. */
   public static GatewaySettings fromConfig(Config pickspin) {
     Config g = pickspin.getConfig("gateway");
-    Config r = pickspin.getConfig("routing");
     return new GatewaySettings(
         g.getString("host"),
         g.getInt("port"),
@@ -52,15 +48,12 @@ public record GatewaySettings(
         g.getDuration("keep-alive-interval"),
         g.getInt("backend-max-connections"),
         g.getInt("classifier-threads"),
-        g.getInt("classifier-queue-size"),
-        Profile.parse(r.getString("default-profile")),
-        RouterKind.parse(r.getString("default-router")));
+        g.getInt("classifier-queue-size"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, defaultProfile,
-        defaultRouter);
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize);
   }
 }

@@ -2,6 +2,7 @@ package io.pickspin.http;
 
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.RoutingSettings;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -21,7 +22,8 @@ public final class RoutingDefaults {
     this.current = new AtomicReference<>(new Choice(profile, router));
   }
 
-  public static RoutingDefaults of(GatewaySettings settings) {
+  /** The defaults of {@code pickspin.routing}: default-profile and default-router. */
+  public static RoutingDefaults of(RoutingSettings settings) {
     return new RoutingDefaults(settings.defaultProfile(), settings.defaultRouter());
   }
 

@@ -203,7 +203,7 @@ class BackendConnectionsTest {
     return new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), idleTimeout != null ? idleTimeout : s.idleTimeout(),
         s.maxHold(), s.maxAttempts(), s.streamHoldGrace(), s.keepAliveInterval(), backendMaxConnections, s.classifierThreads(),
-        s.classifierQueueSize(), s.defaultProfile(), s.defaultRouter());
+        s.classifierQueueSize());
   }
 
   private interface WithGateway {

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
+import io.pickspin.routing.RoutingSettings;
 import java.nio.charset.StandardCharsets;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -20,18 +21,18 @@ import org.junit.jupiter.api.Test;
 
 class CompletionRequestTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final GatewaySettings SETTINGS = GatewaySettings.fromConfig(ConfigFactory.load().getConfig("pickspin"));
+  private static final RoutingSettings ROUTING = RoutingSettings.fromConfig(ConfigFactory.load().getConfig("pickspin.routing"));
 
   private static final HttpRequest CHAT = HttpRequest.create("/v1/chat/completions");
   private static final String USER_X = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
 
   private static CompletionRequest chat(String body, HttpRequest http) {
-    return CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get());
+    return CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(ROUTING).get());
   }
 
   private static CompletionRequest text(String body) {
     return CompletionRequest.parse(
-        JSON, CompletionRequest.Endpoint.TEXT, body.getBytes(StandardCharsets.UTF_8), HttpRequest.create("/v1/completions"), RoutingDefaults.of(SETTINGS).get());
+        JSON, CompletionRequest.Endpoint.TEXT, body.getBytes(StandardCharsets.UTF_8), HttpRequest.create("/v1/completions"), RoutingDefaults.of(ROUTING).get());
   }
 
   @Test
@@ -58,7 +59,7 @@ class CompletionRequestTest {
     HttpRequest http = HttpRequest.create("/v1/chat/completions").addHeader(RawHeader.create("x-pickspin-profile", "quality"));
     CompletionRequest r = chat("{\"model\":\"m\",\"pickspin_profile\":\"cost\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", http);
     assertEquals(Profile.QUALITY, r.route().profile());
-    assertEquals(SETTINGS.defaultRouter(), r.route().router());
+    assertEquals(ROUTING.defaultRouter(), r.route().router());
     assertEquals(0, r.route().deadlineMs());
   }
 
@@ -87,14 +88,14 @@ class CompletionRequestTest {
       assertEquals(400, e.status().intValue(), bad);
     }
     assertThrows(ApiError.class, () -> CompletionRequest.parse(
-        JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(SETTINGS).get()));
+        JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(ROUTING).get()));
   }
 
   @Test
   void sendsTheClientsBytesUncopiedWhenTheServedNameIsTheRequestedOne() {
     String body = "{ \"model\" : \"m\", " + USER_X + ", \"temperature\": 0.70 }\n";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    CompletionRequest r = CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, bytes, CHAT, RoutingDefaults.of(SETTINGS).get());
+    CompletionRequest r = CompletionRequest.parse(JSON, CompletionRequest.Endpoint.CHAT, bytes, CHAT, RoutingDefaults.of(ROUTING).get());
     assertSame(bytes, r.body("m"));
     assertNotSame(bytes, r.body("other"));
   }

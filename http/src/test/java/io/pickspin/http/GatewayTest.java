@@ -21,6 +21,7 @@ import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouteDecision;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.RoutingPolicy;
+import io.pickspin.routing.RoutingSettings;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.io.BufferedReader;
@@ -97,6 +98,10 @@ class GatewayTest {
     return GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
   }
 
+  private static RoutingDefaults routingDefaults() {
+    return RoutingDefaults.of(RoutingSettings.fromConfig(kit.system().settings().config().getConfig("pickspin.routing")));
+  }
+
   /** Runs a gateway for the duration of one test. */
   private interface WithGateway {
     void run(String baseUrl) throws Exception;
@@ -151,7 +156,7 @@ class GatewayTest {
     Catalog catalog = catalog();
     GatewaySettings settings = settings();
     Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog),
-            new StaticLeaseProvider(catalog), observer, RoutingDefaults.of(settings), Map.of())
+            new StaticLeaseProvider(catalog), observer, routingDefaults(), Map.of())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       String url = "http://127.0.0.1:" + g.port() + "/v1/chat/completions";
@@ -288,8 +293,7 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings shortTimeout = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), Duration.ofMillis(500), s.idleTimeout(), s.maxHold(), 1,
-        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
-        s.defaultProfile(), s.defaultRouter());
+        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
     withGateway(new StaticLeaseProvider(catalog()), shortTimeout, url -> {
       HttpResponse<String> r = CLIENT.send(
           HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions")).header("content-type", "application/json")
@@ -340,8 +344,7 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings quickKeepAlive = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
-        s.defaultProfile(), s.defaultRouter());
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
     withGateway(slowToScale, quickKeepAlive, url -> {
       HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 4, true));
       assertEquals(200, r.statusCode());
@@ -380,8 +383,7 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings quickKeepAlive = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize(),
-        s.defaultProfile(), s.defaultRouter());
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
     withGateway(slowToScale, quickKeepAlive, base -> {
       URI url = URI.create(base + "/v1/chat/completions");
       String body = chat("small", 4, true);
@@ -554,10 +556,10 @@ class GatewayTest {
     GatewaySettings s = settings();
     GatewaySettings oneThreadOneSlot = new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), 1, 1, s.defaultProfile(), s.defaultRouter());
+        s.streamHoldGrace(), s.keepAliveInterval(), s.backendMaxConnections(), 1, 1);
     Catalog catalog = catalog();
     Gateway g = Gateway.start(kit.system(), oneThreadOneSlot, catalog, holdsItsThread, new StaticLeaseProvider(catalog), counting,
-            RoutingDefaults.of(oneThreadOneSlot), Map.of())
+            routingDefaults(), Map.of())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       URI url = URI.create("http://127.0.0.1:" + g.port() + "/v1/chat/completions");

@@ -17,6 +17,15 @@ public record Classification(Tier tier, double confidence, float[] probabilities
     if (tier == null) throw new IllegalArgumentException("tier is required");
   }
 
+  /**
+   * The complexity score in [0,1]: {@code P(HIGH) + 0.5 P(MEDIUM)} when the classifier gives probabilities, else 0,
+   * 0.5 or 1 by tier (keyword rules).
+   */
+  public double complexity() {
+    if (probabilities == null || probabilities.length != 3) return tier.ordinal() / 2.0;
+    return Math.max(0, Math.min(1, probabilities[2] + 0.5 * probabilities[1]));
+  }
+
   /** The tier with the highest probability; ties go to the higher tier (the safer mistake for routing). */
   public static Classification fromProbabilities(float[] p, String source) {
     int best = 0;

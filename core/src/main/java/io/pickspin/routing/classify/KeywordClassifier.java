@@ -1,24 +1,23 @@
 package io.pickspin.routing.classify;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.pickspin.model.Tier;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The paper's keyword rules (../shared/research/papers.md section 1.6): lower-case the prompt and look for plain
- * substrings, so "pick" also matches "pickles" and "define" matches "undefined". Any HIGH phrase gives HIGH, else any
- * LOW phrase gives LOW, else MEDIUM. A match is confident; the MEDIUM default is not.
+ * The paper's keyword rules (../shared/research/papers.md section 1.6) over the phrase lists of
+ * {@code pickspin.routing.keyword} (pickspin-routing.conf ships the paper's): any HIGH phrase gives HIGH, else any LOW
+ * phrase gives LOW, else MEDIUM. A match is confident; the MEDIUM default is not.
+ *
+ * <p>Phrases match whole words, case-insensitively, with any run of white space standing for one space: "pick" matches
+ * "Pick one" but not "pickles", "prove" not "improve", "create" not "recreated". (The paper looks for plain substrings,
+ * which over-fire inside longer words.)
  */
 public final class KeywordClassifier implements ComplexityClassifier {
-  public static final List<String> PAPER_LOW =
-      List.of(
-          "what is", "define", "who is", "when did", "where is", "true or false", "yes or no",
-          "which of the following", "select", "choose", "pick", "identify");
-  public static final List<String> PAPER_HIGH =
-      List.of(
-          "explain why", "analyze", "compare and contrast", "evaluate", "prove", "derive", "justify", "critique",
-          "design", "develop", "synthesize", "create", "formulate");
+  /** Where the shipped phrase lists are: the paper's. */
+  private static final String SHIPPED_RESOURCE = "pickspin-routing.conf";
 
   private final String[] low;
   private final String[] high;
@@ -28,8 +27,9 @@ public final class KeywordClassifier implements ComplexityClassifier {
     this.high = normalise(high);
   }
 
+  /** The paper's lists as pickspin-routing.conf ships them, without the application's overrides. */
   public static KeywordClassifier paper() {
-    return new KeywordClassifier(PAPER_LOW, PAPER_HIGH);
+    return fromConfig(ConfigFactory.parseResources(SHIPPED_RESOURCE).resolve().getConfig("pickspin.routing.keyword"));
   }
 
   /** The rules of {@code pickspin.routing.keyword}: the LOW and the HIGH phrases. */
@@ -55,18 +55,46 @@ public final class KeywordClassifier implements ComplexityClassifier {
   }
 
   private static String[] normalise(List<String> phrases) {
-    return phrases.stream()
-        .map(p -> p.toLowerCase(Locale.ROOT))
-        .filter(p -> !p.isEmpty())
-        .toArray(String[]::new);
+    return phrases.stream().map(KeywordClassifier::normalise).filter(p -> !p.isEmpty()).toArray(String[]::new);
+  }
+
+  /** Lower case, each run of white space as one space, none at either end. */
+  static String normalise(String text) {
+    String lower = text.toLowerCase(Locale.ROOT);
+    StringBuilder sb = new StringBuilder(lower.length());
+    boolean space = false;
+    for (int i = 0; i < lower.length(); i++) {
+      char c = lower.charAt(i);
+      if (Character.isWhitespace(c)) {
+        space = !sb.isEmpty();
+        continue;
+      }
+      if (space) sb.append(' ');
+      space = false;
+      sb.append(c);
+    }
+    return sb.toString();
   }
 
   @Override
   public Classification classify(String prompt) {
-    String text = prompt == null ? "" : prompt.toLowerCase(Locale.ROOT);
-    for (String p : high) if (text.contains(p)) return new Classification(Tier.HIGH, 1.0, null, "keyword", p);
-    for (String p : low) if (text.contains(p)) return new Classification(Tier.LOW, 1.0, null, "keyword", p);
+    String text = prompt == null ? "" : normalise(prompt);
+    for (String p : high) if (containsWords(text, p)) return new Classification(Tier.HIGH, 1.0, null, "keyword", p);
+    for (String p : low) if (containsWords(text, p)) return new Classification(Tier.LOW, 1.0, null, "keyword", p);
     return new Classification(Tier.MEDIUM, 0.0, null, "keyword", null);
+  }
+
+  /** Whether {@code phrase} occurs in {@code text} with no letter or digit right before or right after it. */
+  static boolean containsWords(String text, String phrase) {
+    for (int i = text.indexOf(phrase); i >= 0; i = text.indexOf(phrase, i + 1)) {
+      int end = i + phrase.length();
+      if ((i == 0 || !wordChar(text.charAt(i - 1))) && (end == text.length() || !wordChar(text.charAt(end)))) return true;
+    }
+    return false;
+  }
+
+  private static boolean wordChar(char c) {
+    return Character.isLetterOrDigit(c);
   }
 
   /** True when the classification came from a matched phrase, i.e. the keyword rules are confident about it. */

@@ -4,12 +4,18 @@ import io.pickspin.model.Tier;
 import io.pickspin.routing.Profile;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The paper's multi-objective selection (Eq. 1/2, ../shared/research/papers.md section 1.9): relevance R, latency T
  * and cost C of every (model, backend) entry are min-max normalised with bounds taken over the whole matrix (R over
  * every entry and every tier, so that the bounds are historical, not those of the few candidates at hand), latency and
  * cost inverted so that 1 is best, and combined as f = wR·R̂ + wT·T̂ + wC·Ĉ. Equal bounds normalise to 1.
+ *
+ * <p>T and C are those of the same request on every model: T is the entry's {@link ServiceMatrix.Entry#expectedLatencyMs()
+ * expected latency} plus the wait for a replica the caller reports (a saturated pool's queue, a cold pool's start), C
+ * the GPU cost of the expected service time (waiting costs no GPU time). Latency averages of the answers each model
+ * happened to serve are not comparable across models and are not used.
  *
  * <p>Which entries may win, in order:
  *
@@ -37,20 +43,40 @@ public final class Scorer {
     }
   }
 
-  /** One ranked entry with its raw and combined values. */
-  public record Scored(ServiceMatrix.Entry entry, double relevance, double latencyMs, double cost, double score, boolean eligible) {
+  /**
+   * One ranked entry with its raw and combined values.
+   *
+   * @param latencyMs expected latency: expected service time plus {@code waitMs}
+   * @param waitMs expected wait for a replica slot or a new replica
+   */
+  public record Scored(
+      ServiceMatrix.Entry entry, double relevance, double latencyMs, double cost, double score, boolean eligible, double waitMs) {
     public String model() {
       return entry.model().id();
     }
   }
 
+  /** As {@link #rank(ServiceMatrix, Tier, Weights, long, ToDoubleFunction)} with every model idle and warm. */
   public static Scored[] rank(ServiceMatrix matrix, Tier promptTier, Weights w, long deadlineMs) {
+    return rank(matrix, promptTier, w, deadlineMs, NO_WAIT);
+  }
+
+  private static final ToDoubleFunction<ServiceMatrix.Entry> NO_WAIT = e -> 0;
+
+  /**
+   * Ranks every entry of the matrix for a prompt of {@code promptTier}.
+   *
+   * @param deadlineMs the request's latency budget, 0 for none
+   * @param waitMs how long a request to the entry's model would wait for a replica before its service starts, in ms
+   */
+  public static Scored[] rank(
+      ServiceMatrix matrix, Tier promptTier, Weights w, long deadlineMs, ToDoubleFunction<ServiceMatrix.Entry> waitMs) {
     ServiceMatrix.Entry[] es = matrix.entryArray();
     int n = es.length;
     double rMin = Double.MAX_VALUE, rMax = -Double.MAX_VALUE;
     double tMin = Double.MAX_VALUE, tMax = -Double.MAX_VALUE;
     double cMin = Double.MAX_VALUE, cMax = -Double.MAX_VALUE;
-    double[] r = new double[n], t = new double[n], c = new double[n];
+    double[] r = new double[n], t = new double[n], c = new double[n], wait = new double[n];
     int topTier = 0;
     for (int i = 0; i < n; i++) {
       ServiceMatrix.Entry e = es[i];
@@ -60,8 +86,9 @@ public final class Scorer {
         rMax = Math.max(rMax, ri);
       }
       r[i] = matrix.relevance(e, promptTier);
-      t[i] = e.latencyMs();
-      c[i] = e.costPerRequest();
+      wait[i] = Math.max(0, waitMs.applyAsDouble(e));
+      t[i] = e.expectedLatencyMs() + wait[i];
+      c[i] = e.expectedCostPerRequest();
       tMin = Math.min(tMin, t[i]);
       tMax = Math.max(tMax, t[i]);
       cMin = Math.min(cMin, c[i]);
@@ -85,7 +112,7 @@ public final class Scorer {
       boolean fits = deadlineMs <= 0 || t[i] <= deadlineMs;
       boolean eligible =
           deadlineMs <= 0 ? capable : anyCapableFits ? capable && fits : anyFits ? fits : capable;
-      out[i] = new Scored(es[i], r[i], t[i], c[i], f, eligible);
+      out[i] = new Scored(es[i], r[i], t[i], c[i], f, eligible, wait[i]);
     }
     Arrays.sort(out, ORDER);
     return out;

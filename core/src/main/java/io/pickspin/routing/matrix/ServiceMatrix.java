@@ -21,6 +21,12 @@ import java.util.Set;
  * updates. Latencies start from the model's latency profile and then follow an exponentially weighted moving average
  * of what the backends actually deliver.
  *
+ * <p>What the scorer compares across models is each entry's {@link Entry#expectedLatencyMs() expected latency}: the
+ * latency of the same typical request (the configured expected output length) on every model, the profile's service
+ * time times the slowdown telemetry measured against the profile. The plain moving average of what each entry served
+ * ({@link Entry#latencyMs()}) is not comparable across models: it follows the lengths of the answers each happened to
+ * serve, and a model that served a few short answers would look faster and cheaper than one still on its prior.
+ *
  * <p>Thread-safe: reads are lock-free (volatile fields, an immutable entry array swapped on the rare insert of a new
  * backend kind); an update locks only its own entry.
  */
@@ -65,14 +71,18 @@ public final class ServiceMatrix {
   public static final class Entry {
     private final ModelSpec model;
     private final String backendKind;
+    /** The profile's service time of a request of the expected output length. */
+    private final double profileLatencyMs;
     private volatile double latencyMs;
     private volatile double ttftMs;
     private volatile double errorRate;
+    private volatile double slowdown = 1.0;
     private volatile long observations;
 
     Entry(ModelSpec model, String backendKind, double latencyMs) {
       this.model = model;
       this.backendKind = backendKind;
+      this.profileLatencyMs = latencyMs;
       this.latencyMs = latencyMs;
       this.ttftMs = model.latency().ttftMs();
     }
@@ -85,9 +95,31 @@ public final class ServiceMatrix {
       return backendKind;
     }
 
-    /** Expected end-to-end latency of a request, in milliseconds. */
+    /**
+     * Moving average of the end-to-end latency of the requests this entry served, in milliseconds, from the profile's
+     * service time of a request of the expected output length. It follows the lengths of the answers served, so it
+     * describes this entry's traffic; {@link #expectedLatencyMs()} is the one to compare models with.
+     */
     public double latencyMs() {
       return latencyMs;
+    }
+
+    /**
+     * Expected end-to-end latency of a request of the expected output length, in milliseconds, before any wait for a
+     * replica: the profile's service time times {@link #slowdown()}.
+     */
+    public double expectedLatencyMs() {
+      return profileLatencyMs * slowdown;
+    }
+
+    /**
+     * How much slower than its latency profile this entry serves, as a moving average of observed / predicted latency
+     * (1 = as the profile says). A success with a known output length compares its latency with the profile's for that
+     * length; a success of unknown length counts as 1 (it says the entry works, not how fast per token); a timeout
+     * counts as at least its latency over the profile's expected latency.
+     */
+    public double slowdown() {
+      return slowdown;
     }
 
     public double ttftMs() {
@@ -108,13 +140,31 @@ public final class ServiceMatrix {
      * replica batches together.
      */
     public double costPerRequest() {
-      return model.replicaHourlyCost() * latencyMs / 3_600_000.0 / model.latency().maxBatch();
+      return costOf(latencyMs);
+    }
+
+    /** As {@link #costPerRequest()} for a request of the expected output length: {@link #expectedLatencyMs()}. */
+    public double expectedCostPerRequest() {
+      return costOf(expectedLatencyMs());
+    }
+
+    private double costOf(double serviceMs) {
+      return model.replicaHourlyCost() * serviceMs / 3_600_000.0 / model.latency().maxBatch();
     }
 
     synchronized void record(Outcome o, double alpha) {
-      if (o.ok() || "timeout".equals(o.error())) latencyMs += alpha * (o.latencyMs() - latencyMs);
+      boolean timeout = "timeout".equals(o.error());
+      if (o.ok() || timeout) latencyMs += alpha * (o.latencyMs() - latencyMs);
       if (o.ok() && o.ttftMs() >= 0) ttftMs += alpha * (o.ttftMs() - ttftMs);
       errorRate += alpha * ((o.ok() ? 0.0 : 1.0) - errorRate);
+      double ratio = Double.NaN;
+      if (o.ok()) {
+        double predicted = o.outputTokens() > 0 ? model.latency().serviceMs(o.outputTokens()) : 0;
+        ratio = predicted > 0 ? o.latencyMs() / predicted : 1.0;
+      } else if (timeout && profileLatencyMs > 0) {
+        ratio = Math.max(1.0, o.latencyMs() / profileLatencyMs);
+      }
+      if (!Double.isNaN(ratio)) slowdown += alpha * (ratio - slowdown);
       observations++;
     }
   }

@@ -4,14 +4,18 @@ import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.routing.UnknownModelException;
+import io.pickspin.routing.classify.Classification;
 import io.pickspin.routing.classify.ComplexityClassifier;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,25 +91,34 @@ public final class RlRoutingPolicy implements RoutingPolicy {
 
   @Override
   public RouteDecision decide(RouteRequest request) {
+    return explain(request).decision();
+  }
+
+  /** The decision with the prompt's classification and each model's Q-value as its score. */
+  @Override
+  public RouteExplanation explain(RouteRequest request) {
     long now = clock.millis();
     arrivals.recordArrival(now);
     if (!request.isAuto()) {
       ModelSpec m =
           catalog.find(request.requestedModel()).orElseThrow(() -> new UnknownModelException(request.requestedModel()));
-      return new RouteDecision(m.id(), m.tier(), "explicit", List.of());
+      return RouteExplanation.of(new RouteDecision(m.id(), m.tier(), "explicit", List.of()), request.profile());
     }
-    Tier tier = classifier.classify(request.prompt()).tier();
+    Classification c = classifier.classify(request.prompt());
+    Tier tier = c.tier();
     float[] q = policy.qValues(state(tier, request.deadlineMs() > 0 ? request.deadlineMs() : defaultDeadlineMs, now));
     Integer[] order = new Integer[q.length];
     for (int i = 0; i < q.length; i++) order[i] = i;
     java.util.Arrays.sort(order, (a, b) -> q[a] != q[b] ? Float.compare(q[b], q[a]) : Integer.compare(a, b));
     String chosen = actionModels[order[0]];
     List<String> fallbacks = new ArrayList<>(q.length - 1);
-    for (int i = 1; i < order.length; i++) {
+    Map<String, Double> scores = new LinkedHashMap<>();
+    for (int i = 0; i < order.length; i++) {
       String m = actionModels[order[i]];
       if (!m.equals(chosen) && !fallbacks.contains(m)) fallbacks.add(m);
+      scores.putIfAbsent(m, (double) q[order[i]]);
     }
-    return new RouteDecision(chosen, tier, ROUTER_NAME, fallbacks);
+    return new RouteExplanation(new RouteDecision(chosen, tier, ROUTER_NAME, fallbacks), request.profile(), c, scores);
   }
 
   /** The state vector of a request of {@code tier} with {@code deadlineMs} at {@code nowMs}. */

@@ -2,6 +2,7 @@ package io.pickspin.routing.rl;
 
 import io.pickspin.pool.Outcome;
 import io.pickspin.routing.RouteDecision;
+import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.RoutingPolicy;
@@ -26,10 +27,15 @@ public final class RlSelectingPolicy implements RoutingPolicy, RoutingTelemetry 
 
   @Override
   public RouteDecision decide(RouteRequest request) {
+    return explain(request).decision();
+  }
+
+  @Override
+  public RouteExplanation explain(RouteRequest request) {
     RouterKind kind = request.router() == null ? defaultRouter : request.router();
-    if (request.isAuto() && kind == RouterKind.RL) return rl.decide(request);
+    if (request.isAuto() && kind == RouterKind.RL) return rl.explain(request);
     rl.observeArrival();
-    return delegate.decide(request);
+    return delegate.explain(request);
   }
 
   @Override

@@ -11,25 +11,45 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class KeywordClassifierTest {
+  /** The paper's lists (papers.md 1.6), which pickspin-routing.conf ships; no production code holds them. */
+  static final List<String> PAPER_LOW =
+      List.of(
+          "what is", "define", "who is", "when did", "where is", "true or false", "yes or no",
+          "which of the following", "select", "choose", "pick", "identify");
+  static final List<String> PAPER_HIGH =
+      List.of(
+          "explain why", "analyze", "compare and contrast", "evaluate", "prove", "derive", "justify", "critique",
+          "design", "develop", "synthesize", "create", "formulate");
+
   final KeywordClassifier paper = KeywordClassifier.paper();
 
   @Test
   void theShippedConfigurationHoldsThePaperListsInOrder() {
     var c = ConfigFactory.load().getConfig("pickspin.routing.keyword");
-    assertEquals(KeywordClassifier.PAPER_LOW, c.getStringList("low"));
-    assertEquals(KeywordClassifier.PAPER_HIGH, c.getStringList("high"));
-    assertEquals(12, KeywordClassifier.PAPER_LOW.size());
-    assertEquals(13, KeywordClassifier.PAPER_HIGH.size());
+    assertEquals(PAPER_LOW, c.getStringList("low"));
+    assertEquals(PAPER_HIGH, c.getStringList("high"));
+    assertEquals(12, PAPER_LOW.size());
+    assertEquals(13, PAPER_HIGH.size());
   }
 
   @Test
   void everyPaperPhraseClassifiesAloneAndCaseInsensitively() {
-    for (String p : KeywordClassifier.PAPER_LOW) {
+    for (String p : PAPER_LOW) {
       assertEquals(Tier.LOW, paper.classify("Please " + p.toUpperCase() + " now").tier(), p);
     }
-    for (String p : KeywordClassifier.PAPER_HIGH) {
+    for (String p : PAPER_HIGH) {
       assertEquals(Tier.HIGH, paper.classify("Please " + p.toUpperCase() + " now").tier(), p);
     }
+  }
+
+  @Test
+  void theListsComeFromConfigurationNotCode() {
+    KeywordClassifier configured =
+        KeywordClassifier.fromConfig(
+            ConfigFactory.parseString("low = [\"tell me\"], high = [\"pickles\"]").withFallback(ConfigFactory.empty()));
+    assertEquals(Tier.HIGH, configured.classify("I like pickles").tier());
+    assertEquals(Tier.LOW, configured.classify("Tell me the time").tier());
+    assertEquals(Tier.MEDIUM, configured.classify("What is this? Pick one.").tier()); // the paper's phrases are gone
   }
 
   @Test
@@ -40,14 +60,25 @@ class KeywordClassifierTest {
   }
 
   @Test
-  void plainSubstringsMatchInsideWords() {
+  void phrasesMatchWholeWordsNotTheInsideOfLongerWords() {
     Classification pickles = paper.classify("I like pickles");
-    assertEquals(Tier.LOW, pickles.tier());
-    assertEquals("pick", pickles.evidence());
-    assertEquals(Tier.LOW, paper.classify("the variable is undefined").tier());
-    assertEquals(Tier.HIGH, paper.classify("the recreated scene").tier()); // "create" inside "recreated"
-    assertEquals(Tier.HIGH, paper.classify("a developer's notes").tier()); // "develop"
-    assertEquals(Tier.HIGH, paper.classify("Improve the essay").tier()); // "prove" inside "improve"
+    assertEquals(Tier.MEDIUM, pickles.tier());
+    assertNull(pickles.evidence());
+    assertEquals(Tier.MEDIUM, paper.classify("the variable is undefined").tier()); // not "define"
+    assertEquals(Tier.MEDIUM, paper.classify("the recreated scene").tier()); // not "create"
+    assertEquals(Tier.MEDIUM, paper.classify("a developer's notes").tier()); // not "develop"
+    assertEquals(Tier.MEDIUM, paper.classify("Improve the essay").tier()); // not "prove"
+    assertEquals(Tier.MEDIUM, paper.classify("somewhat issue").tier()); // not "what is" across "somewhat is..."
+    // the whole word or phrase still matches, next to punctuation, at either end, across any white space
+    Classification pick = paper.classify("Pick one: red or blue?");
+    assertEquals(Tier.LOW, pick.tier());
+    assertEquals("pick", pick.evidence());
+    assertEquals(Tier.LOW, paper.classify("pick").tier());
+    assertEquals(Tier.LOW, paper.classify("Colours? (pick)").tier());
+    assertEquals(Tier.LOW, paper.classify("What\n\t  is 2+2?").tier());
+    assertEquals(Tier.HIGH, paper.classify("Please re-create the table.").tier());
+    assertEquals(Tier.HIGH, paper.classify("Then prove it").tier());
+    assertEquals(Tier.HIGH, paper.classify("first improve, then prove.").tier()); // a later whole match counts
   }
 
   @Test

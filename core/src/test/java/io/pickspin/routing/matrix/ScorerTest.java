@@ -68,6 +68,26 @@ class ScorerTest {
   }
 
   @Test
+  void aWaitForAReplicaAddsToLatencyButNotToCost() {
+    // small waits 1000 ms (a full pool): 1200 ms, now the slowest; medium 400 ms is the fastest
+    Scorer.Scored[] r =
+        Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.BALANCED), 0, e -> e.model().id().equals("small") ? 1000 : 0);
+    Scorer.Scored small = Arrays.stream(r).filter(x -> x.model().equals("small")).findFirst().orElseThrow();
+    assertEquals(1200, small.latencyMs(), EPS);
+    assertEquals(1000, small.waitMs(), EPS);
+    assertEquals(2.0 * 200 / 3.6e6 / 10, small.cost(), 1e-12); // waiting uses no GPU
+    double rSmall = (0.6 - 0.18) / 0.72, rMedium = (0.8 - 0.18) / 0.72;
+    assertEquals(0.5 * rSmall + 0 + 0.3, small.score(), EPS);
+    assertEquals("medium", r[0].model());
+    assertEquals(0.5 * rMedium + 0.3 + 0.3 * 8 / 11.0, r[0].score(), EPS);
+    assertEquals(0, r[0].waitMs(), EPS);
+    // a deadline the waiting small model misses and medium meets keeps small out
+    r = Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.COST), 500, e -> e.model().id().equals("small") ? 1000 : 0);
+    assertEquals("medium", r[0].model());
+    assertFalse(Arrays.stream(r).filter(x -> x.model().equals("small")).findFirst().orElseThrow().eligible());
+  }
+
+  @Test
   void equalBoundsNormaliseToOne() {
     assertEquals(1.0, Scorer.higherIsBetter(3, 3, 3));
     assertEquals(1.0, Scorer.lowerIsBetter(3, 3, 3));

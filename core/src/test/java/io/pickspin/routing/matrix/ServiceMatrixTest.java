@@ -3,6 +3,7 @@ package io.pickspin.routing.matrix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pickspin.model.Tier;
 import io.pickspin.pool.Outcome;
@@ -53,6 +54,43 @@ class ServiceMatrixTest {
     }
     assertEquals(0.9 * (1 - 0.875), matrix.relevance(matrix.find("large", "vllm"), Tier.LOW), 1e-9);
     assertEquals("medium", Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.QUALITY), 0)[0].model());
+  }
+
+  @Test
+  void theScorerComparesTheSameRequestOnEveryModelNotTheAnswersEachHappenedToServe() {
+    // at exactly their profiles' speed, small serves 41-token answers (500 ms) and medium 1-token answers (200 ms)
+    for (int i = 0; i < 10; i++) {
+      matrix.record("small", "vllm", Outcome.success(500, 100, 41));
+      matrix.record("medium", "vllm", Outcome.success(200, 200, 1));
+    }
+    ServiceMatrix.Entry small = matrix.find("small", "vllm"), medium = matrix.find("medium", "vllm");
+    assertTrue(medium.latencyMs() < small.latencyMs(), "served averages: medium looks faster");
+    assertTrue(medium.costPerRequest() < small.costPerRequest() * 2, "and nearly as cheap");
+    assertEquals(1.0, small.slowdown(), 1e-9);
+    assertEquals(1.0, medium.slowdown(), 1e-9);
+    assertEquals(200, small.expectedLatencyMs(), 1e-9); // 11 expected tokens on each model's profile
+    assertEquals(400, medium.expectedLatencyMs(), 1e-9);
+    assertEquals(2.0 * 200 / 3.6e6 / 10, small.expectedCostPerRequest(), 1e-15);
+    // so speed still prefers small for an easy prompt, as with no telemetry at all
+    assertEquals("small", Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.SPEED), 0)[0].model());
+    assertEquals("small", Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.BALANCED), 0)[0].model());
+  }
+
+  @Test
+  void measuredSlownessMovesTheExpectedLatency() {
+    ServiceMatrix.Entry e = matrix.find("medium", "vllm");
+    matrix.record("medium", "vllm", Outcome.success(2 * 260, 400, 4)); // twice the profile's 260 ms for 4 tokens
+    assertEquals(1.5, e.slowdown(), 1e-9); // 1 + 0.5 * (2 - 1)
+    assertEquals(600, e.expectedLatencyMs(), 1e-9);
+    assertEquals(4 * 600 / 3.6e6 / 10, e.expectedCostPerRequest(), 1e-15);
+    matrix.record("medium", "vllm", Outcome.success(50, 50, 0)); // length unknown: it works, as its profile says
+    assertEquals(1.25, e.slowdown(), 1e-9);
+    matrix.record("medium", "vllm", Outcome.failure(10, "connect", true)); // a failure says nothing about speed
+    assertEquals(1.25, e.slowdown(), 1e-9);
+    matrix.record("medium", "vllm", Outcome.failure(4000, "timeout", false)); // at least 4000 / 400 = 10x
+    assertEquals(5.625, e.slowdown(), 1e-9);
+    matrix.record("medium", "vllm", Outcome.failure(100, "timeout", false)); // a quick timeout never speeds it up
+    assertEquals(3.3125, e.slowdown(), 1e-9);
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.pickspin.actors.AdminAudit;
 import io.pickspin.actors.PoolLeases;
 import io.pickspin.actors.PoolMonitor;
+import io.pickspin.actors.SpinSettings;
 import io.pickspin.model.BackendEndpoint;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
@@ -68,7 +69,9 @@ public final class TestNode implements AutoCloseable {
     this.system = system;
     this.scaling = ScalingSettings.fromConfig(system.settings().config().getConfig("pickspin.scaling"));
     this.leases =
-        PoolLeases.start(system, catalog, new StaticDriver(catalog), (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
+        PoolLeases.start(
+            system, SpinSettings.fromConfig(system.settings().config().getConfig("pickspin")), catalog, new StaticDriver(catalog),
+            (e, t) -> CompletableFuture.completedFuture(true), Clock.systemUTC());
     system.systemActorOf(
         PoolMonitor.create(
             catalog.models().stream().map(ModelSpec::id).toList(), leases::pool, Duration.ofMillis(100), board, (m, s) -> {}),
