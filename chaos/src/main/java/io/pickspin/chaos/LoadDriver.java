@@ -1,5 +1,6 @@
 package io.pickspin.chaos;
 
+import io.pickspin.concurrent.Failures;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -166,7 +167,7 @@ public final class LoadDriver {
 
   static Result.Kind classify(HttpResponse<String> resp, Throwable err) {
     if (err != null) {
-      Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+      Throwable c = Failures.unwrap(err);
       if (c instanceof HttpTimeoutException) return Result.Kind.LOST;
       return Result.Kind.CONNECTION_FAILED;
     }

@@ -1,6 +1,8 @@
 package io.pickspin.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.api.ApiError;
+import io.pickspin.concurrent.Failures;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
@@ -23,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -48,7 +49,6 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
@@ -236,7 +236,7 @@ final class BackendForwarder {
                 if (heldNanos > 1_000_000) observer.held(model, heldNanos);
                 return send(a, lease);
               }
-              Throwable cause = unwrap(err);
+              Throwable cause = Failures.unwrap(err);
               if (cause instanceof PoolException pe) {
                 if (pe.reason() == PoolException.Reason.UNAVAILABLE) {
                   if (a.nextModel()) return acquire(a);
@@ -247,7 +247,7 @@ final class BackendForwarder {
               }
               log.error("lease for {} failed", model, cause);
               return CompletableFuture.completedFuture(
-                  fail(a, ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Could not lease a replica of " + model + ": " + cause)));
+                  fail(a, ApiError.serverError(500, "internal_error", "Could not lease a replica of " + model + ": " + cause)));
             },
             SAME_THREAD)
         .thenCompose(s -> s);
@@ -269,21 +269,21 @@ final class BackendForwarder {
         .handle(
             (response, err) -> {
               if (err != null) {
-                Throwable cause = unwrap(err);
+                Throwable cause = Failures.unwrap(err);
                 if (cause instanceof ClientGone) {
                   releaseOnce(lease, Outcome.failure(millisSince(sentNanos), "client-gone", false), new AtomicBoolean());
-                  return CompletableFuture.completedFuture(fail(a, ApiError.backend(StatusCodes.BAD_REQUEST, "client_gone", cause.getMessage())));
+                  return CompletableFuture.completedFuture(fail(a, ApiError.serverError(400, "client_gone", cause.getMessage())));
                 }
                 boolean timedOut = cause instanceof TimeoutException;
                 releaseOnce(lease, Outcome.failure(millisSince(sentNanos), timedOut ? "timeout" : "connect", true), new AtomicBoolean());
                 ApiError e =
                     timedOut
-                        ? ApiError.backend(
-                            StatusCodes.GATEWAY_TIMEOUT,
+                        ? ApiError.serverError(
+                            504,
                             "backend_timeout",
                             "Replica " + lease.backend().id() + " of " + lease.model() + " sent nothing within " + settings.firstByteTimeout().toMillis() + " ms.")
-                        : ApiError.backend(
-                            StatusCodes.BAD_GATEWAY,
+                        : ApiError.serverError(
+                            502,
                             "backend_unreachable",
                             "Replica " + lease.backend().id() + " of " + lease.model() + " is unreachable: " + cause.getMessage());
                 return retry(a, lease, e);
@@ -294,8 +294,8 @@ final class BackendForwarder {
                 return retry(
                     a,
                     lease,
-                    ApiError.backend(
-                        StatusCodes.BAD_GATEWAY,
+                    ApiError.serverError(
+                        502,
                         "backend_error",
                         "Replica " + lease.backend().id() + " of " + lease.model() + " answered " + response.status().intValue() + "."));
               }
@@ -325,7 +325,7 @@ final class BackendForwarder {
     http.singleRequest(request, https, pool, clientLog)
         .whenCompleteAsync(
             (response, err) -> {
-              if (err != null && mayResend && lostBeforeAnswer(unwrap(err))) {
+              if (err != null && mayResend && lostBeforeAnswer(Failures.unwrap(err))) {
                 exchange(request, head, false);
                 return;
               }
@@ -555,11 +555,11 @@ final class BackendForwarder {
 
   private ByteString sseError(Lease lease, String why) {
     ApiError e =
-        ApiError.backend(
-            StatusCodes.BAD_GATEWAY,
+        ApiError.serverError(
+            502,
             "backend_stream_error",
             "Replica " + lease.backend().id() + " of " + lease.model() + " failed after the answer started: " + why + ".");
-    return ByteString.fromString("data: " + e.toJson() + "\n\n");
+    return ByteString.fromString("data: " + e.json() + "\n\n");
   }
 
   private void finish(Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error) {
@@ -590,7 +590,7 @@ final class BackendForwarder {
   private HttpResponse fail(Attempt a, ApiError error) {
     inFlight.decrementAndGet();
     GatewayObserver.Outcome outcome =
-        switch (error.status().intValue()) {
+        switch (error.status()) {
           case 400 -> GatewayObserver.Outcome.CLIENT_ERROR;
           case 429 -> GatewayObserver.Outcome.OVERLOADED;
           case 503 -> GatewayObserver.Outcome.UNAVAILABLE;
@@ -598,14 +598,14 @@ final class BackendForwarder {
           default -> GatewayObserver.Outcome.BACKEND_ERROR;
         };
     observer.finished(a.model(), a.tier(), a.request.route().profile(), outcome, System.nanoTime() - a.startNanos, -1);
-    return error.toResponse().addHeaders(decisionHeaders(a, null));
+    return ErrorResponses.of(error).addHeaders(decisionHeaders(a, null));
   }
 
   private static ApiError poolError(String model, PoolException e) {
     return switch (e.reason()) {
       case OVERLOADED ->
           new ApiError(
-              StatusCodes.TOO_MANY_REQUESTS,
+              429,
               "rate_limit_error",
               "model_overloaded",
               null,
@@ -613,7 +613,7 @@ final class BackendForwarder {
               Math.max(1, e.retryAfterSeconds()));
       case TIMED_OUT ->
           new ApiError(
-              StatusCodes.SERVICE_UNAVAILABLE,
+              503,
               "server_error",
               "model_not_ready",
               null,
@@ -621,7 +621,7 @@ final class BackendForwarder {
               Math.max(1, e.retryAfterSeconds()));
       case UNAVAILABLE ->
           new ApiError(
-              StatusCodes.SERVICE_UNAVAILABLE,
+              503,
               "server_error",
               "model_unavailable",
               null,
@@ -684,13 +684,6 @@ final class BackendForwarder {
 
   private static long millisSince(long nanos) {
     return (System.nanoTime() - nanos) / 1_000_000;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static scala.concurrent.duration.FiniteDuration toScala(Duration d) {

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pickspin.api.ApiError;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;

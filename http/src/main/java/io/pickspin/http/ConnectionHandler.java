@@ -1,5 +1,6 @@
 package io.pickspin.http;
 
+import io.pickspin.concurrent.Failures;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -128,6 +129,6 @@ final class ConnectionHandler extends GraphStage<FlowShape<HttpRequest, HttpResp
   }
 
   private HttpResponse orFailureResponse(HttpResponse response, Throwable error) {
-    return error == null ? response : failureResponse.apply(BackendForwarder.unwrap(error));
+    return error == null ? response : failureResponse.apply(Failures.unwrap(error));
   }
 }

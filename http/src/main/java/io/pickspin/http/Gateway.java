@@ -3,6 +3,8 @@ package io.pickspin.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pickspin.api.ApiError;
+import io.pickspin.concurrent.Failures;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
@@ -41,7 +43,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
@@ -135,7 +136,7 @@ public final class Gateway {
             (b, err) -> {
               if (err != null) {
                 g.dispatcher.close();
-                Throwable cause = BackendForwarder.unwrap(err);
+                Throwable cause = Failures.unwrap(err);
                 BindException failure =
                     new BindException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + cause.getMessage());
                 failure.initCause(cause);
@@ -187,8 +188,7 @@ public final class Gateway {
   }
 
   private static HttpResponse internalError(Throwable error) {
-    return ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Internal error: " + BackendForwarder.unwrap(error))
-        .toResponse();
+    return ErrorResponses.of(ApiError.serverError(500, "internal_error", "Internal error: " + Failures.unwrap(error)));
   }
 
   /** @param clientGone completes if the client goes away before the answer went out */
@@ -226,7 +226,7 @@ public final class Gateway {
       }
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
-      return CompletableFuture.completedFuture(e.toResponse());
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
   }
 
@@ -249,15 +249,11 @@ public final class Gateway {
   private CompletionStage<HttpResponse> post(
       HttpRequest request, String path, Function<byte[], CompletionStage<HttpResponse>> handle) {
     if (request.method() != HttpMethods.POST) {
-      throw new ApiError(
-          StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
-          request.method().value() + " is not allowed on " + path + "; use POST.", 0);
+      throw ApiError.methodNotAllowed(request.method().value(), path, "POST");
     }
     RequestEntity entity = request.entity();
     if (entity.getContentType().mediaType() != MediaTypes.APPLICATION_JSON) {
-      throw new ApiError(
-          StatusCodes.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type", null,
-          "The request body must be JSON with Content-Type: application/json, not " + entity.getContentType() + ".", 0);
+      throw ApiError.unsupportedMediaType(entity.getContentType().toString());
     }
     if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > settings.maxBodyBytes()) {
       throw tooLarge();
@@ -272,12 +268,12 @@ public final class Gateway {
     return body.handle(
             (bytes, err) -> {
               if (err != null) {
-                Throwable cause = BackendForwarder.unwrap(err);
+                Throwable cause = Failures.unwrap(err);
                 ApiError e =
                     cause instanceof EntityStreamSizeException
                         ? tooLarge()
                         : ApiError.invalid(null, "The request body could not be read: " + cause.getMessage());
-                return CompletableFuture.completedFuture(e.toResponse());
+                return CompletableFuture.completedFuture(ErrorResponses.of(e));
               }
               return handle.apply(bytes);
             })
@@ -286,7 +282,7 @@ public final class Gateway {
 
   private CompletionStage<HttpResponse> refused(ApiError e, long start) {
     observer.finished("none", Tier.MEDIUM, GatewayObserver.Outcome.CLIENT_ERROR, System.nanoTime() - start, -1);
-    return CompletableFuture.completedFuture(e.toResponse());
+    return CompletableFuture.completedFuture(ErrorResponses.of(e));
   }
 
   private CompletionStage<HttpResponse> complete(
@@ -313,7 +309,7 @@ public final class Gateway {
     try {
       return explained.join();
     } catch (CompletionException e) {
-      Throwable cause = BackendForwarder.unwrap(e);
+      Throwable cause = Failures.unwrap(e);
       if (cause instanceof UnknownModelException) throw ApiError.modelNotFound(request.route().requestedModel());
       if (cause instanceof IllegalArgumentException) throw ApiError.invalid(null, cause.getMessage());
       throw e;
@@ -361,13 +357,13 @@ public final class Gateway {
     try {
       request = CompletionRequest.parseChatOrText(json, bytes, http, defaults.get());
     } catch (ApiError e) {
-      return CompletableFuture.completedFuture(e.toResponse());
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
     return whenExplained(dispatcher.explain(request.route()), explained -> {
       try {
         return jsonResponse(routeJson(explanation(explained, request)));
       } catch (ApiError e) {
-        return CompletableFuture.completedFuture(e.toResponse());
+        return CompletableFuture.completedFuture(ErrorResponses.of(e));
       }
     });
   }
@@ -478,16 +474,12 @@ public final class Gateway {
 
   private static void requireGet(HttpRequest request, String path) {
     if (request.method() != HttpMethods.GET) {
-      throw new ApiError(
-          StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
-          request.method().value() + " is not allowed on " + path + "; use GET.", 0);
+      throw ApiError.methodNotAllowed(request.method().value(), path, "GET");
     }
   }
 
   private ApiError tooLarge() {
-    return new ApiError(
-        StatusCodes.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", null,
-        "The request body is larger than the limit of " + settings.maxBodyBytes() + " bytes (pickspin.gateway.max-body-bytes).", 0);
+    return ApiError.tooLarge(settings.maxBodyBytes(), "pickspin.gateway.max-body-bytes");
   }
 
   private static CompletionStage<HttpResponse> jsonResponse(byte[] body) {

@@ -15,6 +15,7 @@ import io.pickspin.pool.Outcome;
 import io.pickspin.pool.StaticLeaseProvider;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
+import io.pickspin.testing.Eventually;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -298,9 +299,7 @@ class BackendConnectionsTest {
               + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
           s.getOutputStream().write(body);
           s.getOutputStream().flush();
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-          while (replica.requests.get() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
-          assertEquals(1, replica.requests.get());
+          Eventually.awaitEquals("requests at the replica", Duration.ofSeconds(5), 1, replica.requests::get);
         } // the client hangs up while the replica works
         Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
         assertTrue(o != null && !o.replicaFault(), "released, and not as the replica's fault: " + o);

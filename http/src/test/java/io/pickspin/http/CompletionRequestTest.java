@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
+import io.pickspin.api.ApiError;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.RoutingSettings;
@@ -85,7 +86,7 @@ class CompletionRequestTest {
         "{\"model\":\"m\",\"pickspin_deadline_ms\":-5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
         "{\"model\":\"m\",\"pickspin_router\":\"magic\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"}) {
       ApiError e = assertThrows(ApiError.class, () -> chat(bad, http), bad);
-      assertEquals(400, e.status().intValue(), bad);
+      assertEquals(400, e.status(), bad);
     }
     assertThrows(ApiError.class, () -> CompletionRequest.parse(
         JSON, CompletionRequest.Endpoint.TEXT, "{\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8), http, RoutingDefaults.of(ROUTING).get()));
@@ -162,7 +163,7 @@ class CompletionRequestTest {
   void rejectsInvalidJsonAndRootsThatAreNoObject() {
     for (String bad : new String[] {"{\"model\":\"m\",", "{\"model\":\"m\" " + USER_X + "}", "{\"model\":\"m\",\"x\":\"\\q\"}", "[1,"}) {
       ApiError e = assertThrows(ApiError.class, () -> chat(bad, CHAT), bad);
-      assertEquals(400, e.status().intValue(), bad);
+      assertEquals(400, e.status(), bad);
       assertTrue(e.getMessage().startsWith("The request body is not valid JSON: "), e.getMessage());
     }
     for (String notObject : new String[] {"", "  ", "null", "[{\"model\":\"m\"}]", "\"model\"", "42"}) {

@@ -8,7 +8,9 @@ import io.pickspin.actors.AdminAudit;
 import io.pickspin.actors.ModelPool;
 import io.pickspin.actors.PoolMonitor;
 import io.pickspin.actors.ScalingSupervisor;
-import io.pickspin.http.ApiError;
+import io.pickspin.api.ApiError;
+import io.pickspin.concurrent.Failures;
+import io.pickspin.http.ErrorResponses;
 import io.pickspin.http.RoutingDefaults;
 import io.pickspin.http.status.ClusterView;
 import io.pickspin.http.status.OpsJson;
@@ -37,7 +39,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -230,7 +231,7 @@ public final class AdminApi {
       throw ApiError.notFound("No such admin endpoint: " + method.value() + " " + request.getUri().path() + ". GET /admin lists them.");
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
-      return done(e.toResponse());
+      return done(ErrorResponses.of(e));
     }
   }
 
@@ -244,13 +245,13 @@ public final class AdminApi {
 
   private CompletionStage<HttpResponse> get(HttpRequest request, HttpMethod method, Supplier<CompletionStage<? extends JsonNode>> body) {
     request.discardEntityBytes(materializer);
-    if (method != HttpMethods.GET) throw methodNotAllowed(method, request, "GET");
+    if (method != HttpMethods.GET) throw ApiError.methodNotAllowed(method.value(), request.getUri().path(), "GET");
     return respond(body, StatusCodes.OK);
   }
 
   private CompletionStage<HttpResponse> change(
       HttpRequest request, HttpMethod method, Function<ObjectNode, CompletionStage<? extends JsonNode>> apply) {
-    if (method != HttpMethods.PUT && method != HttpMethods.POST) throw methodNotAllowed(method, request, "PUT or POST");
+    if (method != HttpMethods.PUT && method != HttpMethods.POST) throw ApiError.methodNotAllowed(method.value(), request.getUri().path(), "PUT or POST");
     return readObject(request)
         .thenCompose(body -> respond(() -> apply.apply(body), StatusCodes.OK))
         .exceptionally(t -> errorResponse(t));
@@ -397,7 +398,7 @@ public final class AdminApi {
                               r -> new ScalingSupervisor.SetLimits(spec.id(), next.minReplicas(), next.maxReplicas(), next.warm(), r),
                               settings.askTimeout(),
                               system.scheduler())
-                          .exceptionally(t -> { throw refusedOrUnavailable("the scaling supervisor", t, StatusCodes.BAD_REQUEST, "invalid_value"); })
+                          .exceptionally(t -> { throw refusedOrUnavailable("the scaling supervisor", t, 400, "invalid_value"); })
                           .thenApply(
                               d -> {
                                 ObjectNode n = json.createObjectNode();
@@ -429,7 +430,7 @@ public final class AdminApi {
                     r -> new ModelPool.SetReplicaMode(replicaId, mode, r),
                     settings.askTimeout(),
                     system.scheduler())
-                .exceptionally(t -> { throw refusedOrUnavailable("the pool of " + spec.id(), t, StatusCodes.NOT_FOUND, "replica_not_found"); })
+                .exceptionally(t -> { throw refusedOrUnavailable("the pool of " + spec.id(), t, 404, "replica_not_found"); })
                 .thenApply(status -> OpsJson.model(spec, status, true)));
   }
 
@@ -470,7 +471,7 @@ public final class AdminApi {
     }
     if (address.host().isEmpty() || ClusterView.member(system, address).isEmpty()) {
       throw new ApiError(
-          StatusCodes.NOT_FOUND, "invalid_request_error", "member_not_found", "address",
+          404, "invalid_request_error", "member_not_found", "address",
           "No cluster member has the address " + address + ". GET /admin/cluster lists the members.", 0);
     }
     ObjectNode details = json.createObjectNode();
@@ -520,7 +521,7 @@ public final class AdminApi {
                                   if (auditError != null) {
                                     log.warn("admin change {} ({}) ended '{}' but its outcome was not audited: {}", entry.id(), action, outcome, auditError.toString());
                                   }
-                                  if (error != null) throw new CompletionException(unwrap(error));
+                                  if (error != null) throw new CompletionException(Failures.unwrap(error));
                                   ObjectNode n = node.isObject() ? ((ObjectNode) node).deepCopy() : json.createObjectNode();
                                   n.put("auditId", entry.id());
                                   return (JsonNode) n;
@@ -553,9 +554,7 @@ public final class AdminApi {
       throw ApiError.invalid(null, "The request needs a JSON object body.");
     }
     if (entity.getContentType().mediaType() != MediaTypes.APPLICATION_JSON) {
-      throw new ApiError(
-          StatusCodes.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type", null,
-          "The body must be JSON with Content-Type: application/json, not " + entity.getContentType() + ".", 0);
+      throw ApiError.unsupportedMediaType(entity.getContentType().toString());
     }
     return entity
         .withSizeLimit(settings.maxBodyBytes())
@@ -563,12 +562,9 @@ public final class AdminApi {
         .handle(
             (strict, error) -> {
               if (error != null) {
-                Throwable cause = unwrap(error);
+                Throwable cause = Failures.unwrap(error);
                 if (cause instanceof EntityStreamSizeException) {
-                  throw new CompletionException(
-                      new ApiError(
-                          StatusCodes.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", null,
-                          "The body is larger than " + settings.maxBodyBytes() + " bytes.", 0));
+                  throw new CompletionException(ApiError.tooLarge(settings.maxBodyBytes(), "pickspin.admin.max-body-bytes"));
                 }
                 throw new CompletionException(ApiError.invalid(null, "The body could not be read: " + cause.getMessage()));
               }
@@ -691,30 +687,24 @@ public final class AdminApi {
 
   private static ApiError unauthorizedError(BearerAuth.Refusal r) {
     return new ApiError(
-        StatusCodes.UNAUTHORIZED, "authentication_error", r == BearerAuth.Refusal.WRONG ? "invalid_token" : "missing_token", null, r.message, 0);
+        401, "authentication_error", r == BearerAuth.Refusal.WRONG ? "invalid_token" : "missing_token", null, r.message, 0);
   }
 
   private static HttpResponse unauthorized(BearerAuth.Refusal r) {
-    return unauthorizedError(r).toResponse().addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"pickspin-admin\""));
-  }
-
-  private static ApiError methodNotAllowed(HttpMethod method, HttpRequest request, String allowed) {
-    return new ApiError(
-        StatusCodes.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
-        method.value() + " is not allowed on " + request.getUri().path() + "; use " + allowed + ".", 0);
+    return ErrorResponses.of(unauthorizedError(r)).addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"pickspin-admin\""));
   }
 
   private static ApiError replicaNotFound(ModelSpec spec, String replicaId, PoolStatus seen) {
     return new ApiError(
-        StatusCodes.NOT_FOUND, "invalid_request_error", "replica_not_found", "replica",
+        404, "invalid_request_error", "replica_not_found", "replica",
         "Model " + spec.id() + " has no replica '" + replicaId + "' (replicas: "
             + String.join(", ", seen.replicas().stream().map(PoolStatus.ReplicaView::id).toList()) + ").",
         0);
   }
 
   /** A refusal from an actor (StatusReply error) becomes {@code status}; no answer becomes 503. */
-  private static CompletionException refusedOrUnavailable(String who, Throwable t, StatusCode status, String code) {
-    Throwable cause = unwrap(t);
+  private static CompletionException refusedOrUnavailable(String who, Throwable t, int status, String code) {
+    Throwable cause = Failures.unwrap(t);
     if (cause instanceof StatusReply.ErrorMessage e) {
       return new CompletionException(new ApiError(status, "invalid_request_error", code, null, e.getMessage(), 0));
     }
@@ -722,28 +712,23 @@ public final class AdminApi {
   }
 
   private static CompletionException unavailable(String who, Throwable t) {
-    Throwable cause = unwrap(t);
+    Throwable cause = Failures.unwrap(t);
     if (cause instanceof ApiError e) return new CompletionException(e);
     String why = cause instanceof TimeoutException ? "did not answer in time" : "failed: " + cause.getMessage();
     return new CompletionException(
-        new ApiError(StatusCodes.SERVICE_UNAVAILABLE, "server_error", "unavailable", null, who + " " + why + ". Try again.", 0));
+        ApiError.serverError(503, "unavailable", who + " " + why + ". Try again."));
   }
 
   private HttpResponse errorResponse(Throwable t) {
-    Throwable cause = unwrap(t);
-    if (cause instanceof ApiError e) return e.toResponse();
+    Throwable cause = Failures.unwrap(t);
+    if (cause instanceof ApiError e) return ErrorResponses.of(e);
     log.error("admin request failed", cause);
-    return ApiError.backend(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", "Internal error: " + cause).toResponse();
+    return ErrorResponses.of(ApiError.serverError(500, "internal_error", "Internal error: " + cause));
   }
 
   private static String describe(Throwable t) {
-    Throwable cause = unwrap(t);
+    Throwable cause = Failures.unwrap(t);
     return cause instanceof TimeoutException ? "no answer in time" : String.valueOf(cause.getMessage());
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
-    return t;
   }
 
   private HttpResponse json(StatusCode status, JsonNode body) {

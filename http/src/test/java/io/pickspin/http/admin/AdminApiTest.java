@@ -13,6 +13,7 @@ import io.pickspin.http.status.TestNode;
 import io.pickspin.pool.PoolCore;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
+import io.pickspin.testing.Eventually;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -198,7 +199,7 @@ class AdminApiTest {
     assertEquals(3, limits.path("max").asInt());
     assertEquals("operator", limits.path("source").asText());
     // the supervisor tells the pool the new maximum
-    TestNode.await("pool max 3", Duration.ofSeconds(10), () -> node.board.get("small").maxReplicas() == 3);
+    Eventually.await("pool max 3", Duration.ofSeconds(10), () -> node.board.get("small").maxReplicas() == 3);
 
     JsonNode entries = audit(1000);
     assertEquals(auditedBefore + 1, entries.path("total").asLong(), "only the accepted change is audited");
@@ -224,7 +225,7 @@ class AdminApiTest {
     assertEquals("drained", r0.path("mode").asText());
     assertEquals("draining", r0.path("state").asText());
     assertFalse(r0.path("inRotation").asBoolean());
-    TestNode.await(
+    Eventually.await(
         "board shows the drain",
         Duration.ofSeconds(5),
         () -> node.board.get("small").replicas().stream().anyMatch(r -> r.id().equals("small-0") && r.mode() == PoolCore.Mode.DRAINED));
@@ -264,7 +265,7 @@ class AdminApiTest {
     RoutingDefaults later = new RoutingDefaults(Profile.BALANCED, RouterKind.KEYWORD);
     node.system.systemActorOf(
         RoutingDefaultsSync.create(later, node.audit, 100, Duration.ofSeconds(3)), "later-sync", Props.empty());
-    TestNode.await("restored from the audit", Duration.ofSeconds(10), () -> later.get().profile() == Profile.SPEED);
+    Eventually.await("restored from the audit", Duration.ofSeconds(10), () -> later.get().profile() == Profile.SPEED);
     assertEquals(RouterKind.HYBRID, later.get().router());
 
     assertEquals(200, admin("PUT", "/admin/routing", "{\"profile\":\"balanced\",\"router\":\"hybrid\"}").status());
@@ -273,7 +274,7 @@ class AdminApiTest {
   @Test
   void scalingDecisionsComeFromTheSupervisorJournal() throws Exception {
     // the static replicas sit idle: after the idle timeout (2 s) the supervisor scales both models down
-    TestNode.await(
+    Eventually.await(
         "a scale-down decision",
         Duration.ofSeconds(20),
         () -> {
@@ -324,7 +325,7 @@ class AdminApiTest {
     try {
       Cluster.get(second).manager().tell(Join.create(Cluster.get(node.system).selfMember().address()));
       String address = Cluster.get(second).selfMember().address().toString();
-      TestNode.await(
+      Eventually.await(
           "second member up",
           Duration.ofSeconds(30),
           () -> StreamSupport.stream(Cluster.get(node.system).state().getMembers().spliterator(), false)
@@ -336,7 +337,7 @@ class AdminApiTest {
       assertFalse(a.body().path("self").asBoolean());
       // the member leaves and its actor system shuts down
       second.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      TestNode.await("member removed", Duration.ofSeconds(20), () -> clusterJson().path("members").size() == 1);
+      Eventually.await("member removed", Duration.ofSeconds(20), () -> clusterJson().path("members").size() == 1);
       assertEquals("leave-node", audit(1).path("entries").get(0).path("action").asText());
     } finally {
       second.terminate();

@@ -19,6 +19,7 @@ import io.pickspin.routing.classify.Classification;
 import io.pickspin.routing.classify.ComplexityClassifier;
 import io.pickspin.scaling.ScaleReason;
 import io.pickspin.scaling.driver.ReplicaPhase;
+import io.pickspin.testing.Eventually;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -172,16 +172,17 @@ class MetricsEndpointTest {
 
   /** Scrapes until the series has the value (Kamon publishes at its tick), then returns the scrape. */
   static List<Sample> awaitValue(double expected, String name, String... labels) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    List<Sample> s = scrape();
-    while (value(s, name, labels).map(v -> Math.abs(v - expected) > 1e-9).orElse(true)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(name + List.of(labels) + " = " + value(s, name, labels) + ", expected " + expected);
-      }
-      Thread.sleep(100);
-      s = scrape();
-    }
-    return s;
+    return Eventually.awaitValue(
+        name + List.of(labels) + " = " + expected,
+        Duration.ofSeconds(15),
+        () -> {
+          try {
+            return scrape();
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        },
+        s -> value(s, name, labels).map(v -> Math.abs(v - expected) <= 1e-9).orElse(false));
   }
 
   static void assertNear(double expected, Optional<Double> actual, double relative, String what) {

@@ -12,6 +12,7 @@ import io.pickspin.http.GatewaySettings;
 import io.pickspin.http.RoutingDefaults;
 import io.pickspin.routing.Profile;
 import io.pickspin.routing.RouterKind;
+import io.pickspin.testing.Eventually;
 import io.pickspin.http.MediumTierPolicy;
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -104,7 +105,7 @@ class StatusPageTest {
     assertFalse(r.body().contains("127.0.0.1:9/"), "backend addresses stay off the unauthenticated page");
 
     // the idle static replicas are scaled down after the idle timeout (2 s): the decision shows up
-    TestNode.await("a decision on the status page", Duration.ofSeconds(20), () -> {
+    Eventually.await("a decision on the status page", Duration.ofSeconds(20), () -> {
       try {
         return JSON.readTree(get("/status.json").body()).path("decisions").size() > 0;
       } catch (Exception e) {

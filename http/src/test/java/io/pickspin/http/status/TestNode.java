@@ -12,6 +12,7 @@ import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.scaling.ScalingSettings;
+import io.pickspin.testing.Eventually;
 import io.pickspin.drivers.StaticDriver;
 import java.net.URI;
 import java.time.Clock;
@@ -20,7 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -96,9 +96,9 @@ public final class TestNode implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config(overrides));
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    await("member up", Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
+    Eventually.await("member up", Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
     TestNode node = new TestNode(system);
-    await(
+    Eventually.await(
         "pool statuses with replicas",
         Duration.ofSeconds(20),
         () ->
@@ -120,14 +120,6 @@ public final class TestNode implements AutoCloseable {
             .map(r -> new BackendEndpoint(r, "sim", URI.create("http://127.0.0.1:9/" + r)))
             .toList();
     return new ModelSpec(id, tier, id, 0.5, gpus, 2.5, new LatencyProfile(50, 5, 4, 1000), 0, 4, backends);
-  }
-
-  public static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for: " + what);
-      Thread.sleep(50);
-    }
   }
 
   @Override

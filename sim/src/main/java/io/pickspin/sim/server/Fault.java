@@ -1,5 +1,6 @@
 package io.pickspin.sim.server;
 
+import io.pickspin.api.ApiError;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -31,8 +32,8 @@ enum Fault {
     if (header.isEmpty()) return Optional.empty();
     String asked = header.get().value().trim();
     for (Fault fault : values()) if (fault.value.equalsIgnoreCase(asked)) return Optional.of(fault);
-    throw ApiError.badRequest("Unknown " + HEADER + " '" + asked + "'; use reset-before-first-token, "
-        + "reset-mid-stream, status-500 or hang.", null);
+    throw ApiError.badRequest(null, "Unknown " + HEADER + " '" + asked + "'; use reset-before-first-token, "
+        + "reset-mid-stream, status-500 or hang.");
   }
 
   /** The number of tokens produced before a mid-stream reset, within [1, tokens]. */
@@ -45,7 +46,7 @@ enum Fault {
     } catch (NumberFormatException e) {
       // fall through to the error below
     }
-    throw ApiError.badRequest(AFTER_HEADER + " must be an integer >= 1.", null);
+    throw ApiError.badRequest(null, AFTER_HEADER + " must be an integer >= 1.");
   }
 
   /**

@@ -33,8 +33,8 @@ final class ModelRuntime {
   }
 
   /** Whole seconds until the model is ready, at least 1: the Retry-After of a request that came too early. */
-  long secondsUntilReady(long nowNanos) {
-    return Math.max(1, (readyAtNanos - nowNanos + 999_999_999L) / 1_000_000_000L);
+  int secondsUntilReady(long nowNanos) {
+    return (int) Math.max(1, (readyAtNanos - nowNanos + 999_999_999L) / 1_000_000_000L);
   }
 
   /** The time per output token now: it grows with the batch when pickspin.sim.batch-tpot-slope > 0. */

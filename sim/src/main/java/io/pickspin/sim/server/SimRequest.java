@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.api.ApiError;
 import java.io.IOException;
 import org.apache.pekko.util.ByteString;
 
@@ -30,28 +31,28 @@ record SimRequest(
     try {
       root = MAPPER.readTree(body.toArray());
     } catch (JacksonException e) {
-      throw ApiError.badRequest("Request body is not valid JSON: " + e.getOriginalMessage(), null);
+      throw ApiError.badRequest(null, "Request body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
-      throw ApiError.badRequest("Request body could not be read: " + e.getMessage(), null);
+      throw ApiError.badRequest(null, "Request body could not be read: " + e.getMessage());
     }
-    if (root == null || !root.isObject()) throw ApiError.badRequest("Request body must be a JSON object.", null);
+    if (root == null || !root.isObject()) throw ApiError.badRequest(null, "Request body must be a JSON object.");
 
     JsonNode model = root.get("model");
     if (model == null || !model.isTextual() || model.textValue().isEmpty()) {
-      throw ApiError.badRequest("You must provide a model parameter (a string).", "model");
+      throw ApiError.badRequest("model", "You must provide a model parameter (a string).");
     }
     int promptTokens =
         kind == Kind.CHAT ? chatPromptTokens(root.get("messages")) : textPromptTokens(root.get("prompt"));
 
     JsonNode n = root.get("n");
     if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
-      throw ApiError.badRequest("The sim produces one choice per request: n must be 1.", "n");
+      throw ApiError.badRequest("n", "The sim produces one choice per request: n must be 1.");
     }
     boolean stream = optionalBoolean(root, "stream", false);
     boolean includeUsage = false;
     JsonNode streamOptions = root.get("stream_options");
     if (streamOptions != null && !streamOptions.isNull()) {
-      if (!streamOptions.isObject()) throw ApiError.badRequest("stream_options must be an object.", "stream_options");
+      if (!streamOptions.isObject()) throw ApiError.badRequest("stream_options", "stream_options must be an object.");
       includeUsage = optionalBoolean(streamOptions, "include_usage", false);
     }
 
@@ -66,7 +67,7 @@ record SimRequest(
     boolean limited = limit != null && !limit.isNull();
     if (limited) {
       if (!limit.isIntegralNumber() || !limit.canConvertToInt() || limit.intValue() < 1) {
-        throw ApiError.badRequest(limitParam + " must be an integer >= 1.", limitParam);
+        throw ApiError.badRequest(limitParam, limitParam + " must be an integer >= 1.");
       }
       outputTokens = limit.intValue();
       if (outputTokens > room) throw contextTooLong(settings, promptTokens, outputTokens, limitParam);
@@ -78,29 +79,29 @@ record SimRequest(
   }
 
   private static ApiError contextTooLong(SimSettings settings, int prompt, int output, String param) {
-    return ApiError.badRequest("This model's maximum context length is " + settings.maxModelLen()
+    return ApiError.badRequest(param, "This model's maximum context length is " + settings.maxModelLen()
         + " tokens. However, you requested " + ((long) prompt + output) + " tokens (" + prompt + " in the prompt, "
-        + output + " in the completion). Please reduce the length of the prompt or completion.", param);
+        + output + " in the completion). Please reduce the length of the prompt or completion.");
   }
 
   private static boolean optionalBoolean(JsonNode parent, String field, boolean absent) {
     JsonNode value = parent.get(field);
     if (value == null || value.isNull()) return absent;
-    if (!value.isBoolean()) throw ApiError.badRequest(field + " must be true or false.", field);
+    if (!value.isBoolean()) throw ApiError.badRequest(field, field + " must be true or false.");
     return value.booleanValue();
   }
 
   private static int chatPromptTokens(JsonNode messages) {
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw ApiError.badRequest("messages must be a non-empty array of {role, content} objects.", "messages");
+      throw ApiError.badRequest("messages", "messages must be a non-empty array of {role, content} objects.");
     }
     int words = 0;
     for (int i = 0; i < messages.size(); i++) {
       JsonNode message = messages.get(i);
       String at = "messages[" + i + "]";
-      if (!message.isObject()) throw ApiError.badRequest(at + " must be an object.", at);
+      if (!message.isObject()) throw ApiError.badRequest(at, at + " must be an object.");
       JsonNode role = message.get("role");
-      if (role == null || !role.isTextual()) throw ApiError.badRequest(at + ".role must be a string.", at + ".role");
+      if (role == null || !role.isTextual()) throw ApiError.badRequest(at + ".role", at + ".role must be a string.");
       JsonNode content = message.get("content");
       if (content == null || content.isNull()) continue; // e.g. an assistant turn that only made tool calls
       if (content.isTextual()) {
@@ -111,7 +112,7 @@ record SimRequest(
           if (text != null && text.isTextual()) words += countWords(text.textValue());
         }
       } else {
-        throw ApiError.badRequest(at + ".content must be a string or an array of content parts.", at + ".content");
+        throw ApiError.badRequest(at + ".content", at + ".content must be a string or an array of content parts.");
       }
     }
     return words;
@@ -126,10 +127,10 @@ record SimRequest(
       if (prompt.size() == 1 && first.isArray() && allIntegers(first)) return first.size();
       if (allIntegers(prompt)) return prompt.size();
       if (first.isTextual() || first.isArray()) {
-        throw ApiError.badRequest("The sim answers one prompt per request; send the prompts separately.", "prompt");
+        throw ApiError.badRequest("prompt", "The sim answers one prompt per request; send the prompts separately.");
       }
     }
-    throw ApiError.badRequest("prompt must be a string or an array of token ids.", "prompt");
+    throw ApiError.badRequest("prompt", "prompt must be a string or an array of token ids.");
   }
 
   private static boolean allIntegers(JsonNode array) {

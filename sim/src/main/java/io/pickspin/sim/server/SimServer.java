@@ -1,5 +1,7 @@
 package io.pickspin.sim.server;
 
+import io.pickspin.api.ApiError;
+import io.pickspin.concurrent.Failures;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -28,6 +30,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
@@ -212,11 +215,11 @@ public final class SimServer implements AutoCloseable {
         case "/metrics-lite":
           return get(request, metricsResponse());
         default:
-          throw ApiError.notFound(request.method().name(), path);
+          throw ApiError.notFound("No endpoint " + request.method().name() + " " + path + ".");
       }
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
-      return CompletableFuture.completedFuture(e.toResponse());
+      return CompletableFuture.completedFuture(errorResponse(e));
     }
   }
 
@@ -235,7 +238,7 @@ public final class SimServer implements AutoCloseable {
     HttpEntity entity = request.entity();
     if (entity instanceof HttpEntity.Strict strict) return answer(request, kind, strict.getData());
     if (entity.getContentLengthOption().orElse(0) > settings.maxRequestBytes()) {
-      throw ApiError.tooLarge(settings.maxRequestBytes());
+      throw tooLarge();
     }
     return entity.toStrict(settings.requestReadTimeoutMs(), settings.maxRequestBytes(), materializer)
         .handle((strict, failure) -> failure == null
@@ -245,15 +248,24 @@ public final class SimServer implements AutoCloseable {
   }
 
   private HttpResponse unreadableBody(Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
-    if (cause instanceof EntityStreamSizeException) return ApiError.tooLarge(settings.maxRequestBytes()).toResponse();
-    return ApiError.badRequest("Request body could not be read: " + cause.getMessage(), null).toResponse();
+    Throwable cause = Failures.unwrap(failure);
+    if (cause instanceof EntityStreamSizeException) return errorResponse(tooLarge());
+    return errorResponse(ApiError.badRequest(null, "Request body could not be read: " + cause.getMessage()));
+  }
+
+  private ApiError tooLarge() {
+    return ApiError.tooLarge(settings.maxRequestBytes(), SimSettings.PATH + ".max-request-bytes");
+  }
+
+  /** The sim's HTTP answer to an {@link ApiError}: its status, its JSON body, a Retry-After header when it names one. */
+  private static HttpResponse errorResponse(ApiError e) {
+    HttpResponse response = HttpResponse.create().withStatus(e.status()).withEntity(ContentTypes.APPLICATION_JSON, e.json());
+    return e.retryAfterSeconds() > 0 ? response.addHeader(RetryAfter.create(Long.valueOf(e.retryAfterSeconds()))) : response;
   }
 
   private CompletionStage<HttpResponse> answer(HttpRequest request, SimRequest.Kind kind, ByteString body) {
     try {
-      if (body.size() > settings.maxRequestBytes()) throw ApiError.tooLarge(settings.maxRequestBytes());
+      if (body.size() > settings.maxRequestBytes()) throw tooLarge();
       SimRequest parsed = SimRequest.parse(kind, body, settings);
       ModelRuntime model = models.get(parsed.model());
       if (model == null) throw ApiError.modelNotFound(parsed.model());
@@ -263,7 +275,7 @@ public final class SimServer implements AutoCloseable {
       model.received.increment();
       return generate(request, parsed, model, fault.orElse(null));
     } catch (ApiError e) {
-      return CompletableFuture.completedFuture(e.toResponse());
+      return CompletableFuture.completedFuture(errorResponse(e));
     }
   }
 
@@ -275,7 +287,8 @@ public final class SimServer implements AutoCloseable {
       switch (fault) {
         case STATUS_500 -> {
           model.faulted.increment();
-          return CompletableFuture.completedFuture(ApiError.injected(fault.value).toResponse());
+          return CompletableFuture.completedFuture(
+              errorResponse(ApiError.serverError(500, "sim_fault", "Injected fault " + fault.value + " (x-sim-fault).")));
         }
         case RESET_BEFORE_FIRST_TOKEN -> {
           model.faulted.increment();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pickspin.api.ApiError;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 
@@ -43,10 +44,10 @@ class SimRequestTest {
     assertTrue(parse(SimRequest.Kind.TEXT, "{\"model\":\"m\",\"prompt\":\"a\",\"max_tokens\":99}").limited());
     ApiError tooLong = assertThrows(ApiError.class,
         () -> parse(SimRequest.Kind.TEXT, "{\"model\":\"m\",\"prompt\":\"a\",\"max_tokens\":100}"));
-    assertEquals(400, tooLong.status);
+    assertEquals(400, tooLong.status());
     assertTrue(tooLong.getMessage().contains("maximum context length is 100"));
     ApiError trailing = assertThrows(ApiError.class,
         () -> parse(SimRequest.Kind.TEXT, "{\"model\":\"m\",\"prompt\":\"a\"} {}"));
-    assertEquals(400, trailing.status);
+    assertEquals(400, trailing.status());
   }
 }
