@@ -9,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * A process the bench starts (sim, gateway, nginx): its stderr goes to a log file, its stdout lines can be awaited,
+ * A process the bench starts (sim, gateway, nginx, Portkey): its stderr goes to a log file, its stdout lines can be awaited,
  * and its stdin takes commands. {@link #close} sends SIGTERM, then SIGKILL after a grace period.
  */
 final class ChildProcess implements AutoCloseable {
@@ -41,11 +43,16 @@ final class ChildProcess implements AutoCloseable {
   }
 
   static ChildProcess start(String name, List<String> command, Path logDir) throws IOException {
+    return start(name, command, logDir, env -> {});
+  }
+
+  /** As {@link #start(String, List, Path)}, with the environment (this process's) changed by {@code environment}. */
+  static ChildProcess start(String name, List<String> command, Path logDir, Consumer<Map<String, String>> environment)
+      throws IOException {
     Path log = logDir.resolve(name + ".log");
-    Process p = new ProcessBuilder(command)
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
-    return new ChildProcess(name, p, log);
+    ProcessBuilder b = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    environment.accept(b.environment());
+    return new ChildProcess(name, b.start(), log);
   }
 
   /** Waits for a stdout line starting with {@code prefix} and returns the rest of it. */

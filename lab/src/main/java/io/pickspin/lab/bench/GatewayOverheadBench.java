@@ -28,15 +28,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * What the gateway adds to a request, against the same zero-latency backend reached directly and through nginx as a
- * plain reverse proxy, in one run on 127.0.0.1.
+ * What the gateway adds to a request, against the same zero-latency backend reached directly, through nginx as a plain
+ * reverse proxy, and through Portkey's open-source AI gateway, in one run on 127.0.0.1.
  *
  * <p>The processes: the sim backend ({@code SimServerMain}, TTFT = TPOT = 0); two gateways
  * ({@link GatewayBenchServer}, a JVM each, like two nodes: one takes the keyword-router requests, the other the
  * classifier-router ones, so that the classifier's CPU and memory do not disturb the keyword measurements); nginx
- * (generated configuration in a temporary directory); and this JVM, the load generator ({@link LoadGenerator}: blocking
+ * (generated configuration in a temporary directory); Portkey's gateway ({@link Portkey}, node, installed with npm into
+ * a cache directory on first use); and this JVM, the load generator ({@link LoadGenerator}: blocking
  * keep-alive connections, open loop at a constant arrival rate, latency from the scheduled send time). For every rate,
- * the four ways run back to back so that they share the machine's state, in one or more rounds (with
+ * the ways run back to back so that they share the machine's state, in one or more rounds (with
  * {@code --interleave-ms}, a round is one run in which the ways take turns in short time slices, {@link TimeSlices});
  * then churn runs open new connections one after another, two requests each, for what a connection costs each way
  * ({@code --churn}); then a closed-loop run per way gives the throughput. CPU time of each server process, and the
@@ -53,6 +54,12 @@ public final class GatewayOverheadBench {
   static final String BASELINE = "gateway keyword, baseline build";
   /** Ways through gateways that differ from "gateway keyword" only in their JVM options ({@code --variant}) start so. */
   static final String VARIANT = "gateway keyword, ";
+  /** The way through Portkey's gateway; also its name in --ways. */
+  static final String PORTKEY = "portkey";
+  /** The ways --ways can name, in the order they run. */
+  static final List<String> WAYS = List.of("direct", "nginx", PORTKEY, "keyword", "classifier");
+  /** LiteLLM's published added latency ("LiteLLM Overhead Duration", docs.litellm.ai/docs/benchmarks), ms. */
+  static final double LITELLM_P50_MS = 2, LITELLM_P99_MS = 13;
 
   /** A gateway JVM of the run: the way it serves, its classpath and its JVM options beyond --jvm-opts. */
   record GatewayJvm(String way, String classpath, List<String> jvmOptions) {}
@@ -85,9 +92,12 @@ public final class GatewayOverheadBench {
    */
   record Cell(Way way, Mode mode, int rate, int round, int attempt, LoadGenerator.Run run, Latencies latency, CpuUse cpu) {}
 
-  /** The closed-loop rounds of one way and mode, and their medians; ratios to nginx are taken within each round. */
-  record Capacity(Way way, Mode mode, List<Cell> rounds, double reqPerSec, double[] vsNginx, double vsDirect, double p50,
-      double p99, CpuUse cpu) {}
+  /**
+   * The closed-loop rounds of one way and mode, and their medians; ratios to nginx and to Portkey are taken within each
+   * round (empty when that way did not run).
+   */
+  record Capacity(Way way, Mode mode, List<Cell> rounds, double reqPerSec, double[] vsNginx, double[] vsPortkey,
+      double vsDirect, double p50, double p99, CpuUse cpu) {}
 
   /**
    * The open-loop rounds of one way, mode and rate (or every attempt at them), and their medians (errors summed).
@@ -208,6 +218,7 @@ public final class GatewayOverheadBench {
   private final Map<String, Long> served = new LinkedHashMap<>(); // about how many requests each way's server took
   private long simPid;
   private String nginxVersion = "?";
+  private String portkeyNodeVersion; // null when Portkey did not run
   private String classifierKind = "?";
 
   private GatewayOverheadBench(Options o) throws IOException {
@@ -237,6 +248,17 @@ public final class GatewayOverheadBench {
   private String run() throws Exception {
     String cp = o.classpath;
     progress("work directory " + work);
+    Path node = null;
+    if (o.ways.contains(PORTKEY)) { // before anything starts: the install is the one step that needs the network
+      node = Portkey.require(o.node);
+      Portkey.checkNode(node);
+      Path dir = Path.of(o.portkeyDir);
+      if (Portkey.installed(dir)) {
+        progress("Portkey's gateway " + Portkey.VERSION + " is installed in " + dir);
+      } else {
+        Portkey.install(Portkey.require(o.npm), dir);
+      }
+    }
     List<String> simCommand = new ArrayList<>(java());
     simCommand.addAll(List.of("-cp", cp, "io.pickspin.sim.server.SimServerMain", "--host", "127.0.0.1", "--port", "0",
         "--log-level", "WARN"));
@@ -254,7 +276,8 @@ public final class GatewayOverheadBench {
       gatewayJvms.addAll(extraGateways);
       gatewayJvms.add(new GatewayJvm("gateway classifier", cp, o.gatewayOpts));
       List<ChildProcess> gateways = new ArrayList<>();
-      try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers)) {
+      try (Nginx nginx = Nginx.start(o.nginx, work.resolve("nginx"), simPort, o.nginxWorkers);
+          Portkey portkey = node == null ? null : Portkey.start(node, Path.of(o.portkeyDir), work)) {
         for (GatewayJvm g : gatewayJvms) {
           List<String> command = new ArrayList<>(java());
           command.addAll(g.jvmOptions());
@@ -277,19 +300,26 @@ public final class GatewayOverheadBench {
         List<Way> ways = new ArrayList<>(List.of(
             new Way("direct", simPort, model, new String[0], 0),
             new Way("nginx", nginx.port(), model, new String[0], nginx.pid())));
+        if (portkey != null) {
+          portkeyNodeVersion = portkey.nodeVersion();
+          progress("Portkey's gateway " + Portkey.VERSION + " on port " + portkey.port() + " (pid " + portkey.pid()
+              + ", node " + portkeyNodeVersion + ")");
+          ways.add(new Way(PORTKEY, portkey.port(), model, Portkey.headers("http://127.0.0.1:" + simPort + "/v1"), portkey.pid()));
+        }
         for (Node n : nodes) {
           String router = n.way().equals("gateway classifier") ? "classifier" : "keyword";
           ways.add(new Way(n.way(), n.port(), "auto", new String[] {"x-pickspin-router: " + router}, n.process().pid()));
         }
         ways.removeIf(w -> !w.name().startsWith(VARIANT) && !o.ways.contains(w.name().replace("gateway ", "")));
         for (Way w : ways) checkRoute(w);
-        memory(nodes, nginx, idleMemory);
+        memory(nodes, nginx, portkey, idleMemory);
         measure(ways, () -> {
           sim.requireAlive();
           nodes.forEach(n -> n.process().requireAlive());
           nginx.requireAlive();
+          if (portkey != null) portkey.requireAlive();
         });
-        memory(nodes, nginx, loadedMemory);
+        memory(nodes, nginx, portkey, loadedMemory);
       } finally {
         gateways.forEach(ChildProcess::close);
       }
@@ -298,12 +328,21 @@ public final class GatewayOverheadBench {
   }
 
   private void measure(List<Way> ways, Runnable requireAlive) throws InterruptedException {
-    // JIT warm-up of every path before anything counts
+    // JIT warm-up of every path before anything counts; a way that may not keep up with 1000/s (--alone) is warmed up
+    // in closed loop instead, so that it starts the measurements without a backlog
     for (Mode mode : o.modes) {
       for (Way w : ways) {
-        progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
-        LoadGenerator.Run run = load.openLoop(
-            target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
+        LoadGenerator.Run run;
+        if (alone(w)) {
+          progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s closed loop, "
+              + o.connections + " connections");
+          run = load.closedLoop(target(w, mode), o.connections, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds),
+              LoadGenerator.Window.NONE);
+        } else {
+          progress("warm-up " + w.name() + " " + mode.label + ": " + o.initialWarmupSeconds + " s at 1000/s");
+          run = load.openLoop(
+              target(w, mode), 1000, Duration.ZERO, Duration.ofSeconds(o.initialWarmupSeconds), LoadGenerator.Window.NONE);
+        }
         count(w, run.sent());
         requireAlive.run();
       }
@@ -318,7 +357,12 @@ public final class GatewayOverheadBench {
           for (int attempt = 1; ; attempt++) {
             List<Cell> attemptCells = new ArrayList<>();
             if (o.interleaveMs > 0) {
-              attemptCells.addAll(openLoopRun(ways, mode, rate, round, attempt, gate, requireAlive));
+              // the ways --alone names run on their own after the others' interleaved run, in the same round
+              List<Way> together = ways.stream().filter(w -> !alone(w)).toList();
+              if (!together.isEmpty()) attemptCells.addAll(openLoopRun(together, mode, rate, round, attempt, gate, requireAlive));
+              for (Way w : ways) {
+                if (alone(w)) attemptCells.addAll(openLoopRun(List.of(w), mode, rate, round, attempt, gate, requireAlive));
+              }
             } else {
               for (Way w : ways) attemptCells.addAll(openLoopRun(List.of(w), mode, rate, round, attempt, gate, requireAlive));
             }
@@ -425,6 +469,11 @@ public final class GatewayOverheadBench {
     return new Cell(w, mode, rate, round, attempt, run, Latencies.of(run.latenciesNanos()), cpu);
   }
 
+  /** Whether a way is one that --alone names: warmed up in closed loop, and not interleaved with the others. */
+  private boolean alone(Way w) {
+    return o.alone.contains(w.name().replace("gateway ", ""));
+  }
+
   /** The steal gate that judges and counts the open-loop rounds of a rate and mode. */
   private StealGate stealGate(int rate, Mode mode) {
     return stealGates.computeIfAbsent(new RateAndMode(rate, mode), k -> new StealGate(o.maxStealPercent, o.stealRetries));
@@ -498,12 +547,14 @@ public final class GatewayOverheadBench {
             + r.headers().firstValue("x-pickspin-route-ms").orElse("?") + " ms)"));
   }
 
-  private void memory(List<Node> nodes, Nginx nginx, Map<String, Memory> into) throws IOException, InterruptedException {
+  private void memory(List<Node> nodes, Nginx nginx, Portkey portkey, Map<String, Memory> into)
+      throws IOException, InterruptedException {
     for (Node n : nodes) {
       String answer = n.process().ask("mem", "MEM", Duration.ofSeconds(60));
       into.put(n.way(), new Memory(ProcessStats.rssKib(n.process().pid()), Long.parseLong(field(answer, "heap_used"))));
     }
     into.put("nginx", new Memory(ProcessStats.rssKib(nginx.pid()), -1));
+    if (portkey != null) into.put(PORTKEY, new Memory(ProcessStats.rssKib(portkey.pid()), -1));
     into.put("sim", new Memory(ProcessStats.rssKib(simPid), -1));
   }
 
@@ -513,13 +564,11 @@ public final class GatewayOverheadBench {
 
   private String report() {
     StringBuilder r = new StringBuilder();
-    r.append("""
-        What the gateway adds to a request against a zero-latency backend, compared with the same backend reached directly
-        and through nginx as a plain reverse proxy, on one machine over 127.0.0.1. The machine is shared and noisy: compare
-        ways within one run, not numbers across runs. For reference, LiteLLM publishes a median of 2 ms and a p99 of 13 ms
-        of added latency at 1,170 RPS.
-
-        """);
+    r.append("What the gateway adds to a request against a zero-latency backend, compared with the same backend reached ")
+        .append("directly, through nginx as a plain reverse proxy")
+        .append(portkeyNodeVersion != null ? ", and through Portkey's open-source AI gateway" : "")
+        .append(", on one machine over 127.0.0.1. The machine is shared and noisy: compare ways within one run, not numbers ")
+        .append("across runs. LiteLLM's published overhead is quoted at the end as an anchor; it is not measured here.\n\n");
     if (!o.label.equals("latest")) r.append("Label: ").append(o.label).append("  \n");
     r.append("Setup: sim backend (one JVM, TTFT = TPOT = 0, ").append(o.tokens).append(" tokens per answer), ")
         .append(2 + extraGateways.size()).append(" gateway JVMs ")
@@ -530,16 +579,23 @@ public final class GatewayOverheadBench {
         .append("; `").append(String.join(" ", o.jvmOpts))
         .append(o.gatewayOpts.isEmpty() ? "" : "`, gateway JVMs also `" + String.join(" ", o.gatewayOpts))
         .append("`, StaticLeaseProvider, ComplexityRoutingPolicy, learned classifier: ").append(classifierKind).append("), ").append(nginxVersion).append(" (worker_processes ").append(o.nginxWorkers)
-        .append(", upstream keep-alive, proxy_buffering off), load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
+        .append(", upstream keep-alive, proxy_buffering off), ")
+        .append(portkeyNodeVersion == null ? "" : "Portkey's gateway " + Portkey.VERSION + " (npm @portkey-ai/gateway with "
+            + "@hono/node-server pinned at 1.14.1, as newer ones fail every streamed answer, Portkey-AI/gateway#1389; node "
+            + portkeyNodeVersion + ", --headless, a preload binding it to 127.0.0.1 with 75 s keep-alive; per request "
+            + "x-portkey-provider: openai and x-portkey-custom-host: the sim's /v1; it sleeps "
+            + Portkey.FIRST_EVENT_SLEEP_MS + " ms before every streamed answer's first event, see below), ")
+        .append("load generator in the bench JVM (blocking keep-alive HTTP/1.1, ")
         .append("at most ").append(o.maxConnections).append(" connections). Open loop: constant arrival rate, ")
         .append(o.warmupSeconds).append(" s warm-up + ").append(o.durationSeconds)
         .append(" s measured per cell, latency from the scheduled send time (no coordinated omission); ")
-        .append(o.interleaveMs > 0 ? "the ways take turns in time slices for each rate and mode" : "the four ways run back to back for each rate")
+        .append(o.interleaveMs > 0 ? "the ways take turns in time slices for each rate and mode" : "the ways run back to back for each rate")
         .append(o.openRounds > 1 ? ", " + o.openRounds + " rounds of them (round 1: every way, then round 2, ...)" : "")
         .append(stealBoundSetup())
         .append(interleavingSetup())
         .append(". Each way was warmed up for ").append(o.initialWarmupSeconds)
-        .append(" s at 1000/s first. Steal % is the share of the machine's CPU time (all cores, /proc/stat) that the ")
+        .append(" s at 1000/s first").append(aloneWays().isEmpty() ? "" : " (" + String.join(", ", aloneWays()) + ": in closed loop)")
+        .append(". Steal % is the share of the machine's CPU time (all cores, /proc/stat) that the ")
         .append("hypervisor gave to others over the measured part of a run.  \n");
     if (!routedBy.isEmpty()) {
       r.append("Routing check: ").append(routedBy.entrySet().stream()
@@ -553,7 +609,9 @@ public final class GatewayOverheadBench {
     if (!churnCells.isEmpty()) newConnectionsTable(r);
     if (!o.rates.isEmpty()) sustainedTable(r);
     memoryTable(r);
+    portkeyNotes(r);
     targets(r);
+    liteLlmAnchor(r);
     return r.toString();
   }
 
@@ -561,14 +619,28 @@ public final class GatewayOverheadBench {
   private String interleavingSetup() {
     if (o.interleaveMs == 0) return "";
     return ". Interleaving (--interleave-ms " + o.interleaveMs + "): a round at a rate and mode is one run of the load "
-        + "generator that cuts time into " + o.interleaveMs + " ms slices given to the ways in turn (direct, nginx, gateway "
-        + "keyword, ...); during its own slices a way gets requests at the full rate (on the same grid of send times), "
+        + "generator that cuts time into " + o.interleaveMs + " ms slices given to the ways in turn ("
+        + String.join(", ", interleavedWays()) + "); during its own slices a way gets requests at the full rate (on the same grid of send times), "
         + "outside them none, each way over its own connections. The run lasts the number of ways x (" + o.warmupSeconds
         + " + " + o.durationSeconds + ") s, so that every way has its warm-up and measured seconds in its own slices; only "
         + "requests scheduled after every way's warm-up count. Requests still in flight when a slice ends finish normally, "
         + "overlapping the next way's slice a little. A round's steal % is that of the whole interleaved run, the same for "
         + "all its ways; proxy CPU µs/req is the proxy's CPU over the run per request of its own way (it serves no other), "
-        + "sim and load-gen CPU µs/req are their CPU over the run per request of all the ways";
+        + "sim and load-gen CPU µs/req are their CPU over the run per request of all the ways"
+        + (aloneWays().isEmpty() ? "" : ". " + String.join(", ", aloneWays()) + " (--alone) took no slices: in each round "
+            + "its open-loop cell ran on its own right after the interleaved run (its steal % and CPU are its own), so that "
+            + "a backlog it cannot clear does not reach the other ways' slices; it was warmed up in closed loop ("
+            + o.connections + " connections) rather than at 1000/s");
+  }
+
+  /** The ways of the run that --alone names, in the order they ran. */
+  private List<String> aloneWays() {
+    return wayNames(cells).stream().filter(w -> o.alone.contains(w.replace("gateway ", ""))).toList();
+  }
+
+  /** The ways of the run that took slices of the interleaved runs, in their order. */
+  private List<String> interleavedWays() {
+    return wayNames(cells).stream().filter(w -> !o.alone.contains(w.replace("gateway ", ""))).toList();
   }
 
   /** The steal bound in the Setup paragraph, decided before the run and applied to every way alike; empty without one. */
@@ -648,16 +720,21 @@ public final class GatewayOverheadBench {
         .append(o.closedSeconds).append(" s");
     if (o.closedRounds > 1) {
       r.append("; ").append(o.closedRounds).append(" rounds, every way once per round; medians over the rounds, and the ")
-          .append("ratio to nginx within each round");
+          .append("ratios to nginx and to Portkey within each round");
     }
     r.append(")\n\n");
-    r.append("| way | mode | req/s | vs nginx | vs direct | errors | p50 ms | p99 ms |").append(CpuUse.COLUMNS)
+    boolean portkey = capacity.stream().anyMatch(c -> c.way().name().equals(PORTKEY));
+    r.append("| way | mode | req/s | vs nginx |").append(portkey ? " vs Portkey |" : "")
+        .append(" vs direct | errors | p50 ms | p99 ms |").append(CpuUse.COLUMNS)
         .append(o.closedRounds > 1 ? " vs nginx, each round | req/s, each round |\n" : "\n");
-    r.append("|---|---|---:|---:|---:|---:|---:|---:|").append(CpuUse.ALIGN).append(o.closedRounds > 1 ? "---|---|\n" : "\n");
+    r.append("|---|---|---:|---:|").append(portkey ? "---:|" : "").append("---:|---:|---:|---:|").append(CpuUse.ALIGN)
+        .append(o.closedRounds > 1 ? "---|---|\n" : "\n");
     for (Capacity c : capacities()) {
-      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s | %s | %d | %s | %s |",
+      r.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %s |%s %s | %d | %s | %s |",
           c.way().name(), c.mode().label, c.reqPerSec(),
-          c.vsNginx().length == 0 ? "" : ratio(Median.of(c.vsNginx())), Double.isNaN(c.vsDirect()) ? "" : ratio(c.vsDirect()),
+          c.vsNginx().length == 0 ? "" : ratio(Median.of(c.vsNginx())),
+          !portkey ? "" : " " + (c.vsPortkey().length == 0 ? "" : ratio(Median.of(c.vsPortkey()))) + " |",
+          Double.isNaN(c.vsDirect()) ? "" : ratio(c.vsDirect()),
           errors(c.rounds()), ms(c.p50()), ms(c.p99())));
       r.append(c.cpu().columns());
       if (o.closedRounds > 1) {
@@ -725,9 +802,10 @@ public final class GatewayOverheadBench {
         List<Cell> rounds = capacity.stream().filter(c -> c.mode() == mode && c.way().name().equals(way)).toList();
         if (rounds.isEmpty()) continue;
         double[] vsNginx = ratios(rounds, "nginx");
+        double[] vsPortkey = ratios(rounds, PORTKEY);
         double[] vsDirect = ratios(rounds, "direct");
         out.add(new Capacity(rounds.get(0).way(), mode, rounds, Median.of(rounds, c -> c.run().throughput()), vsNginx,
-            Median.of(vsDirect), Median.of(rounds, c -> c.latency().p50()), Median.of(rounds, c -> c.latency().p99()),
+            vsPortkey, Median.of(vsDirect), Median.of(rounds, c -> c.latency().p50()), Median.of(rounds, c -> c.latency().p99()),
             CpuUse.median(rounds.stream().map(Cell::cpu).toList())));
       }
     }
@@ -821,7 +899,8 @@ public final class GatewayOverheadBench {
       long requests = name.startsWith("gateway") ? served.getOrDefault(name, 0L) : 0;
       boolean jvm = a.heapBytes() >= 0;
       r.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |\n",
-          name.startsWith("gateway") ? name + " JVM" : name.equals("sim") ? "sim backend JVM" : "nginx (master + workers)",
+          name.startsWith("gateway") ? name + " JVM" : name.equals("sim") ? "sim backend JVM"
+              : name.equals(PORTKEY) ? "Portkey (node)" : "nginx (master + workers)",
           requests > 0 ? Long.toString(requests) : "",
           mem(a, jvm), b == null ? "" : mem(b, jvm),
           b == null || requests == 0 ? "" : String.format(Locale.ROOT, "RSS %+.2f KiB, heap %+.3f KiB",
@@ -834,24 +913,178 @@ public final class GatewayOverheadBench {
     return String.format(Locale.ROOT, heap ? "RSS %.0f MiB, heap %.1f MiB" : "RSS %.1f MiB", m.rssKib() / 1024.0, m.heapBytes() / 1048576.0);
   }
 
+  /**
+   * Each target against this run's numbers: at the Targets rate, what the keyword gateway adds (p50 < 1 ms, p99 < 5 ms)
+   * and the classifier gateway (p99 < 10 ms); in the closed loop, the keyword gateway's throughput at least half of
+   * nginx's and ahead of Portkey's. A missed target says by how much.
+   */
   private void targets(StringBuilder r) {
-    r.append("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
+    r.append("## Targets\n\n");
     int rate = targetRate();
+    if (rate > 0 && rate != 1000) {
+      r.append("The latency targets are set at 1000/s, which this run did not measure; its rows are at ").append(rate)
+          .append("/s.\n\n");
+    }
+    List<String> spilled = interleavedBehind();
+    if (!spilled.isEmpty()) {
+      r.append("**Caution**: interleaved ways fell behind, their median latency longer than a ").append(o.interleaveMs)
+          .append(" ms slice (").append(String.join("; ", spilled))
+          .append("): their backlog ran on into the other ways' slices, so the added latencies at that rate and mode, the ")
+          .append("targets' among them, are disturbed. --alone for those ways, or --ways without them, measures the others ")
+          .append("undisturbed.\n\n");
+    }
+    r.append("| target | measured | met |\n|---|---|---|\n");
     List<Capacity> closedLoop = capacities();
+    String medianOfRatios = o.closedRounds > 1 ? " (median of the rounds' ratios)" : "";
     for (Mode mode : o.modes) {
       OpenLoop keyword = openLoop(rate, mode, "gateway keyword");
       addedTarget(r, "keyword", keyword, "p50", Latencies::p50, 1);
       addedTarget(r, "keyword", keyword, "p99", Latencies::p99, 5);
       addedTarget(r, "classifier", openLoop(rate, mode, "gateway classifier"), "p99", Latencies::p99, 10);
-      Capacity nginx = closedLoop.stream().filter(x -> x.mode() == mode && x.way().name().equals("nginx")).findFirst().orElse(null);
-      Capacity gw = closedLoop.stream().filter(x -> x.mode() == mode && x.way().name().equals("gateway keyword")).findFirst().orElse(null);
+      Capacity nginx = capacity(closedLoop, mode, "nginx");
+      Capacity portkey = capacity(closedLoop, mode, PORTKEY);
+      Capacity gw = capacity(closedLoop, mode, "gateway keyword");
       if (nginx != null && gw != null && gw.vsNginx().length > 0) {
-        double ratio = Median.of(gw.vsNginx());
+        TargetCheck t = TargetCheck.atLeast(Median.of(gw.vsNginx()), 0.5);
         r.append(String.format(Locale.ROOT, "| keyword, %s: closed-loop throughput >= 0.5 x nginx | %.0f vs %.0f req/s = %.2f%s | %s |\n",
-            mode.label, gw.reqPerSec(), nginx.reqPerSec(), ratio, o.closedRounds > 1 ? " (median of the rounds' ratios)" : "", yes(ratio >= 0.5)));
+            mode.label, gw.reqPerSec(), nginx.reqPerSec(), t.measured(), medianOfRatios, t.verdict(" x nginx")));
+      }
+      if (portkey != null && gw != null && gw.vsPortkey().length > 0) {
+        TargetCheck t = TargetCheck.above(Median.of(gw.vsPortkey()), 1);
+        r.append(String.format(Locale.ROOT, "| keyword, %s: closed-loop throughput ahead of Portkey | %.0f vs %.0f req/s = %.2f x%s | %s |\n",
+            mode.label, gw.reqPerSec(), portkey.reqPerSec(), t.measured(), medianOfRatios, t.verdict(" x Portkey")));
       }
     }
     r.append('\n');
+  }
+
+  /**
+   * LiteLLM's published added latency beside this run's at the Targets rate: LiteLLM is not installable here, so it is
+   * quoted, not measured, and it is not the same measure (its own server-side timer on other machines).
+   */
+  private void liteLlmAnchor(StringBuilder r) {
+    int rate = targetRate();
+    r.append("## Anchor: LiteLLM's published overhead (quoted, not measured here)\n\n")
+        .append(String.format(Locale.ROOT, "LiteLLM's proxy is not installable here, so it is no way of the run. "
+            + "Its own benchmark (docs.litellm.ai/docs/benchmarks: 4 instances of 4 CPUs and 8 GB, a fake OpenAI endpoint, "
+            + "1,170 req/s) publishes a \"LiteLLM Overhead Duration\" of %.0f ms at the median and %.0f ms at p99. That is its "
+            + "server's own timer on other machines, not a client's latency minus direct's on one shared machine as here: "
+            + "it gives the order of magnitude, not a race.", LITELLM_P50_MS, LITELLM_P99_MS));
+    if (rate < 0) {
+      r.append(" This run measured no open loop to set beside it.\n\n");
+      return;
+    }
+    r.append(" This run, at ").append(rate).append("/s:\n\n");
+    r.append(String.format(Locale.ROOT, "| way | mode | added p50 ms | against LiteLLM's %.0f ms | added p99 ms | against LiteLLM's %.0f ms |\n",
+        LITELLM_P50_MS, LITELLM_P99_MS));
+    r.append("|---|---|---:|---|---:|---|\n");
+    for (Mode mode : o.modes) {
+      for (OpenLoop w : openLoops(cells, rate, mode)) {
+        if (w.added() == null) continue; // direct
+        r.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |\n", w.way().name(), mode.label,
+            ms(w.added().p50()), lowerOrHigher(w.added().p50(), LITELLM_P50_MS), ms(w.added().p99()),
+            lowerOrHigher(w.added().p99(), LITELLM_P99_MS)));
+      }
+    }
+    r.append('\n');
+  }
+
+  private static String lowerOrHigher(double value, double anchor) {
+    return Double.isNaN(value) ? "" : value < anchor ? "lower" : value > anchor ? "higher" : "equal";
+  }
+
+  /**
+   * What to know to read Portkey's rows, from this run's numbers: the 25 ms its stream reader sleeps before the first
+   * event of every streamed answer, what it adds to a lone request (the churn runs' second requests), and the open-loop
+   * rates it did not keep up with.
+   */
+  private void portkeyNotes(StringBuilder r) {
+    if (portkeyNodeVersion == null) return;
+    r.append("## Reading Portkey's rows\n\n");
+    r.append("Portkey's gateway ").append(Portkey.VERSION).append(" sleeps a hard-coded ").append(Portkey.FIRST_EVENT_SLEEP_MS)
+        .append(" ms before the first event of every streamed answer (a timer in its stream reader, build/start-server.js; ")
+        .append("no setting turns it off, and its /v1/proxy route reads streams the same way), so its streamed rows measure ")
+        .append("that sleep more than its proxying.");
+    List<String> lone = new ArrayList<>();
+    for (Mode mode : o.modes) {
+      double added = loneAddedP50(mode, PORTKEY);
+      if (!Double.isNaN(added)) lone.add(ms(added) + " ms " + mode.label);
+    }
+    if (!lone.isEmpty()) {
+      r.append(" On a lone request (the second request of a new connection, New connections table: p50 minus direct's) it ")
+          .append("added ").append(String.join(" and ", lone)).append('.');
+    }
+    Capacity closedStream = capacity(capacities(), Mode.STREAM, PORTKEY);
+    if (closedStream != null) {
+      double bound = o.connections * 1000.0 / Portkey.FIRST_EVENT_SLEEP_MS;
+      r.append(String.format(Locale.ROOT, " In the closed loop, %d connections that each wait %d ms per streamed answer "
+          + "cannot exceed %.0f req/s; it did %.0f.", o.connections, Portkey.FIRST_EVENT_SLEEP_MS, bound, closedStream.reqPerSec()));
+    }
+    r.append('\n');
+    List<String> behind = new ArrayList<>();
+    for (int rate : o.rates) {
+      for (Mode mode : o.modes) {
+        OpenLoop w = openLoop(rate, mode, PORTKEY);
+        if (w == null || sustained(w)) continue;
+        behind.add(String.format(Locale.ROOT, "%d/s %s (%d errors, p50 %s ms, p99 %s ms, %s connections opened; answers "
+            + "that came after the run still count as achieved)", rate, mode.label, w.errors(), ms(w.latency().p50()),
+            ms(w.latency().p99()), countMedian(w.connections())));
+      }
+    }
+    if (!behind.isEmpty()) {
+      r.append("\nPortkey's open loop was not sustained (achieved >= 98% of offered, no errors, p99 < ").append(o.p99BoundMs)
+          .append(" ms) at ").append(String.join("; ", behind)).append(". Where its p50 is far above what it adds to a ")
+          .append("lone request, the latency is the wait in its backlog, and its capacity is the closed loop's req/s; its ")
+          .append("open-loop proxy CPU µs/req there leaves out the backlog it worked off after the run, the closed loop's does not.");
+      if (o.interleaveMs > 0 && o.alone.contains(PORTKEY)) {
+        r.append(" Its open-loop cells ran on their own (--alone), after the other ways' interleaved run of the same ")
+            .append("round, so its backlog did not reach their slices.");
+      }
+      r.append('\n');
+    }
+    r.append('\n');
+  }
+
+  /**
+   * What a way adds to a lone request: the median over the churn rounds of its second requests' p50 (a kept connection,
+   * nothing else in flight) minus direct's in the same round; NaN without churn runs of both.
+   */
+  private double loneAddedP50(Mode mode, String way) {
+    List<Latencies> wayRounds = new ArrayList<>();
+    List<Latencies> directRounds = new ArrayList<>();
+    for (ChurnCell c : churnCells) {
+      if (c.mode() != mode || !c.way().name().equals(way)) continue;
+      churnCells.stream().filter(d -> d.mode() == mode && d.round() == c.round() && d.way().name().equals("direct"))
+          .findFirst().ifPresent(d -> {
+            wayRounds.add(c.second());
+            directRounds.add(d.second());
+          });
+    }
+    return wayRounds.isEmpty() ? Double.NaN : Latencies.median(Latencies.added(wayRounds, directRounds)).p50();
+  }
+
+  /**
+   * The ways that took slices of an interleaved run and fell behind in it ({@link Latencies#outlasts}): their backlog
+   * ran on into the other ways' slices, so the others' latencies, direct's too, are disturbed in those cells. Empty
+   * without interleaving.
+   */
+  private List<String> interleavedBehind() {
+    List<String> out = new ArrayList<>();
+    if (o.interleaveMs == 0) return out;
+    for (int rate : o.rates) {
+      for (Mode mode : o.modes) {
+        for (OpenLoop w : openLoops(cells, rate, mode)) {
+          if (!o.alone.contains(w.way().name().replace("gateway ", "")) && w.latency().outlasts(o.interleaveMs)) {
+            out.add(String.format(Locale.ROOT, "%s at %d/s %s, p50 %s ms", w.way().name(), rate, mode.label, ms(w.latency().p50())));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Capacity capacity(List<Capacity> closedLoop, Mode mode, String way) {
+    return closedLoop.stream().filter(x -> x.mode() == mode && x.way().name().equals(way)).findFirst().orElse(null);
   }
 
   /** The rate of the Targets table: 1000/s when it ran, else the highest; -1 without open loop. */
@@ -861,7 +1094,7 @@ public final class GatewayOverheadBench {
 
   /**
    * The history row: at the Targets rate, what the keyword and classifier gateways add to direct, and the keyword
-   * gateway's closed-loop throughput over nginx's; each cell gives non-streamed / streamed ("-" for a mode not run).
+   * gateway's closed-loop throughput over nginx's, and over Portkey's when it ran. Each cell gives non-streamed / streamed ("-" for a mode not run).
    */
   Map<String, String> headline() {
     Map<String, String> h = new LinkedHashMap<>();
@@ -874,6 +1107,11 @@ public final class GatewayOverheadBench {
     h.put("keyword closed loop / nginx (plain / stream)", perMode(m -> closedLoop.stream()
         .filter(c -> c.mode() == m && c.way().name().equals("gateway keyword") && c.vsNginx().length > 0)
         .map(c -> ratio(Median.of(c.vsNginx()))).findFirst().orElse("-")));
+    if (portkeyNodeVersion != null) {
+      h.put("keyword closed loop / Portkey (plain / stream)", perMode(m -> closedLoop.stream()
+          .filter(c -> c.mode() == m && c.way().name().equals("gateway keyword") && c.vsPortkey().length > 0)
+          .map(c -> ratio(Median.of(c.vsPortkey()))).findFirst().orElse("-")));
+    }
     return h;
   }
 
@@ -888,9 +1126,11 @@ public final class GatewayOverheadBench {
   private void addedTarget(StringBuilder r, String router, OpenLoop w, String percentile, ToDoubleFunction<Latencies> p,
       double boundMs) {
     if (w == null || w.added() == null) return;
-    double added = p.applyAsDouble(w.added());
+    TargetCheck t = TargetCheck.below(p.applyAsDouble(w.added()), boundMs);
     r.append(String.format(Locale.ROOT, "| %s, %s, %d/s: added %s < %.0f ms | %s ms%s | %s |\n", router, w.mode().label,
-        w.rate(), percentile, boundMs, ms(added), roundsBehind(w.rate(), w.mode()), yes(added < boundMs && w.errors() == 0)));
+        w.rate(), percentile, boundMs, ms(t.measured()), roundsBehind(w.rate(), w.mode()),
+        w.errors() > 0 ? "**no**: " + w.errors() + " errors" + (t.met() ? "" : ", " + t.verdict(" ms").substring("**no**: ".length()))
+            : t.verdict(" ms")));
   }
 
   /**
@@ -978,17 +1218,13 @@ public final class GatewayOverheadBench {
     return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.0f", v);
   }
 
-  private static String yes(boolean met) {
-    return met ? "yes" : "**no**";
-  }
-
   static void progress(String line) {
     System.err.println("[bench-gateway] " + line);
   }
 
   /** Command-line options. */
   @Command(name = "bin/bench-gateway", sortOptions = false, showDefaultValues = true,
-      description = "What the gateway adds to a request against a zero-latency backend, beside direct and nginx.")
+      description = "What the gateway adds to a request against a zero-latency backend, beside direct, nginx and Portkey.")
   static final class Options implements Cli.Checked {
     @Mixin Cli.Help help;
     @Option(names = "--rates", converter = RatesConverter.class, description = "open-loop rates per second, comma-separated, or none")
@@ -1023,8 +1259,19 @@ public final class GatewayOverheadBench {
     List<String> jvmOpts = List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC");
     @Option(names = "--gateway-opts", converter = WordsConverter.class, description = "extra JVM options of the gateways only")
     List<String> gatewayOpts = List.of();
-    @Option(names = "--ways", split = ",", description = "of direct, nginx, keyword, classifier")
-    List<String> ways = List.of("direct", "nginx", "keyword", "classifier");
+    @Option(names = "--ways", split = ",", description = "of direct, nginx, portkey, keyword, classifier (they run in this order)")
+    List<String> ways = WAYS;
+    @Option(names = "--alone", converter = WaysOrNoneConverter.class,
+        description = "ways that may not keep up with the open-loop rate, or none: with --interleave-ms their open-loop cells run on "
+            + "their own after the others' interleaved run of the same round, so that a backlog does not reach the others' "
+            + "slices; their initial warm-up is a closed loop")
+    List<String> alone = List.of(PORTKEY);
+    @Option(names = "--node", description = "node for the portkey way (default: node on PATH)")
+    String node = System.getProperty("pickspin.bench.node", "node");
+    @Option(names = "--npm", description = "npm that installs Portkey's gateway when it is missing (default: npm on PATH)")
+    String npm = System.getProperty("pickspin.bench.npm", "npm");
+    @Option(names = "--portkey-dir", description = "where Portkey's gateway is installed (npm install, once)")
+    String portkeyDir = Portkey.defaultDir().toString();
     @Option(names = "--baseline-classpath", description = "another build of the gateway, measured beside this one with the keyword router")
     String baselineClasspath;
     @Option(names = "--baseline-opts", converter = WordsConverter.class,
@@ -1048,6 +1295,14 @@ public final class GatewayOverheadBench {
 
     @Override
     public void check() {
+      for (String w : ways) {
+        if (!WAYS.contains(w)) throw new IllegalArgumentException("--ways takes " + String.join(", ", WAYS) + ", not '" + w + "'");
+      }
+      for (String w : alone) {
+        if (!WAYS.contains(w)) {
+          throw new IllegalArgumentException("--alone takes none or some of " + String.join(", ", WAYS) + ", not '" + w + "'");
+        }
+      }
       atLeast("--open-rounds", openRounds, 1, "1 or more");
       atLeast("--churn", churn, 0, "0 (none) or more connections");
       atLeast("--churn-rounds", churnRounds, 1, "1 or more");
@@ -1078,6 +1333,14 @@ public final class GatewayOverheadBench {
     @Override
     public List<Integer> convert(String v) {
       return v.equals("none") ? List.of() : Arrays.stream(v.split(",")).map(String::trim).map(Integer::parseInt).toList();
+    }
+  }
+
+  /** {@code --alone portkey,classifier} or {@code --alone none}. */
+  static final class WaysOrNoneConverter implements CommandLine.ITypeConverter<List<String>> {
+    @Override
+    public List<String> convert(String v) {
+      return v.trim().equals("none") ? List.of() : Arrays.stream(v.split(",")).map(String::trim).toList();
     }
   }
 

@@ -21,6 +21,15 @@ record Latencies(double p50, double p95, double p99, double max, long count) {
     return Percentiles.nearestRank(sorted, q) / 1e6;
   }
 
+  /**
+   * Whether a way fell behind in an interleaved run with time slices of {@code sliceMs}: its median latency is longer
+   * than a slice, so most of its answers came during other ways' slices (a backlog it could not clear in its own), and
+   * it took CPU there. Not for a run that measured nothing (NaN).
+   */
+  boolean outlasts(double sliceMs) {
+    return p50 > sliceMs;
+  }
+
   /** Each percentile minus the same percentile of {@code reference}; the count stays this run's. */
   Latencies minus(Latencies reference) {
     return new Latencies(p50 - reference.p50, p95 - reference.p95, p99 - reference.p99, max - reference.max, count);

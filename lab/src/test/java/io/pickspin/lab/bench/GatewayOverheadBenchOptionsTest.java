@@ -19,7 +19,7 @@ class GatewayOverheadBenchOptionsTest {
     assertEquals(List.of(250, 500, 1000, 2000), o.rates);
     assertEquals(List.of(GatewayOverheadBench.Mode.PLAIN, GatewayOverheadBench.Mode.STREAM), o.modes);
     assertEquals(List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC"), o.jvmOpts);
-    assertEquals(List.of("direct", "nginx", "keyword", "classifier"), o.ways);
+    assertEquals(List.of("direct", "nginx", "portkey", "keyword", "classifier"), o.ways);
     assertEquals(200, o.churn);
     assertTrue(Double.isNaN(o.maxStealPercent));
     assertEquals("bench/results/gateway-overhead.md", o.out);
@@ -47,5 +47,20 @@ class GatewayOverheadBenchOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--open-rounds", "0"));
     assertEquals("--open-rounds takes 1 or more, not 0", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> parse("--max-steal", "-1"));
+  }
+
+  @Test
+  void waysAreCheckedByName() {
+    assertEquals(List.of("direct", "portkey", "keyword"), parse("--ways", "direct,portkey,keyword").ways);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--ways", "direct,litellm"));
+    assertEquals("--ways takes direct, nginx, portkey, keyword, classifier, not 'litellm'", e.getMessage());
+  }
+
+  @Test
+  void portkeyRunsAloneUnlessToldOtherwise() {
+    assertEquals(List.of("portkey"), parse().alone);
+    assertEquals(List.of(), parse("--alone", "none").alone);
+    assertEquals(List.of("portkey", "classifier"), parse("--alone", "portkey, classifier").alone);
+    assertThrows(IllegalArgumentException.class, () -> parse("--alone", "nodejs"));
   }
 }

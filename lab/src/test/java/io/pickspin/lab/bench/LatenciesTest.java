@@ -2,7 +2,9 @@ package io.pickspin.lab.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -46,5 +48,15 @@ class LatenciesTest {
     assertEquals(2.0, Median.of(new double[] {Double.NaN, 3, 1}), 1e-9);
     assertEquals(Double.NaN, Median.of(new double[] {Double.NaN}));
     assertEquals(Double.NaN, Median.of(new double[0]));
+  }
+
+  @Test
+  void aWayFellBehindItsSlicesWhenHalfItsAnswersTookLongerThanASlice() {
+    // Portkey at 1000/s in 100 ms slices: a backlog of seconds
+    assertTrue(ms(4483, 5723, 5781, 5791).outlasts(100));
+    // a loaded machine: a long tail, but most answers within the way's own slice
+    assertFalse(ms(0.35, 4.8, 48, 68).outlasts(100));
+    assertFalse(ms(100, 150, 200, 300).outlasts(100));
+    assertFalse(Latencies.NONE.outlasts(100));
   }
 }
