@@ -94,7 +94,7 @@ class RoutingSettingsTest {
     String fit = error("pickspin.routing.matrix.tier-fit.medium = [1, 1]");
     assertEquals("pickspin.routing.matrix.tier-fit: tier-fit needs 3 columns", fit);
     String kind = error("pickspin.routing.classifier.kind = psychic");
-    assertEquals("pickspin.routing.classifier.kind: unknown kind 'psychic', expected builtin, operator or none", kind);
+    assertEquals("pickspin.routing.classifier.kind: unknown kind 'psychic', expected builtin, encoder, operator or none", kind);
     String operator = error("pickspin.routing.classifier { kind = operator, operator.path = \"\" }");
     assertTrue(operator.contains("pickspin.routing.classifier.operator.path is required"), operator);
     String override = error("pickspin.routing.hybrid.classifier-override = 1.5");

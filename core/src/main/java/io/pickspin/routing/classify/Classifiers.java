@@ -22,6 +22,11 @@ public final class Classifiers {
   public enum Kind {
     /** The DJL model trained by bin/train-classifier and shipped on the classpath. */
     BUILTIN,
+    /**
+     * The pretrained sentence encoder (quantised all-MiniLM-L6-v2, ONNX through DJL) with a small DJL head, shipped on
+     * the classpath ({@link EncoderTierClassifier}).
+     */
+    ENCODER,
     /** A TorchScript or ONNX model the operator supplies ({@link OperatorModelClassifier}). */
     OPERATOR,
     /** No learned classifier: classifier and hybrid routing run the keyword rules. */
@@ -34,8 +39,14 @@ public final class Classifiers {
    * @param builtinResource classpath resource of the built-in model
    * @param intraOpThreads PyTorch intra-op threads (process-wide); 0 or less keeps PyTorch's default
    * @param operator how to read the operator's model; present only for kind = operator
+   * @param encoderResource classpath directory of the sentence-encoder classifier's head (kind = encoder)
    */
-  public record Settings(Kind kind, String builtinResource, int intraOpThreads, OperatorModelClassifier.Settings operator) {
+  public record Settings(Kind kind, String builtinResource, int intraOpThreads, OperatorModelClassifier.Settings operator,
+      String encoderResource) {
+    public Settings(Kind kind, String builtinResource, int intraOpThreads, OperatorModelClassifier.Settings operator) {
+      this(kind, builtinResource, intraOpThreads, operator, EncoderTierClassifier.DEFAULT_RESOURCE);
+    }
+
     public Settings {
       Objects.requireNonNull(kind, "kind");
       if (kind == Kind.OPERATOR && operator == null)
@@ -56,7 +67,10 @@ public final class Classifiers {
           throw cannotLoadOperator(e);
         }
       }
-      return new Settings(kind, classifier.getString("builtin-resource"), classifier.getInt("intra-op-threads"), operator);
+      String encoder =
+          classifier.hasPath("encoder-resource") ? classifier.getString("encoder-resource") : EncoderTierClassifier.DEFAULT_RESOURCE;
+      return new Settings(kind, classifier.getString("builtin-resource"), classifier.getInt("intra-op-threads"), operator,
+          encoder);
     }
   }
 
@@ -75,6 +89,14 @@ public final class Classifiers {
           return Optional.of(DjlTierClassifier.fromClasspath(settings.builtinResource()));
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
           log.warn("built-in complexity classifier unavailable, routing falls back to keyword rules: {}", e.toString());
+          return Optional.empty();
+        }
+      case ENCODER:
+        try {
+          setPyTorchThreads(settings.intraOpThreads());
+          return Optional.of(EncoderTierClassifier.fromClasspath(settings.encoderResource()));
+        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+          log.warn("sentence-encoder complexity classifier unavailable, routing falls back to keyword rules: {}", e.toString());
           return Optional.empty();
         }
       default:
