@@ -68,6 +68,7 @@ public final class RoutingLabels {
   public static final String COMMONSENSEQA = "commonsenseqa";
   public static final String TRUTHFULQA = "truthfulqa";
   public static final String ARC = "arc-challenge";
+  public static final String EVERYDAY = "everyday";
   public static final List<String> COMPETITION = List.of("aime24", "amc23", "olympiadbench", "minerva_math");
 
   /** RouteLLM's models, as named in its files. */
@@ -302,8 +303,9 @@ public final class RoutingLabels {
   }
 
   /**
-   * Labels every source under {@code sharedDir/data}. {@code protectedTexts} (the everyday dev set) and the issue's
-   * examples are never in {@link Corpus#prompts()}.
+   * Labels every source under {@code sharedDir/data}, plus the hand-written everyday training set
+   * ({@link EverydayPrompts#train()}, labelled by the rubric). {@code protectedTexts} (the everyday dev set) and the
+   * issue's examples are never in {@link Corpus#prompts()}.
    */
   public static Corpus load(Path sharedDir, Collection<String> protectedTexts) throws IOException {
     Path data = sharedDir.resolve("data");
@@ -331,6 +333,11 @@ public final class RoutingLabels {
     identity(c, COMMONSENSEQA, jsonl(data.resolve("commonsenseqa/dev_rand_split.jsonl")), "question", Tier.LOW, "one-step question");
     truthfulQa(c, data.resolve("truthfulqa/TruthfulQA.csv"));
     identity(c, ARC, jsonl(data.resolve("arc/arc_challenge_test.jsonl")), "question", Tier.LOW, "one-step question");
+    List<EverydayPrompts.Item> everyday = EverydayPrompts.train();
+    for (int i = 0; i < everyday.size(); i++) {
+      EverydayPrompts.Item p = everyday.get(i);
+      c.add(EVERYDAY, Integer.toString(i), p.prompt(), Optional.of(p.tier()), "hand-labelled by the rubric", false);
+    }
     c.removeHeldOutDuplicates();
     return new Corpus(List.copyOf(c.prompts), List.copyOf(c.heldOut), Map.copyOf(c.dropped));
   }

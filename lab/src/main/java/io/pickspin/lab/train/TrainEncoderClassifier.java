@@ -162,11 +162,11 @@ public final class TrainEncoderClassifier {
     Options o = Cli.parseOrExit(new Options(), argv);
     long t0 = System.nanoTime();
     Path shared = o.shared != null ? o.shared : PromptCorpus.sharedDir();
-    List<EverydayDevSet.Item> dev = EverydayDevSet.load();
+    List<EverydayPrompts.Item> dev = EverydayPrompts.dev();
 
     // labels
     log("labelling the prompts of %s (docs/classifier-labels.md, routing labels)", shared.resolve("data"));
-    RoutingLabels.Corpus corpus = RoutingLabels.load(shared, dev.stream().map(EverydayDevSet.Item::prompt).toList());
+    RoutingLabels.Corpus corpus = RoutingLabels.load(shared, dev.stream().map(EverydayPrompts.Item::prompt).toList());
     log("labelled prompts training may use, per source and tier:%n%s", table(RoutingLabels.counts(corpus.prompts())));
     log("RouteLLM held-out test prompts (never used here), per source and tier:%n%s", table(RoutingLabels.counts(corpus.heldOut())));
     log("dropped or left out:");
@@ -477,7 +477,7 @@ public final class TrainEncoderClassifier {
 
   /** Writes the chosen head and its metadata, reloads them as the product does, and checks the dev-set result. */
   static void ship(Options o, Result chosen, List<Result> results, RoutingLabels.Corpus corpus, List<LabelledPrompt> pool,
-      int trainSize, int valSize, SentenceEncoder encoder, List<EverydayDevSet.Item> dev, long t0, String[] argv)
+      int trainSize, int valSize, SentenceEncoder encoder, List<EverydayPrompts.Item> dev, long t0, String[] argv)
       throws IOException {
     Variant v = chosen.variant();
     Path stage = Files.createTempDirectory("pickspin-encoder-train");

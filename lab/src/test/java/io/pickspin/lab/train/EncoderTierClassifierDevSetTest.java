@@ -24,14 +24,14 @@ class EncoderTierClassifierDevSetTest {
   }
 
   static EncoderTierClassifier classifier;
-  static List<EverydayDevSet.Item> dev;
+  static List<EverydayPrompts.Item> dev;
 
   @BeforeAll
   static void load() throws Exception {
     assertTrue(Utils.isOfflineMode(), "DJL must run offline");
     Classifiers.setPyTorchThreads(1);
     classifier = EncoderTierClassifier.load();
-    dev = EverydayDevSet.load();
+    dev = EverydayPrompts.dev();
   }
 
   @AfterAll
@@ -47,7 +47,7 @@ class EncoderTierClassifierDevSetTest {
     assertEquals(((Number) recorded.get("n")).intValue(), dev.size(), "the dev set changed");
     long[][] confusion = new long[3][3];
     int correct = 0;
-    for (EverydayDevSet.Item d : dev) {
+    for (EverydayPrompts.Item d : dev) {
       Tier t = classifier.classify(d.prompt()).tier();
       confusion[d.tier().ordinal()][t.ordinal()]++;
       if (t == d.tier()) correct++;
@@ -69,7 +69,7 @@ class EncoderTierClassifierDevSetTest {
     int encoder = 0, bag = 0;
     try (var old = io.pickspin.routing.classify.DjlTierClassifier.fromClasspath(
         io.pickspin.routing.classify.DjlTierClassifier.DEFAULT_RESOURCE)) {
-      for (EverydayDevSet.Item d : dev) {
+      for (EverydayPrompts.Item d : dev) {
         if (classifier.classify(d.prompt()).tier() == d.tier()) encoder++;
         if (old.classify(d.prompt()).tier() == d.tier()) bag++;
       }
@@ -80,9 +80,9 @@ class EncoderTierClassifierDevSetTest {
   @Test
   void theDevSetIsNeverTrainedOn() throws Exception {
     RoutingLabels.Corpus c = RoutingLabels.load(java.nio.file.Path.of(System.getProperty("pickspin.shared.dir")),
-        EverydayDevSet.prompts());
+        EverydayPrompts.devPrompts());
     java.util.Set<String> devTexts = new java.util.HashSet<>();
-    for (EverydayDevSet.Item d : dev) devTexts.add(RoutingLabels.normalise(d.prompt()));
+    for (EverydayPrompts.Item d : dev) devTexts.add(RoutingLabels.normalise(d.prompt()));
     for (LabelledPrompt p : c.prompts()) assertTrue(!devTexts.contains(RoutingLabels.normalise(p.text())), p.id());
     assertEquals(180, dev.size());
     assertEquals(60, dev.stream().filter(d -> d.tier() == Tier.LOW).count());

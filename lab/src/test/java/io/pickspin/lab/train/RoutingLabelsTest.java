@@ -243,7 +243,7 @@ class RoutingLabelsTest {
     assertEquals(80, bySource.get("mt-bench")[0]);
     assertEquals(0.30, (double) bySource.get("mmlu")[1] / bySource.get("mmlu")[0], 0.015);
     assertEquals(0.30, (double) bySource.get("gsm8k")[1] / bySource.get("gsm8k")[0], 0.03);
-    RoutingLabels.Corpus c = RoutingLabels.load(shared, EverydayDevSet.prompts());
+    RoutingLabels.Corpus c = RoutingLabels.load(shared, EverydayPrompts.devPrompts());
     for (LabelledPrompt p : c.prompts()) assertFalse(RoutingLabels.isHeldOut(p.source(), p.text()) && p.source().equals("gsm8k"), p.id());
     assertEquals(0, c.prompts().stream().filter(p -> p.source().equals("mmlu") && p.text().endsWith("Answer:")).count(),
         "no MMLU prompt keeps its answer stem");
