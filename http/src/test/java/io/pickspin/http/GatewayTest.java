@@ -323,29 +323,12 @@ class GatewayTest {
 
   @Test
   void aHeldStreamGetsKeepAliveCommentsThenTheAnswerAndEveryLeaseIsReleased() throws Exception {
-    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
-    ConcurrentLinkedQueue<Outcome> released = new ConcurrentLinkedQueue<>();
-    AtomicLong acquired = new AtomicLong();
     // every lease is granted 1.5 s late, as when a model scales up from zero
-    LeaseProvider slowToScale = new LeaseProvider() {
-      @Override
-      public CompletionStage<Lease> acquire(LeaseRequest request) {
-        acquired.incrementAndGet();
-        return CompletableFuture.supplyAsync(() -> real.acquire(request).toCompletableFuture().join(),
-            CompletableFuture.delayedExecutor(1500, TimeUnit.MILLISECONDS));
-      }
-
-      @Override
-      public void release(Lease lease, Outcome outcome) {
-        released.add(outcome);
-        real.release(lease, outcome);
-      }
-    };
-    GatewaySettings s = settings();
-    GatewaySettings quickKeepAlive = new GatewaySettings(
-        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
-    withGateway(slowToScale, quickKeepAlive, url -> {
+    LateLeases slowToScale = new LateLeases(new StaticLeaseProvider(catalog()), 1500);
+    StaticLeaseProvider real = slowToScale.real;
+    AtomicLong acquired = slowToScale.acquired;
+    LinkedBlockingQueue<Outcome> released = slowToScale.released;
+    withGateway(slowToScale, quickKeepAlive(), url -> {
       HttpResponse<String> r = post(url + "/v1/chat/completions", "application/json", chat("small", 4, true));
       assertEquals(200, r.statusCode());
       assertEquals("true", r.headers().firstValue("x-pickspin-held").orElseThrow());
@@ -364,27 +347,11 @@ class GatewayTest {
 
   @Test
   void aClientThatLeavesWhileItsStreamIsHeldGetsItsLeaseReleasedWhenItComes() throws Exception {
-    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
-    LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
     // the lease is granted 3 s late, long after the client has gone
-    LeaseProvider slowToScale = new LeaseProvider() {
-      @Override
-      public CompletionStage<Lease> acquire(LeaseRequest request) {
-        return CompletableFuture.supplyAsync(() -> real.acquire(request).toCompletableFuture().join(),
-            CompletableFuture.delayedExecutor(3000, TimeUnit.MILLISECONDS));
-      }
-
-      @Override
-      public void release(Lease lease, Outcome outcome) {
-        released.add(outcome);
-        real.release(lease, outcome);
-      }
-    };
-    GatewaySettings s = settings();
-    GatewaySettings quickKeepAlive = new GatewaySettings(
-        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
-        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
-    withGateway(slowToScale, quickKeepAlive, base -> {
+    LateLeases slowToScale = new LateLeases(new StaticLeaseProvider(catalog()), 3000);
+    StaticLeaseProvider real = slowToScale.real;
+    LinkedBlockingQueue<Outcome> released = slowToScale.released;
+    withGateway(slowToScale, quickKeepAlive(), base -> {
       URI url = URI.create(base + "/v1/chat/completions");
       String body = chat("small", 4, true);
       try (java.net.Socket socket = new java.net.Socket(url.getHost(), url.getPort())) {
@@ -588,5 +555,39 @@ class GatewayTest {
       release.countDown();
       g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** A lease provider that grants every lease {@code delayMs} late, as a pool scaling up from zero does. */
+  static final class LateLeases implements LeaseProvider {
+    final StaticLeaseProvider real;
+    final long delayMs;
+    final AtomicLong acquired = new AtomicLong();
+    final LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
+
+    LateLeases(StaticLeaseProvider real, long delayMs) {
+      this.real = real;
+      this.delayMs = delayMs;
+    }
+
+    @Override
+    public CompletionStage<Lease> acquire(LeaseRequest request) {
+      acquired.incrementAndGet();
+      return CompletableFuture.supplyAsync(() -> real.acquire(request).toCompletableFuture().join(),
+          CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS));
+    }
+
+    @Override
+    public void release(Lease lease, Outcome outcome) {
+      released.add(outcome);
+      real.release(lease, outcome);
+    }
+  }
+
+  /** The test settings with keep-alive comments every 200 ms after 300 ms of holding. */
+  static GatewaySettings quickKeepAlive() {
+    GatewaySettings s = settings();
+    return new GatewaySettings(
+        s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), s.idleTimeout(), s.maxHold(), s.maxAttempts(),
+        Duration.ofMillis(200), Duration.ofMillis(300), s.backendMaxConnections(), s.classifierThreads(), s.classifierQueueSize());
   }
 }
