@@ -3,6 +3,7 @@ package io.pickspin.actors;
 import io.pickspin.CborSerializable;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
+import io.pickspin.scaling.Consolidator;
 import io.pickspin.scaling.ModelMemory;
 import io.pickspin.scaling.ReplicaLimits;
 import io.pickspin.scaling.ScaleDecision;
@@ -42,7 +43,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The scaling loop ("spin"), one per cluster: an event-sourced Cluster Singleton. Every tick it sends each model's pool
- * the driver's replica list, reads the pool's telemetry and runs {@link ScalingPolicy}. A decision is persisted as
+ * the driver's replica list, reads the pool's telemetry and runs {@link ScalingPolicy} with the fleet's {@link
+ * Consolidator} advice (computed from every model's latest reading, soft state like the policy's watches). A decision
+ * is persisted as
  * {@link ScaleDecided}, with its inputs, BEFORE the driver is asked to carry it out, so the journal explains every
  * replica count. A new incarnation (restart, fail-over) recovers desired counts, cooldown clocks and operator limits,
  * re-applies the desired counts to the driver once (idempotent), and plans from there: it resumes rather than starts
@@ -168,6 +171,9 @@ public final class ScalingSupervisor
   private final Clock clock;
   /** Soft state: lost on restart, which only delays scale-downs (see ScalingPolicy.Watch). */
   private final Map<String, ScalingPolicy.Watch> watches = new HashMap<>();
+  /** Soft state: every model's latest reading, for the fleet-wide consolidation advice (see Consolidator). */
+  private final Map<String, Telemetry> latest = new HashMap<>();
+  private final Consolidator consolidator;
   private final long startedAtMs;
 
   private ScalingSupervisor(
@@ -186,6 +192,7 @@ public final class ScalingSupervisor
     this.catalog = catalog;
     this.settings = settings;
     this.policy = new ScalingPolicy(settings);
+    this.consolidator = new Consolidator(policy);
     this.driver = driver;
     this.pools = pools;
     this.clock = clock;
@@ -281,7 +288,8 @@ public final class ScalingSupervisor
     }
     long now = clock.millis();
     ScalingPolicy.Watch watch = watches.computeIfAbsent(spec.id(), id -> ScalingPolicy.Watch.startedAt(startedAtMs));
-    ScalingPolicy.Evaluation e = policy.evaluate(spec, r.telemetry(), memory(state, spec), watch, now);
+    latest.put(spec.id(), r.telemetry());
+    ScalingPolicy.Evaluation e = policy.evaluate(spec, r.telemetry(), memory(state, spec), watch, now, advice(state, spec));
     watches.put(spec.id(), e.watch());
     if (e.decision().isEmpty()) return Effect().none();
     ScaleDecided decided = ScaleDecided.of(e.decision().get());
@@ -359,6 +367,21 @@ public final class ScalingSupervisor
    * The model's memory; before its first decision the count the driver runs now (not failed, not draining) stands in
    * for desired, so that the supervisor adopts what exists instead of assuming zero.
    */
+  /**
+   * The consolidation advice for one model, from every model's latest reading (the others' may be a tick old); none
+   * until every model has reported once.
+   */
+  private ScalingPolicy.Advice advice(State state, ModelSpec spec) {
+    if (!settings.consolidation().enabled()) return ScalingPolicy.Advice.NONE;
+    List<Consolidator.Pool> pools = new ArrayList<>();
+    for (ModelSpec m : catalog.models()) {
+      Telemetry t = latest.get(m.id());
+      if (t == null) return ScalingPolicy.Advice.NONE;
+      pools.add(new Consolidator.Pool(m, t, memory(state, m)));
+    }
+    return consolidator.advise(pools).getOrDefault(spec.id(), ScalingPolicy.Advice.NONE);
+  }
+
   private ModelMemory memory(State state, ModelSpec spec) {
     ModelMemory m = state.models().get(spec.id());
     if (m != null && m.desired() >= 0) return m;

@@ -10,6 +10,10 @@ import java.time.Duration;
  * <p>The rate always divides by the full window, even just after start: it underestimates while the window fills
  * rather than reading one early request as a burst. The scaling policy covers the ramp with its backlog rule.
  *
+ * <p>It also keeps, per completed request that had a deadline, the slowdown that request tolerated: its deadline over
+ * its idle service time on the model ({@link #recordDeadline}), in log-spaced bins, so that the scaling policy can size
+ * the pool to the deadlines of the requests routed to it ({@link #deadlines}).
+ *
  * <p>Time is passed in ({@code nowMs}) so the simulator can drive it in virtual time. Not thread-safe: one owner (the
  * pool actor, or the simulator loop).
  */
@@ -20,7 +24,13 @@ public final class ArrivalStats {
   private final long[] arrivals;
   private final long[] completions;
   private final double[] latencySumMs;
+  private final int[][] slack; // [time bucket][slowdown bin]
+  private final long[] slackSamples;
   private long lastArrivalMs = -1;
+
+  /** Slowdown bins: bin i holds f in [MIN_FACTOR x STEP^i, MIN_FACTOR x STEP^(i+1)); the outer bins are open. */
+  static final int BINS = 72;
+  static final double MIN_FACTOR = 0.25, STEP = Math.pow(2, 1.0 / 8);
 
   /**
    * @param window how far back the rate and mean latency look
@@ -36,6 +46,8 @@ public final class ArrivalStats {
     this.arrivals = new long[buckets];
     this.completions = new long[buckets];
     this.latencySumMs = new double[buckets];
+    this.slack = new int[buckets][BINS];
+    this.slackSamples = new long[buckets];
     java.util.Arrays.fill(bucketEpoch, Long.MIN_VALUE);
   }
 
@@ -56,9 +68,72 @@ public final class ArrivalStats {
     latencySumMs[i] += Math.max(0, latencyMs);
   }
 
+  /**
+   * A request with a deadline completed: it tolerated a slowdown of {@code deadlineMs / idleServiceMs} against its idle
+   * service time on this model (its deadline over what it would take alone on an idle replica). Ignored without a
+   * positive deadline or service time.
+   */
+  public void recordDeadline(long nowMs, double deadlineMs, double idleServiceMs) {
+    if (!(deadlineMs > 0 && idleServiceMs > 0)) return;
+    int i = bucket(nowMs);
+    slack[i][bin(deadlineMs / idleServiceMs)]++;
+    slackSamples[i]++;
+  }
+
+  static int bin(double factor) {
+    if (!(factor > MIN_FACTOR)) return 0;
+    int b = (int) Math.floor(Math.log(factor / MIN_FACTOR) / Math.log(STEP));
+    return Math.max(0, Math.min(BINS - 1, b));
+  }
+
+  /** The lower edge of bin {@code b}: a request in it tolerated at least this slowdown. */
+  static double lowerEdge(int b) {
+    return MIN_FACTOR * Math.pow(STEP, b);
+  }
+
+  /** The tolerated slowdowns of the window's completed requests with deadlines, as quantiles. */
+  public DeadlineSlack deadlines(long nowMs) {
+    int[] sum = new int[BINS];
+    long n = 0;
+    for (int i = 0; i < slack.length; i++) {
+      if (!live(i, nowMs)) continue;
+      n += slackSamples[i];
+      for (int b = 0; b < BINS; b++) sum[b] += slack[i][b];
+    }
+    if (n == 0) return DeadlineSlack.NONE;
+    double[] q = new double[DeadlineSlack.LEVELS.length];
+    for (int k = 0; k < q.length; k++) {
+      long rank = Math.max(1, (long) Math.ceil(DeadlineSlack.LEVELS[k] * n - 1e-9)); // nearest rank
+      long seen = 0;
+      for (int b = 0; b < BINS; b++) {
+        seen += sum[b];
+        if (seen >= rank) {
+          q[k] = lowerEdge(b);
+          break;
+        }
+      }
+    }
+    return new DeadlineSlack(n, q[0], q[1], q[2], q[3], q[4]);
+  }
+
   /** Arrivals per second over the window. */
   public double ratePerSecond(long nowMs) {
     return arrivals(nowMs) * 1000.0 / windowMs;
+  }
+
+  /**
+   * Arrivals per second over the last {@code spanMs} (whole buckets, the current one included): the burst a 60 s
+   * window shows only gradually.
+   */
+  public double recentRatePerSecond(long nowMs, long spanMs) {
+    long k = Math.max(1, Math.min(arrivals.length, spanMs / bucketMs));
+    long current = Math.floorDiv(nowMs, bucketMs);
+    long n = 0;
+    for (int i = 0; i < arrivals.length; i++) {
+      long e = bucketEpoch[i];
+      if (e != Long.MIN_VALUE && e <= current && e > current - k) n += arrivals[i];
+    }
+    return n * 1000.0 / (k * bucketMs);
   }
 
   public long arrivals(long nowMs) {
@@ -103,6 +178,8 @@ public final class ArrivalStats {
       arrivals[i] = 0;
       completions[i] = 0;
       latencySumMs[i] = 0;
+      java.util.Arrays.fill(slack[i], 0);
+      slackSamples[i] = 0;
     }
     return i;
   }

@@ -25,7 +25,12 @@ public final class ModelScaler {
 
   /** Plans with the pool's telemetry; returns the change to carry out, already reflected in {@link #desired()}. */
   public Optional<ScaleDecision> tick(Telemetry telemetry, long nowMs) {
-    ScalingPolicy.Evaluation e = policy.evaluate(spec, telemetry, memory, watch, nowMs);
+    return tick(telemetry, ScalingPolicy.Advice.NONE, nowMs);
+  }
+
+  /** As {@link #tick(Telemetry, long)} with the fleet's consolidation advice for this model. */
+  public Optional<ScaleDecision> tick(Telemetry telemetry, ScalingPolicy.Advice advice, long nowMs) {
+    ScalingPolicy.Evaluation e = policy.evaluate(spec, telemetry, memory, watch, nowMs, advice);
     watch = e.watch();
     lastTarget = e.target();
     e.decision().ifPresent(d -> memory = memory.after(d));
@@ -43,6 +48,11 @@ public final class ModelScaler {
   /** The unthrottled target of the last tick. */
   public int lastTarget() {
     return lastTarget;
+  }
+
+  /** The policy's soft state after the last tick. */
+  public ScalingPolicy.Watch watch() {
+    return watch;
   }
 
   public ModelMemory memory() {

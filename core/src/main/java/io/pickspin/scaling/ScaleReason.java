@@ -17,7 +17,13 @@ public enum ScaleReason {
   /** No request for the idle timeout tau: scale to zero (or the warm minimum). */
   IDLE_TIMEOUT,
   /** An operator lowered the maximum below the current count. */
-  LIMITS;
+  LIMITS,
+  /** Demand stayed below the current count over the scale-down window (its percentile), after the cooldown. */
+  DEMAND_FELL,
+  /** Another warm model absorbs this model's traffic within SLO and that saves GPUs: the pool goes to zero. */
+  CONSOLIDATED,
+  /** This model takes over another model's traffic (consolidation) and needs more replicas for it first. */
+  ABSORB;
 
   /** "scale-from-zero", "cooldown-elapsed", ...: the name used in logs, the admin API and metrics. */
   public String label() {

@@ -15,6 +15,10 @@ import io.pickspin.CborSerializable;
  * @param neededWithHeadroom what a scale-down would keep: max(ceil((demand / c + prefill) x (1 + headroom)), backlog)
  * @param floor lower clamp: warm pool / model minimum
  * @param ceiling upper clamp: model maximum
+ * @param latencySlack sigma the replicas were planned at: from the pool's deadlines (see ScalingSettings.Slo), else
+ *     the configured latency slack
+ * @param consolidatedInto the warm model that absorbs this model's traffic while it is at zero, or null
+ * @param absorbing replicas this model needs to absorb other models' traffic as well (0: it absorbs none)
  */
 public record ScalingInputs(
     Telemetry telemetry,
@@ -24,5 +28,22 @@ public record ScalingInputs(
     int needed,
     int neededWithHeadroom,
     int floor,
-    int ceiling)
-    implements CborSerializable {}
+    int ceiling,
+    double latencySlack,
+    String consolidatedInto,
+    int absorbing)
+    implements CborSerializable {
+
+  /** Inputs without SLO-driven slack or consolidation. */
+  public ScalingInputs(
+      Telemetry telemetry,
+      double latencyMs,
+      int perReplicaConcurrency,
+      double demand,
+      int needed,
+      int neededWithHeadroom,
+      int floor,
+      int ceiling) {
+    this(telemetry, latencyMs, perReplicaConcurrency, demand, needed, neededWithHeadroom, floor, ceiling, 0, null, 0);
+  }
+}

@@ -27,7 +27,11 @@ import java.util.Map;
  * @param latencySlack sigma: how much slower than on an idle replica a request may become before the scaler adds
  *     replicas (0.3 = 30 %). For a model whose profile has a batch curve (tpot-at-max-batch-ms) the scaler plans each
  *     replica at the concurrency and prefill load that keep latency within (1 + sigma) of idle latency, see
- *     {@link ScalingPolicy}; 0 (or a profile without the curve) plans with c = max batch, as before
+ *     {@link ScalingPolicy}; 0 (or a profile without the curve) plans with c = max batch, as before. Once the pool
+ *     has seen enough deadlines, {@link Slo} replaces this fixed sigma with one derived from them
+ * @param slo how the pool's deadlines set the slack
+ * @param scaleDown how a scale-down is decided
+ * @param consolidation when a pool goes to zero because another warm model can absorb its traffic
  */
 public record ScalingSettings(
     Duration tickInterval,
@@ -41,7 +45,132 @@ public record ScalingSettings(
     int snapshotEvery,
     int keepSnapshots,
     int recentDecisions,
-    double latencySlack) {
+    double latencySlack,
+    Slo slo,
+    ScaleDown scaleDown,
+    Consolidation consolidation) {
+
+  /**
+   * SLO-driven sizing ({@code pickspin.scaling.slo}). A completed request with a deadline D and an idle service time S
+   * on its model (the profile's, for its output length) tolerated a slowdown of f = D / S. The pool is planned at the
+   * slowdown its tightest requests tolerate: F = the (1 - onTime) quantile of f over the telemetry window, so that at
+   * most a (1 - onTime) share of the requests would be late even at that slowdown; sigma = safety x (F - 1), within
+   * [minSlack, maxSlack].
+   *
+   * @param onTime target share of a pool's requests that meet their deadline
+   * @param safety share of the tolerated slowdown the planner uses: below 1 it leaves room for the batch's fluctuations
+   *     around its mean; above 1 it corrects the planning model's pessimism (it counts a prompt's whole idle TTFT,
+   *     overheads included, as stalling every decoding sequence). A fitted constant: chosen on validation traces
+   * @param minSlack lower bound of sigma (tight deadlines would otherwise ask for idle replicas)
+   * @param maxSlack upper bound of sigma
+   * @param minSamples deadlines needed in the window before they replace the fixed latency slack
+   */
+  public record Slo(double onTime, double safety, double minSlack, double maxSlack, int minSamples) {
+    public Slo {
+      if (!(onTime > 0 && onTime < 1)) throw new IllegalArgumentException("pickspin.scaling.slo.on-time must be in (0,1)");
+      if (!(safety > 0 && safety <= 2)) throw new IllegalArgumentException("pickspin.scaling.slo.safety must be in (0,2]");
+      if (!(minSlack > 0)) throw new IllegalArgumentException("pickspin.scaling.slo.min-slack must be > 0");
+      if (!(maxSlack >= minSlack)) throw new IllegalArgumentException("pickspin.scaling.slo.max-slack must be >= min-slack");
+      if (minSamples < 1) throw new IllegalArgumentException("pickspin.scaling.slo.min-samples must be >= 1");
+    }
+
+    /** The shipped values. */
+    public static Slo defaults() {
+      return new Slo(0.95, 0.5, 0.1, 3.0, 20);
+    }
+
+    /** Never enough deadlines: the fixed latency slack throughout, as before SLO-driven sizing. */
+    public static Slo off() {
+      return new Slo(0.95, 0.5, 0.1, 3.0, Integer.MAX_VALUE);
+    }
+
+    public Slo withSafety(double s) {
+      return new Slo(onTime, s, minSlack, maxSlack, minSamples);
+    }
+  }
+
+  /**
+   * Scale-down ({@code pickspin.scaling.scale-down}): the policy samples the down-target (the replicas the load needs
+   * with the scale-down headroom) at every evaluation since the last change; once the samples span the window and the
+   * last change is a cooldown old, it goes to their {@code percentile} if that is below the current count. A percentile
+   * of 1 is the highest target of the window (the old rule: a stabilisation window).
+   *
+   * <p>The window adapts to the pool's traffic: a scale-down followed within {@code regret} by a scale-up for load was
+   * premature (the capacity given back was needed again, and a cold start late), so the pool's window doubles, up to
+   * {@code maxWindow}; each {@code regret} x 4 without such a reversal halves it again. Steady or slowly varying load
+   * keeps the short window; bursts that recur within minutes hold their capacity.
+   *
+   * @param window the scale-down window of a pool without premature scale-downs
+   * @param percentile of the window's down-targets a scale-down goes to
+   * @param maxWindow the longest the window grows to (equal to {@code window}: it never grows)
+   * @param regret a scale-up for load this soon after a scale-down doubles the window (zero: never)
+   */
+  public record ScaleDown(Duration window, double percentile, Duration maxWindow, Duration regret) {
+    public ScaleDown {
+      if (window.isNegative()) throw new IllegalArgumentException("pickspin.scaling.scale-down.window must be >= 0");
+      if (!(percentile > 0 && percentile <= 1)) {
+        throw new IllegalArgumentException("pickspin.scaling.scale-down.percentile must be in (0,1]");
+      }
+      if (maxWindow == null) maxWindow = window;
+      if (regret == null) regret = Duration.ZERO;
+      if (maxWindow.compareTo(window) < 0) {
+        throw new IllegalArgumentException("pickspin.scaling.scale-down.max-window must be >= window");
+      }
+      if (regret.isNegative()) throw new IllegalArgumentException("pickspin.scaling.scale-down.regret must be >= 0");
+    }
+
+    /** A fixed window. */
+    public ScaleDown(Duration window, double percentile) {
+      this(window, percentile, window, Duration.ZERO);
+    }
+  }
+
+  /**
+   * Consolidation ({@code pickspin.scaling.consolidation}): a pool goes to zero while another warm model absorbs its
+   * traffic within SLO and that saves GPUs, see {@link Consolidation}.
+   *
+   * @param enabled off: every pool with traffic keeps at least one replica
+   * @param qualityTolerance the absorbing model's quality may be this much lower, relatively (0.03 = 3 %)
+   * @param anchorWarm replicas the model of the highest value (quality per replica-hour) keeps even when idle: the
+   *     warm model the others' traffic consolidates into and spills to (on top of the tiers' warm pools)
+   */
+  public record Consolidation(boolean enabled, double qualityTolerance, int anchorWarm) {
+    public Consolidation {
+      if (!(qualityTolerance >= 0 && qualityTolerance < 1)) {
+        throw new IllegalArgumentException("pickspin.scaling.consolidation.quality-tolerance must be in [0,1)");
+      }
+      if (anchorWarm < 0) throw new IllegalArgumentException("pickspin.scaling.consolidation.anchor-warm must be >= 0");
+    }
+
+    public Consolidation(boolean enabled, double qualityTolerance) {
+      this(enabled, qualityTolerance, 0);
+    }
+
+    public static Consolidation off() {
+      return new Consolidation(false, 0);
+    }
+  }
+
+  /**
+   * The settings before SLO-driven sizing: the fixed latency slack, the scale-down to the highest target of a whole
+   * cooldown, no consolidation.
+   */
+  public ScalingSettings(
+      Duration tickInterval,
+      Duration telemetryWindow,
+      Duration cooldown,
+      Duration idleTimeout,
+      double scaleDownHeadroom,
+      Map<Tier, Integer> warmPool,
+      int assumedOutputTokens,
+      Duration telemetryTimeout,
+      int snapshotEvery,
+      int keepSnapshots,
+      int recentDecisions,
+      double latencySlack) {
+    this(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool, assumedOutputTokens,
+        telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, null, null, null);
+  }
 
   public ScalingSettings {
     if (tickInterval.isNegative()) throw new IllegalArgumentException("pickspin.scaling.tick-interval must be >= 0");
@@ -62,6 +191,9 @@ public record ScalingSettings(
     if (keepSnapshots < 1) throw new IllegalArgumentException("pickspin.scaling.keep-snapshots must be >= 1");
     if (recentDecisions < 0) throw new IllegalArgumentException("pickspin.scaling.recent-decisions must be >= 0");
     if (!(latencySlack >= 0)) throw new IllegalArgumentException("pickspin.scaling.latency-slack must be >= 0");
+    if (slo == null) slo = Slo.off();
+    if (scaleDown == null) scaleDown = new ScaleDown(cooldown, 1.0);
+    if (consolidation == null) consolidation = Consolidation.off();
   }
 
   /** Reads the {@code pickspin.scaling} block. */
@@ -80,19 +212,52 @@ public record ScalingSettings(
         c.getInt("snapshot-every"),
         c.getInt("keep-snapshots"),
         c.getInt("recent-decisions"),
-        c.hasPath("latency-slack") ? c.getDouble("latency-slack") : 0);
+        c.hasPath("latency-slack") ? c.getDouble("latency-slack") : 0,
+        c.hasPath("slo")
+            ? new Slo(c.getDouble("slo.on-time"), c.getDouble("slo.safety"), c.getDouble("slo.min-slack"),
+                c.getDouble("slo.max-slack"), c.getInt("slo.min-samples"))
+            : null,
+        c.hasPath("scale-down")
+            ? new ScaleDown(c.getDuration("scale-down.window"), c.getDouble("scale-down.percentile"),
+                c.hasPath("scale-down.max-window") ? c.getDuration("scale-down.max-window") : null,
+                c.hasPath("scale-down.regret") ? c.getDuration("scale-down.regret") : null)
+            : null,
+        c.hasPath("consolidation")
+            ? new Consolidation(c.getBoolean("consolidation.enabled"), c.getDouble("consolidation.quality-tolerance"),
+                c.hasPath("consolidation.anchor-warm") ? c.getInt("consolidation.anchor-warm") : 0)
+            : null);
   }
 
   /** The same settings with another latency slack (0 = plan replicas at their max batch). */
   public ScalingSettings withLatencySlack(double slack) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
-        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, slack);
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, slack, slo, scaleDown,
+        consolidation);
   }
 
   /** The same settings with another warm pool per tier. */
   public ScalingSettings withWarmPool(Map<Tier, Integer> warm) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warm,
-        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack);
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
+        scaleDown, consolidation);
+  }
+
+  public ScalingSettings withSlo(Slo s) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, s,
+        scaleDown, consolidation);
+  }
+
+  public ScalingSettings withScaleDown(Duration newCooldown, ScaleDown s) {
+    return new ScalingSettings(tickInterval, telemetryWindow, newCooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo, s,
+        consolidation);
+  }
+
+  public ScalingSettings withConsolidation(Consolidation c) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
+        scaleDown, c);
   }
 
   public int warm(Tier tier) {

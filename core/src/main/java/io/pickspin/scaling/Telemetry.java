@@ -20,6 +20,9 @@ import io.pickspin.CborSerializable;
  * @param ready replicas in rotation
  * @param starting replicas asked for but not serving yet
  * @param lastArrivalMs when the last request arrived, -1 if never
+ * @param deadlines the slowdown the window's completed requests with deadlines tolerated (SLO-driven sizing)
+ * @param recentRatePerSecond arrivals per second over the last {@link #RECENT_MS} (a burst the window shows late); -1
+ *     when unknown
  */
 public record Telemetry(
     String model,
@@ -34,8 +37,56 @@ public record Telemetry(
     long backlogAgeMs,
     int ready,
     int starting,
-    long lastArrivalMs)
+    long lastArrivalMs,
+    DeadlineSlack deadlines,
+    double recentRatePerSecond)
     implements CborSerializable {
+
+  /** The span of {@link #recentRatePerSecond}. */
+  public static final long RECENT_MS = 10_000;
+
+  public Telemetry {
+    if (deadlines == null) deadlines = DeadlineSlack.NONE;
+  }
+
+  /** A reading without a recent rate. */
+  public Telemetry(
+      String model,
+      long atMs,
+      long windowMs,
+      long arrivals,
+      double ratePerSecond,
+      long completions,
+      double meanLatencyMs,
+      int inFlight,
+      int held,
+      long backlogAgeMs,
+      int ready,
+      int starting,
+      long lastArrivalMs,
+      DeadlineSlack deadlines) {
+    this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
+        ready, starting, lastArrivalMs, deadlines, -1);
+  }
+
+  /** A reading without deadlines. */
+  public Telemetry(
+      String model,
+      long atMs,
+      long windowMs,
+      long arrivals,
+      double ratePerSecond,
+      long completions,
+      double meanLatencyMs,
+      int inFlight,
+      int held,
+      long backlogAgeMs,
+      int ready,
+      int starting,
+      long lastArrivalMs) {
+    this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
+        ready, starting, lastArrivalMs, DeadlineSlack.NONE, -1);
+  }
 
   /** A model nobody has sent anything to. */
   public static Telemetry idle(String model, long atMs, long windowMs, int ready, int starting) {
@@ -65,6 +116,8 @@ public record Telemetry(
         backlogAgeMs,
         ready,
         starting,
-        stats.lastArrivalMs());
+        stats.lastArrivalMs(),
+        stats.deadlines(nowMs),
+        stats.recentRatePerSecond(nowMs, RECENT_MS));
   }
 }

@@ -2,6 +2,7 @@ package io.pickspin.scaling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -18,8 +19,14 @@ class ScalingSettingsTest {
     ScalingSettings s = ScalingSettings.fromConfig(c.getConfig("pickspin.scaling"));
     assertEquals(Duration.ofSeconds(1), s.tickInterval());
     assertEquals(Duration.ofSeconds(300), s.idleTimeout());
-    assertEquals(1, s.warm(Tier.LOW));
+    assertEquals(0, s.warm(Tier.LOW));
+    assertEquals(0, s.warm(Tier.MEDIUM));
+    assertEquals(1, s.consolidation().anchorWarm());
     assertEquals(0, s.warm(Tier.HIGH));
+    assertEquals(0.95, s.slo().onTime(), 1e-12);
+    assertEquals(Duration.ofSeconds(120), s.scaleDown().window());
+    assertEquals(0.9, s.scaleDown().percentile(), 1e-12);
+    assertTrue(s.consolidation().enabled());
     PoolSettings p = PoolSettings.fromConfig(c.getConfig("pickspin.pool"));
     assertEquals(4, p.slotsPerReplica(4));
     assertEquals(3, p.healthFailuresToFail());
@@ -35,6 +42,22 @@ class ScalingSettingsTest {
     assertEquals(Duration.ofSeconds(7), s.cooldown());
     assertEquals(2, s.warm(Tier.HIGH));
     assertEquals(6, PoolSettings.fromConfig(c.getConfig("pickspin.pool")).slotsPerReplica(4));
+  }
+
+  @Test
+  void newBlocksAreValidatedWithTheirNames() {
+    assertEquals("pickspin.scaling.slo.on-time must be in (0,1)", scalingError("slo.on-time = 1.0"));
+    assertEquals("pickspin.scaling.slo.safety must be in (0,2]", scalingError("slo.safety = 0"));
+    assertEquals("pickspin.scaling.scale-down.percentile must be in (0,1]", scalingError("scale-down.percentile = 0"));
+    assertEquals(
+        "pickspin.scaling.consolidation.quality-tolerance must be in [0,1)",
+        scalingError("consolidation.quality-tolerance = 1.5"));
+  }
+
+  private static String scalingError(String override) {
+    Config c = ConfigFactory.parseString("pickspin.scaling." + override).withFallback(ConfigFactory.defaultReference()).resolve();
+    return assertThrows(IllegalArgumentException.class, () -> ScalingSettings.fromConfig(c.getConfig("pickspin.scaling")))
+        .getMessage();
   }
 
   @Test

@@ -22,8 +22,11 @@ import java.util.Set;
  * of what the backends actually deliver.
  *
  * <p>What the scorer compares across models is each entry's {@link Entry#expectedLatencyMs() expected latency}: the
- * latency of the same typical request (the configured expected output length) on every model, the profile's service
- * time times the slowdown telemetry measured against the profile. The plain moving average of what each entry served
+ * latency of the same typical request on every model, the profile's service time times the slowdown telemetry measured
+ * against the profile. The typical request's output length starts at the configured expected output length and then
+ * follows a moving average of the answers every model returned ({@link #typicalOutputTokens()}): a workload of short
+ * answers (code completion averages 28 tokens, not 256) must not make every model look too slow for its deadlines, or a
+ * model that never gets a request never gets the telemetry that would show it fits. The plain moving average of what each entry served
  * ({@link Entry#latencyMs()}) is not comparable across models: it follows the lengths of the answers each happened to
  * serve, and a model that served a few short answers would look faster and cheaper than one still on its prior.
  *
@@ -71,18 +74,17 @@ public final class ServiceMatrix {
   public static final class Entry {
     private final ModelSpec model;
     private final String backendKind;
-    /** The profile's service time of a request of the expected output length. */
-    private final double profileLatencyMs;
+    private final ServiceMatrix matrix;
     private volatile double latencyMs;
     private volatile double ttftMs;
     private volatile double errorRate;
     private volatile double slowdown = 1.0;
     private volatile long observations;
 
-    Entry(ModelSpec model, String backendKind, double latencyMs) {
+    Entry(ServiceMatrix matrix, ModelSpec model, String backendKind, double latencyMs) {
+      this.matrix = matrix;
       this.model = model;
       this.backendKind = backendKind;
-      this.profileLatencyMs = latencyMs;
       this.latencyMs = latencyMs;
       this.ttftMs = model.latency().ttftMs();
     }
@@ -109,7 +111,12 @@ public final class ServiceMatrix {
      * replica: the profile's service time times {@link #slowdown()}.
      */
     public double expectedLatencyMs() {
-      return profileLatencyMs * slowdown;
+      return profileLatencyMs() * slowdown;
+    }
+
+    /** The profile's service time of the matrix's typical request. */
+    double profileLatencyMs() {
+      return model.latency().serviceMs((int) Math.round(matrix.typicalOutputTokens));
     }
 
     /**
@@ -161,8 +168,8 @@ public final class ServiceMatrix {
       if (o.ok()) {
         double predicted = o.outputTokens() > 0 ? model.latency().serviceMs(o.outputTokens()) : 0;
         ratio = predicted > 0 ? o.latencyMs() / predicted : 1.0;
-      } else if (timeout && profileLatencyMs > 0) {
-        ratio = Math.max(1.0, o.latencyMs() / profileLatencyMs);
+      } else if (timeout && profileLatencyMs() > 0) {
+        ratio = Math.max(1.0, o.latencyMs() / profileLatencyMs());
       }
       if (!Double.isNaN(ratio)) slowdown += alpha * (ratio - slowdown);
       observations++;
@@ -172,10 +179,13 @@ public final class ServiceMatrix {
   private final Settings settings;
   private final Catalog catalog;
   private volatile Entry[] entries;
+  /** Output length of the typical request, tokens: the configured prior, then a moving average of observed answers. */
+  private volatile double typicalOutputTokens;
 
   public ServiceMatrix(Catalog catalog, Settings settings) {
     this.catalog = catalog;
     this.settings = settings;
+    this.typicalOutputTokens = settings.expectedOutputTokens();
     List<Entry> l = new ArrayList<>();
     for (ModelSpec m : catalog.models()) {
       Set<String> kinds = new LinkedHashSet<>();
@@ -187,7 +197,7 @@ public final class ServiceMatrix {
   }
 
   private Entry newEntry(ModelSpec m, String kind) {
-    return new Entry(m, kind, m.latency().serviceMs(settings.expectedOutputTokens()));
+    return new Entry(this, m, kind, m.latency().serviceMs((int) Math.round(typicalOutputTokens)));
   }
 
   public Settings settings() {
@@ -228,7 +238,26 @@ public final class ServiceMatrix {
       if (spec == null) return;
       e = insert(spec, kind);
     }
+    if (outcome.ok() && outcome.outputTokens() > 0) observeOutput(outcome.outputTokens());
     e.record(outcome, settings.ewmaAlpha());
+  }
+
+  /**
+   * Weight of one answer in the typical output length: slower than the entries' statistics (every model's answers
+   * feed it, and one long answer must not swing every model's expected latency).
+   */
+  static final double OUTPUT_ALPHA = 0.02;
+
+  private synchronized void observeOutput(int tokens) {
+    typicalOutputTokens += OUTPUT_ALPHA * (tokens - typicalOutputTokens);
+  }
+
+  /**
+   * Output length, in tokens, of the typical request every entry's expected latency is quoted for: the configured
+   * expected-output-tokens until answers come back, then a moving average of their lengths over every model.
+   */
+  public double typicalOutputTokens() {
+    return typicalOutputTokens;
   }
 
   public Entry find(String model, String backendKind) {

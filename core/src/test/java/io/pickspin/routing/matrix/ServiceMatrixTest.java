@@ -68,9 +68,12 @@ class ServiceMatrixTest {
     assertTrue(medium.costPerRequest() < small.costPerRequest() * 2, "and nearly as cheap");
     assertEquals(1.0, small.slowdown(), 1e-9);
     assertEquals(1.0, medium.slowdown(), 1e-9);
-    assertEquals(200, small.expectedLatencyMs(), 1e-9); // 11 expected tokens on each model's profile
-    assertEquals(400, medium.expectedLatencyMs(), 1e-9);
-    assertEquals(2.0 * 200 / 3.6e6 / 10, small.expectedCostPerRequest(), 1e-15);
+    // the same typical request on each model's profile: 11 expected tokens, moved a little towards the answers' 21
+    int n = (int) Math.round(matrix.typicalOutputTokens());
+    assertEquals(14, n);
+    assertEquals(small.model().latency().serviceMs(n), small.expectedLatencyMs(), 1e-9);
+    assertEquals(medium.model().latency().serviceMs(n), medium.expectedLatencyMs(), 1e-9);
+    assertEquals(2.0 * small.expectedLatencyMs() / 3.6e6 / 10, small.expectedCostPerRequest(), 1e-15);
     // so speed still prefers small for an easy prompt, as with no telemetry at all
     assertEquals("small", Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.SPEED), 0)[0].model());
     assertEquals("small", Scorer.rank(matrix, Tier.LOW, Scorer.Weights.of(Profile.BALANCED), 0)[0].model());
@@ -116,5 +119,23 @@ class ServiceMatrixTest {
     for (Thread th : ts) th.join();
     assertEquals(20000, matrix.find("medium", "vllm").observations());
     assertEquals(400, matrix.find("medium", "vllm").latencyMs(), 1e-9);
+  }
+
+  @Test
+  void theTypicalRequestFollowsTheAnswersOfEveryModelEvenForAModelThatNeverServed() {
+    // every expected latency is quoted for the configured prior until answers come back
+    assertEquals(matrix.settings().expectedOutputTokens(), matrix.typicalOutputTokens(), 1e-9);
+    ServiceMatrix.Entry unused = matrix.find("large", "vllm");
+    double before = unused.expectedLatencyMs();
+    // a workload of longer answers, all served by another model
+    for (int i = 0; i < 500; i++) matrix.record("small", "vllm", Outcome.success(100, 50, 28));
+    assertEquals(28, matrix.typicalOutputTokens(), 0.5);
+    assertEquals(0, unused.observations(), "large never served");
+    assertEquals(unused.model().latency().serviceMs(28), unused.expectedLatencyMs(), 1e-9);
+    assertTrue(unused.expectedLatencyMs() > before, "its expected latency follows the workload: " + before + " -> " + unused.expectedLatencyMs());
+    // failures and answers of unknown length say nothing about lengths
+    matrix.record("small", "vllm", Outcome.failure(5000, "timeout", false));
+    matrix.record("small", "vllm", Outcome.success(300, -1, 0));
+    assertEquals(28, matrix.typicalOutputTokens(), 0.5);
   }
 }

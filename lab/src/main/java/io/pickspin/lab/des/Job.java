@@ -23,6 +23,8 @@ final class Job {
   double endAt = -1;
   End end;
   boolean correct;
+  /** Went to a warm fallback instead of waiting for its model's cold start. */
+  boolean spilled;
 
   Job(SimRequest request) {
     this.request = request;

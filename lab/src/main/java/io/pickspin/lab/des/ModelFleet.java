@@ -19,6 +19,7 @@ public final class ModelFleet {
    * One model.
    *
    * @param qualityRow the model's row in the Qwen3 report tables (model_quality/qwen3_tech_report_tables.csv)
+   * @param maxReplicas the scaler's and the static sizing's bound (64: room for the 4x time-compressed traces)
    */
   public record Model(String id, Tier tier, String qualityRow, LatencyModel.Deployment deployment, int maxReplicas) {}
 
@@ -43,11 +44,11 @@ public final class ModelFleet {
   public static List<Model> qwen3Family() {
     return List.of(
         new Model("qwen3-8b", Tier.LOW, "Qwen3-8B(non-thinking)",
-            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_8B, "h100", 1), 16),
+            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_8B, "h100", 1), 64),
         new Model("qwen3-14b", Tier.MEDIUM, "Qwen3-14B(non-thinking)",
-            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_14B, "h100", 1), 16),
+            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_14B, "h100", 1), 64),
         new Model("qwen3-32b", Tier.HIGH, "Qwen3-32B(non-thinking)",
-            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_32B, "h100", 2), 16));
+            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_32B, "h100", 2), 64));
   }
 
   /**
@@ -57,11 +58,11 @@ public final class ModelFleet {
   public static List<Model> mixedFamilies() {
     return List.of(
         new Model("llama-3.1-8b", Tier.LOW, "Llama-3.1-8B-Instruct",
-            new LatencyModel.Deployment(ModelArchitecture.LLAMA_3_8B, "h100", 1), 16),
+            new LatencyModel.Deployment(ModelArchitecture.LLAMA_3_8B, "h100", 1), 64),
         new Model("gemma-3-27b", Tier.MEDIUM, "Gemma-3-27B-IT",
-            new LatencyModel.Deployment(ModelArchitecture.GEMMA_3_27B, "h100", 1), 16),
+            new LatencyModel.Deployment(ModelArchitecture.GEMMA_3_27B, "h100", 1), 64),
         new Model("qwen3-32b", Tier.HIGH, "Qwen3-32B(non-thinking)",
-            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_32B, "h100", 2), 16));
+            new LatencyModel.Deployment(ModelArchitecture.QWEN_3_32B, "h100", 2), 64));
   }
 
   private final Map<String, Model> models = new LinkedHashMap<>();

@@ -36,6 +36,24 @@ public record ReplayStream(String trace, List<SimRequest> requests, double measu
     return new ReplayStream(trace.name(), SimRequest.stream(shifted, prompts, idleReferenceMs, seed), w);
   }
 
+  /**
+   * The requests of [fromMs, toMs) of a trace, measured, after a warm-up of the {@code warmupMs} of the trace before
+   * {@code fromMs} (the deployment has been running), or, for a window at the trace's start, of the window's own last
+   * {@code warmupMs} (as {@link #build} does for a whole trace).
+   */
+  public static ReplayStream window(Trace trace, double fromMs, double toMs, double warmupMs, List<LabelledPrompt> prompts,
+      ToDoubleBiFunction<Integer, Integer> idleReferenceMs, long seed) {
+    Trace w = trace.window(fromMs, toMs);
+    double warm = Math.max(0, Math.min(warmupMs, fromMs));
+    if (warm <= 0) return build(w, warmupMs, prompts, idleReferenceMs, seed);
+    List<Trace.Request> all = new ArrayList<>();
+    for (Trace.Request r : trace.requests()) {
+      if (r.atMs() >= fromMs - warm && r.atMs() < toMs) all.add(new Trace.Request(r.atMs() - (fromMs - warm), r.inputTokens(), r.outputTokens()));
+    }
+    Trace shifted = new Trace(w.name(), w.description(), all, w.durationMs() + warm);
+    return new ReplayStream(trace.name(), SimRequest.stream(shifted, prompts, idleReferenceMs, seed), warm);
+  }
+
   /** The same warm-up boundary over a subset of the requests. */
   public ReplayStream subset(List<SimRequest> some) {
     return new ReplayStream(trace, some, measureFromMs);

@@ -21,6 +21,8 @@ final class ReplicaServer {
   final SimPool pool;
   final BackendEndpoint endpoint;
   ReplicaPhase phase;
+  /** When a starting replica becomes ready (virtual ms). */
+  double readyAt;
   private final EventQueue events;
   private final LatencyModel latency;
   private final BatchingEngine<Job> engine;

@@ -12,6 +12,8 @@ import java.util.Map;
  * @param coldStarts replicas started during the run
  * @param scaleEvents scaling decisions taken
  * @param servedBy completed requests per model
+ * @param all latency and TTFT over every request, failures counted at the timeout
+ * @param spilled requests that went to a warm model instead of waiting for their model's cold start
  */
 public record RunResult(
     String scenario,
@@ -40,7 +42,31 @@ public record RunResult(
     double wallMs,
     double[] gpusPerMinute,
     double[] meanLatencyPerMinute,
-    double[] p95LatencyPerMinute) {
+    double[] p95LatencyPerMinute,
+    int spilled,
+    AllRequests all) {
+
+  /**
+   * Latency and time to first token over every measured request, a request that failed (rejected or timed out) counted
+   * at the timeout (the gateway's max hold), as a client sees it.
+   */
+  public record AllRequests(double meanMs, double p50Ms, double p95Ms, double p99Ms, double ttftP50Ms, double ttftP95Ms,
+      double ttftP99Ms) {}
+
+  /** Completed requests among all (the paper's "success": no error, no timeout). */
+  public double completionRate() {
+    return requests == 0 ? 0 : (double) completed / requests;
+  }
+
+  public double onTimeRate() {
+    return requests == 0 ? 0 : (double) onTime / requests;
+  }
+
+  /** Successes (correct and on time) per GPU-hour. */
+  public double goodput() {
+    return gpuHours <= 0 ? 0 : successes / gpuHours;
+  }
+
 
   public double successRate() {
     return requests == 0 ? 0 : (double) successes / requests;

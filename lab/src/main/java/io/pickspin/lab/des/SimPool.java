@@ -21,6 +21,7 @@ final class SimPool {
   final LatencyModel.Deployment deployment;
   final PoolCore<Job> core;
   final ModelScaler scaler;
+  final ArrivalStats stats;
   final Map<String, ReplicaServer> replicas = new LinkedHashMap<>(); // every replica holding GPUs: starting, ready, draining
   double expiryAt = Double.POSITIVE_INFINITY;
   int nextReplica;
@@ -30,8 +31,9 @@ final class SimPool {
   private double accountedAt;
   double gpuMs;
 
-  SimPool(ModelSpec spec, LatencyModel.Deployment deployment, PoolCore<Job> core, ModelScaler scaler) {
+  SimPool(ModelSpec spec, LatencyModel.Deployment deployment, PoolCore<Job> core, ModelScaler scaler, ArrivalStats stats) {
     this.spec = spec;
+    this.stats = stats;
     this.deployment = deployment;
     this.core = core;
     this.scaler = scaler;

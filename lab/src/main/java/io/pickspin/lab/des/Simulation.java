@@ -13,6 +13,9 @@ import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.matrix.ServiceMatrix;
 import io.pickspin.routing.rl.PoolStateView;
 import io.pickspin.scaling.ArrivalStats;
+import io.pickspin.scaling.Consolidator;
+import io.pickspin.scaling.Spill;
+import io.pickspin.scaling.Telemetry;
 import io.pickspin.scaling.ModelMemory;
 import io.pickspin.scaling.ModelScaler;
 import io.pickspin.scaling.ScaleDecision;
@@ -54,10 +57,20 @@ public final class Simulation implements ReplicaServer.Listener {
   /**
    * @param maxHold how long a request may wait in a hold queue (pickspin.gateway.max-hold)
    * @param maxAttempts models tried per request when pools refuse at once (pickspin.gateway.max-attempts)
+   * @param spill an automatically routed request whose model has no ready replica goes to a warm fallback when the
+   *     cold start would miss its deadline or the scaler keeps that pool closed ({@link Spill}); false: it is held
    */
-  public record Settings(Duration maxHold, int maxAttempts) {
+  public record Settings(Duration maxHold, int maxAttempts, boolean spill) {
+    public Settings(Duration maxHold, int maxAttempts) {
+      this(maxHold, maxAttempts, true);
+    }
+
     public static Settings defaults() {
       return new Settings(Duration.ofSeconds(60), 3);
+    }
+
+    public Settings withoutSpill() {
+      return new Settings(maxHold, maxAttempts, false);
     }
   }
 
@@ -72,6 +85,10 @@ public final class Simulation implements ReplicaServer.Listener {
   private double measureFrom;
   private final Map<String, SimPool> pools = new LinkedHashMap<>();
   private final ScalingPolicy scalingPolicy;
+  private final Consolidator consolidator;
+  /** The consolidation advice of the last tick, per model (a nudge between ticks reuses it). */
+  private final Map<String, ScalingPolicy.Advice> advice = new LinkedHashMap<>();
+  private int spilled;
   private final List<ScaleDecision> decisions = new ArrayList<>();
   private RoutingPolicy policy;
   private RoutingTelemetry telemetry;
@@ -89,6 +106,7 @@ public final class Simulation implements ReplicaServer.Listener {
     this.poolSettings = pool;
     this.settings = settings;
     this.scalingPolicy = new ScalingPolicy(scaling);
+    this.consolidator = new Consolidator(scalingPolicy);
   }
 
   /** The scaling decisions of the run, warm-up included, in order (after {@link #run}). */
@@ -116,7 +134,7 @@ public final class Simulation implements ReplicaServer.Listener {
       } else {
         initial = scenario.staticReplicas().getOrDefault(spec.id(), 0);
       }
-      SimPool p = new SimPool(spec, fleet.model(spec.id()).deployment(), core, scaler);
+      SimPool p = new SimPool(spec, fleet.model(spec.id()).deployment(), core, scaler, stats);
       pools.put(spec.id(), p);
       for (int i = 0; i < initial; i++) addReplica(p, ReplicaPhase.READY);
       p.peakReplicas = initial;
@@ -152,7 +170,35 @@ public final class Simulation implements ReplicaServer.Listener {
         ? new RouteRequest(scenario.explicitModel(), r.prompt().text(), null, null, Math.round(r.deadlineMs()))
         : new RouteRequest(RouteRequest.AUTO, r.prompt().text(), scenario.profile(), scenario.router(), Math.round(r.deadlineMs()));
     job.decision = policy.decide(route);
-    attempt(job, job.decision.model());
+    String model = job.decision.model();
+    if (scenario.explicitModel() == null && settings.spill()) model = spillTarget(job, model);
+    attempt(job, model);
+  }
+
+  /**
+   * The model an automatically routed request goes to: its choice, unless that pool has no ready replica and the wait
+   * for one would take the request past its deadline ({@link Spill}); then the first fallback with a ready replica.
+   */
+  private String spillTarget(Job job, String model) {
+    SimPool p = pools.get(model);
+    if (p.count(ReplicaPhase.READY) > 0) return model;
+    double coldLeft = fleet.latency().coldStartMs(p.deployment);
+    for (ReplicaServer r : p.replicas.values()) {
+      if (r.phase == ReplicaPhase.STARTING) coldLeft = Math.min(coldLeft, Math.max(0, r.readyAt - events.now()));
+    }
+    double service = p.spec.latency().serviceMs(scaling.assumedOutputTokens());
+    // a pool the scaler keeps closed because a warm model absorbs its traffic is not opened by one request either
+    boolean consolidated = advice.getOrDefault(model, ScalingPolicy.Advice.NONE).consolidatedInto() != null;
+    if (!consolidated && !Spill.shouldSpill(true, Math.round(job.request.deadlineMs()), 0, coldLeft, service)) return model;
+    for (String f : job.decision.fallbacks()) {
+      SimPool q = pools.get(f);
+      if (q != null && q.count(ReplicaPhase.READY) > 0) {
+        job.spilled = true;
+        if (job.request.atMs() >= measureFrom) spilled++;
+        return f;
+      }
+    }
+    return model;
   }
 
   private void attempt(Job job, String model) {
@@ -221,6 +267,10 @@ public final class Simulation implements ReplicaServer.Listener {
     SimPool p = replica.pool;
     end(job, Job.End.COMPLETED);
     job.correct = fleet.correct(p.spec.id(), job.request.prompt());
+    // the tolerated slowdown on this model: the deadline over the request's idle service time on it (its prompt and
+    // answer lengths, which the answer's usage reports, through the calibrated latency model)
+    p.stats.recordDeadline(events.nowMs(), job.request.deadlineMs(),
+        fleet.latency().idleServiceMs(p.deployment, job.request.inputTokens(), job.request.outputTokens()));
     // as the gateway reports it: from the send to the replica, so time held for a replica is not service time (the
     // scaler's Little's law would otherwise count a cold start's wait as load)
     Outcome o = Outcome.success(Math.round(job.serviceMs()), Math.round(job.firstTokenAt - job.sentAt), job.request.outputTokens());
@@ -260,16 +310,36 @@ public final class Simulation implements ReplicaServer.Listener {
 
   private void tick() {
     if (stopped) return;
-    for (SimPool p : pools.values()) if (p.scaler != null) sync(p);
+    long now = events.nowMs();
+    List<Consolidator.Pool> readings = new ArrayList<>();
+    Map<String, Telemetry> telemetry = new LinkedHashMap<>();
+    for (SimPool p : pools.values()) {
+      if (p.scaler == null) continue;
+      pushState(p, now);
+      Telemetry t = p.core.telemetry(now);
+      telemetry.put(p.spec.id(), t);
+      readings.add(new Consolidator.Pool(p.spec, t, p.scaler.memory()));
+    }
+    advice.clear();
+    advice.putAll(consolidator.advise(readings));
+    for (SimPool p : pools.values()) if (p.scaler != null) plan(p, telemetry.get(p.spec.id()), now);
     events.after(Math.max(1, scaling.tickInterval().toMillis()), this::tick);
   }
 
   /** The supervisor's sync for one model: replicas and target to the pool, its telemetry to the scaler, then act. */
   private void sync(SimPool p) {
     long now = events.nowMs();
+    pushState(p, now);
+    plan(p, p.core.telemetry(now), now);
+  }
+
+  private void pushState(SimPool p, long now) {
     handle(p, p.core.updateReplicas(p.statuses(), now));
     handle(p, p.core.setTarget(p.scaler.desired(), scalingPolicy.limits(p.spec, p.scaler.memory()).maxReplicas(), now));
-    Optional<ScaleDecision> d = p.scaler.tick(p.core.telemetry(now), now);
+  }
+
+  private void plan(SimPool p, Telemetry t, long now) {
+    Optional<ScaleDecision> d = p.scaler.tick(t, advice.getOrDefault(p.spec.id(), ScalingPolicy.Advice.NONE), now);
     if (d.isEmpty()) return;
     decisions.add(d.get());
     p.scaleEvents++;
@@ -283,6 +353,7 @@ public final class Simulation implements ReplicaServer.Listener {
     for (int i = live; i < desired; i++) {
       ReplicaServer r = addReplica(p, ReplicaPhase.STARTING);
       p.coldStarts++;
+      r.readyAt = events.now() + fleet.latency().coldStartMs(p.deployment);
       events.after(fleet.latency().coldStartMs(p.deployment), () -> ready(p, r));
     }
     int remove = live - desired;
@@ -357,6 +428,13 @@ public final class Simulation implements ReplicaServer.Listener {
         }
       }
     }
+    double[] allLat = Arrays.copyOf(lat, measured.size()), allTtft = Arrays.copyOf(ttft, measured.size());
+    Arrays.fill(allLat, n, allLat.length, settings.maxHold().toMillis());
+    Arrays.fill(allTtft, n, allTtft.length, settings.maxHold().toMillis());
+    Arrays.sort(allLat);
+    Arrays.sort(allTtft);
+    RunResult.AllRequests all = new RunResult.AllRequests(mean(allLat), pct(allLat, 0.50), pct(allLat, 0.95), pct(allLat, 0.99),
+        pct(allTtft, 0.50), pct(allTtft, 0.95), pct(allTtft, 0.99));
     lat = Arrays.copyOf(lat, n);
     ttft = Arrays.copyOf(ttft, n);
     Arrays.sort(lat);
@@ -376,7 +454,7 @@ public final class Simulation implements ReplicaServer.Listener {
     return new RunResult(scenario.name(), traceName, measured.size(), completed, rejected, timedOut, successes, correct, onTime,
         mean(lat), pct(lat, 0.95), pct(lat, 0.99), mean(ttft), pct(ttft, 0.95), pct(ttft, 0.99),
         gpuMs / 3_600_000.0, cost, coldStarts, scaleEvents, served, peak, horizon - measureFrom, events.processed(), wallMs,
-        timeline.gpus(horizon - measureFrom), timeline.meanLatency(), timeline.p95Latency());
+        timeline.gpus(horizon - measureFrom), timeline.meanLatency(), timeline.p95Latency(), spilled, all);
   }
 
   private static double mean(double[] a) {

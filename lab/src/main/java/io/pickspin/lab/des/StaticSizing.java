@@ -45,6 +45,33 @@ final class StaticSizing {
     return new Size(hi, best, probes);
   }
 
+  /**
+   * As {@link #smallest}, starting from a likely size (e.g. another seed's): steps down from {@code hint} while the
+   * next smaller size still meets the target, or up until one does; two or three runs when the hint is close.
+   */
+  static Size around(int hint, int max, double targetOnTime, IntFunction<RunResult> run) {
+    int n = Math.max(1, Math.min(max, hint));
+    int probes = 1;
+    RunResult r = run.apply(n);
+    if (meets(r, targetOnTime)) {
+      while (n > 1) {
+        RunResult smaller = run.apply(n - 1);
+        probes++;
+        if (!meets(smaller, targetOnTime)) break;
+        n--;
+        r = smaller;
+      }
+      return new Size(n, r, probes);
+    }
+    while (n < max) {
+      n++;
+      r = run.apply(n);
+      probes++;
+      if (meets(r, targetOnTime)) break;
+    }
+    return new Size(n, r, probes);
+  }
+
   static boolean meets(RunResult r, double targetOnTime) {
     return r.requests() == 0 || (double) r.onTime() / r.requests() >= targetOnTime;
   }

@@ -34,6 +34,19 @@ public record Trace(String name, String description, List<Request> requests, dou
     return requests.size() / (durationMs / 1000.0);
   }
 
+  /**
+   * The same requests with time divided by {@code factor} (2 = twice the rate), named "NAME xFACTOR"; the identity for
+   * factor 1.
+   */
+  public Trace compressed(double factor) {
+    if (factor == 1) return this;
+    if (!(factor > 0)) throw new IllegalArgumentException("time compression must be > 0, got " + factor);
+    List<Request> l = new ArrayList<>(requests.size());
+    for (Request r : requests) l.add(new Request(r.atMs() / factor, r.inputTokens(), r.outputTokens()));
+    String f = factor == Math.rint(factor) ? String.valueOf((long) factor) : String.valueOf(factor);
+    return new Trace(name + " x" + f, description + ", time compressed x" + f, l, durationMs / factor);
+  }
+
   /** The arrivals of [fromMs, toMs), shifted to start at 0. */
   public Trace window(double fromMs, double toMs) {
     List<Request> l = new ArrayList<>();

@@ -95,14 +95,15 @@ class SimulationTest {
   @Test
   void deterministicForASeed() {
     ReplayStream r = stream(trace(7, BURSTY, 300), 7);
-    Simulation a = new Simulation(fleet, pickAndSpin(), scaling(1), pool(256), Simulation.Settings.defaults());
-    Simulation b = new Simulation(fleet, pickAndSpin(), scaling(1), pool(256), Simulation.Settings.defaults());
+    // nothing warm: the load opens pools from zero (with a warm model the cold ones' traffic would spill to it)
+    Simulation a = new Simulation(fleet, pickAndSpin(), scaling(0), pool(256), Simulation.Settings.defaults());
+    Simulation b = new Simulation(fleet, pickAndSpin(), scaling(0), pool(256), Simulation.Settings.defaults());
     RunResult x = a.run(r), y = b.run(stream(trace(7, BURSTY, 300), 7));
     assertTrue(x.requests() > 1500, "enough load to matter: " + x.requests());
     assertTrue(x.scaleEvents() > 0, "the scaler acted");
     assertEquals(summary(x), summary(y));
     assertEquals(a.decisions(), b.decisions(), "same scaling decisions at the same virtual times");
-    RunResult z = run(pickAndSpin(), scaling(1), pool(256), Simulation.Settings.defaults(), stream(trace(8, BURSTY, 300), 8));
+    RunResult z = run(pickAndSpin(), scaling(0), pool(256), Simulation.Settings.defaults(), stream(trace(8, BURSTY, 300), 8));
     assertNotEquals(summary(x), summary(z), "another seed is another run");
   }
 
@@ -165,5 +166,57 @@ class SimulationTest {
     for (int i = 0; i < perMinute.length - 1; i++) assertEquals(gpus, perMinute[i], 1e-9, "minute " + i);
     assertEquals(gpus * r.horizonMs() / 3.6e6, r.gpuHours(), 1e-9);
     assertEquals(Map.of("llama-3.1-8b", 2, "gemma-3-27b", 0, "qwen3-32b", 1), r.peakReplicas());
+  }
+
+  @Test
+  void anAutoRoutedRequestSpillsToAWarmModelRatherThanWaitForAColdStart() {
+    // a HIGH prompt with a deadline no model meets: the router falls back to the capable model, qwen3-32b, which is
+    // cold; the LOW model is warm, and the cold start would miss the deadline
+    LabelledPrompt high = prompts.get(2);
+    ReplayStream one = ReplayStream.of("one", List.of(new SimRequest(0, 5_000, high, 500, 50, 100)));
+    Simulation spill = new Simulation(fleet, pickAndSpin(), scaling(1), pool(256), Simulation.Settings.defaults());
+    RunResult r = spill.run(one);
+    assertEquals(1, r.completed());
+    assertEquals(1, r.spilled());
+    assertEquals(1, r.servedBy().get("llama-3.1-8b"), r.servedBy().toString());
+    assertTrue(spill.decisions().stream().noneMatch(d -> d.model().equals("qwen3-32b")), "no cold start for it: " + spill.decisions());
+
+    Simulation hold = new Simulation(fleet, pickAndSpin(), scaling(1), pool(256),
+        new Simulation.Settings(Duration.ofMinutes(5), 3, false));
+    RunResult h = hold.run(ReplayStream.of("one", List.of(new SimRequest(0, 5_000, high, 500, 50, 100))));
+    assertEquals(0, h.spilled());
+    assertEquals(1, h.servedBy().get("qwen3-32b"), "without spill it waits for the cold start");
+    // a client that named the model waits too
+    Scenario named = new Scenario("named", null, "qwen3-32b", null, null, KEYWORD);
+    RunResult n = new Simulation(fleet, named, scaling(1), pool(256), new Simulation.Settings(Duration.ofMinutes(5), 3))
+        .run(ReplayStream.of("one", List.of(new SimRequest(0, 5_000, high, 500, 50, 100))));
+    assertEquals(0, n.spilled());
+    assertEquals(1, n.servedBy().get("qwen3-32b"));
+  }
+
+  @Test
+  void consolidationMovesLightTrafficToTheWarmModelOfHighestValueAndSavesGpus() {
+    // 15 minutes at 1.5/s over all three tiers; the MEDIUM model (gemma, the highest quality per GPU) is warm
+    ScalingSettings base = scaling(0).withWarmPool(Map.of(Tier.LOW, 0, Tier.MEDIUM, 1, Tier.HIGH, 0))
+        .withScaleDown(Duration.ofSeconds(60), new ScalingSettings.ScaleDown(Duration.ofSeconds(120), 0.9));
+    ScalingSettings consolidating = base.withConsolidation(new ScalingSettings.Consolidation(true, 0.10));
+    // deadlines of 10 minutes: a request could wait for any cold start, so routing alone would open every pool
+    List<SimRequest> reqs = new ArrayList<>();
+    for (SimRequest q : stream(trace(9, new double[][] {{900, 1.5}}, 300), 9).requests()) {
+      reqs.add(new SimRequest(q.id(), q.atMs(), q.prompt(), q.inputTokens(), q.outputTokens(), 600_000));
+    }
+    ReplayStream r = ReplayStream.of("long deadlines", reqs);
+    Simulation on = new Simulation(fleet, pickAndSpin(), consolidating, pool(256), Simulation.Settings.defaults());
+    Simulation off = new Simulation(fleet, pickAndSpin(), base, pool(256), Simulation.Settings.defaults());
+    RunResult a = on.run(r), b = off.run(r);
+    // without consolidation, requests whose deadline outlasts a cold start wait for one and open the other pools
+    assertTrue(off.decisions().stream().anyMatch(d -> d.reason() == ScaleReason.SCALE_FROM_ZERO && !d.model().equals("gemma-3-27b")),
+        off.decisions().toString());
+    // with it, the warm model absorbs them: the other pools are never opened
+    assertTrue(on.decisions().stream().noneMatch(d -> d.scalesUp() && !d.model().equals("gemma-3-27b")), on.decisions().toString());
+    assertTrue(a.spilled() > 0);
+    assertEquals(a.completed(), (int) a.servedBy().get("gemma-3-27b"), "all on the absorbing model: " + a.servedBy());
+    assertTrue(a.gpuHours() < b.gpuHours(), "fewer GPU-hours: " + a.gpuHours() + " vs " + b.gpuHours());
+    assertTrue(a.conserved() && b.conserved());
   }
 }

@@ -1,0 +1,26 @@
+package io.pickspin.scaling;
+
+/**
+ * Whether a request should leave a pool that has no ready replica for a warm model instead of waiting for a cold
+ * start. A cold start takes tens of seconds to minutes (weights, engine start-up, health checks); a request whose
+ * deadline that wait would miss is better served now by another model, when the router chose the model for it
+ * ("auto") and some fallback is warm. A request that named its model waits: holding is for clients who asked for that
+ * model. The pool still counts the request's arrival where it was served, so the scaler sizes the warm model for it,
+ * and the cold pool is not opened for traffic another model already absorbs (see {@link Consolidator}).
+ */
+public final class Spill {
+  private Spill() {}
+
+  /**
+   * @param autoRouted the router chose the model (the client asked for "auto")
+   * @param deadlineMs the request's latency budget from its arrival, 0 or less for none
+   * @param waitedMs how long the request has waited so far
+   * @param coldStartLeftMs how long until the pool's first replica is ready (a full cold start if none is starting)
+   * @param serviceMs the request's expected service time once a replica serves it
+   * @return true when it should go to a warm model: routed automatically, and the wait would take it past its deadline
+   */
+  public static boolean shouldSpill(
+      boolean autoRouted, long deadlineMs, double waitedMs, double coldStartLeftMs, double serviceMs) {
+    return autoRouted && deadlineMs > 0 && waitedMs + coldStartLeftMs + serviceMs > deadlineMs;
+  }
+}
