@@ -13,8 +13,4 @@ public record TokenUsage(long requests, long promptTokens, long completionTokens
   public long tokens() {
     return promptTokens + completionTokens;
   }
-
-  public boolean isZero() {
-    return requests == 0 && promptTokens == 0 && completionTokens == 0;
-  }
 }
