@@ -342,7 +342,7 @@ public final class Gateway {
             ? CompletableFuture.completedFuture(((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) entity).getData().toArray())
             : entity
                 .withSizeLimit(settings.maxBodyBytes())
-                .toStrict(settings.idleTimeout().toMillis(), materializer)
+                .toStrict(settings.bodyTimeout().toMillis(), materializer)
                 .thenApplyAsync(s -> s.getData().toArray(), BackendForwarder.SAME_THREAD);
     return body.handle(
             (bytes, err) -> {

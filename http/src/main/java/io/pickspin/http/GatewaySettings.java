@@ -25,7 +25,8 @@ public record GatewaySettings(
     boolean streamUsage,
     Auth auth,
     Duration keySyncInterval,
-    ServerTls tls) {
+    ServerTls tls,
+    Duration bodyTimeout) {
 
   /** How clients authenticate: not at all, or with API keys made through the admin API. */
   public enum Auth {
@@ -59,7 +60,7 @@ public record GatewaySettings(
     this(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
         keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
-        Duration.ofSeconds(1), null);
+        Duration.ofSeconds(1), null, idleTimeout);
   }
 
   public GatewaySettings {
@@ -70,6 +71,7 @@ public record GatewaySettings(
     if (classifierThreads < 1) throw new IllegalArgumentException("classifier-threads must be >= 1");
     if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
     if (auth == null) throw new IllegalArgumentException("auth is required");
+    if (bodyTimeout.isNegative() || bodyTimeout.isZero()) throw new IllegalArgumentException("body-timeout must be > 0");
     if (keySyncInterval.isNegative() || keySyncInterval.isZero()) throw new IllegalArgumentException("keys.sync-interval must be > 0");
   }
 
@@ -93,28 +95,36 @@ public record GatewaySettings(
         g.getBoolean("stream-usage"),
         Auth.parse(g.getString("auth")),
         g.getDuration("keys.sync-interval"),
-        ServerTls.fromConfig(g.getConfig("tls")));
+        ServerTls.fromConfig(g.getConfig("tls")),
+        g.getDuration("body-timeout"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls);
+        auth, keySyncInterval, tls, bodyTimeout);
   }
 
   public GatewaySettings withAuth(Auth newAuth) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        newAuth, keySyncInterval, tls);
+        newAuth, keySyncInterval, tls, bodyTimeout);
   }
 
   public GatewaySettings withTls(ServerTls newTls) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, newTls);
+        auth, keySyncInterval, newTls, bodyTimeout);
+  }
+
+  public GatewaySettings withBodyTimeout(Duration newBodyTimeout) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, tls, newBodyTimeout);
   }
 
   /** "https" with TLS, else "http". */
