@@ -231,6 +231,11 @@ public final class KeyGuard {
     meters.remove(name);
   }
 
+  /** Whether this node has a key of that name. */
+  public boolean knows(String name) {
+    return byName(name) != null;
+  }
+
   private ApiKey byName(String name) {
     for (ApiKey k : byHash.values()) if (k.name().equals(name)) return k;
     return null;
