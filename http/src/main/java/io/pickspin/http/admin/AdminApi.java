@@ -85,6 +85,7 @@ import org.slf4j.LoggerFactory;
  * with its outcome after; a change the trail cannot record is not made (503).
  *
  * <pre>
+ * GET  /alive                                   liveness: 200 while the process serves (no token)
  * GET  /admin                                   this list
  * GET  /admin/cluster                           members, leader, where the singletons run
  * POST /admin/cluster/leave                     {"address": "pekko://pickspin@host:port"}: drain a node (cluster leave)
@@ -238,6 +239,11 @@ public final class AdminApi {
 
   CompletionStage<HttpResponse> handle(HttpRequest request) {
     try {
+      if (request.getUri().path().equals("/alive")) {
+        // the liveness probe: the process serves; no token, no state, nothing else on this path
+        request.discardEntityBytes(materializer);
+        return done(json(StatusCodes.OK, json.createObjectNode().put("status", "ok")));
+      }
       Optional<BearerAuth.Refusal> refused =
           auth.check(request.getHeader("Authorization").map(h -> h.value()));
       if (refused.isPresent()) {

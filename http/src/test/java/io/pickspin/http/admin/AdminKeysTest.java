@@ -119,6 +119,14 @@ class AdminKeysTest {
   }
 
   @Test
+  void aliveNeedsNoTokenButEverythingElseDoes() throws Exception {
+    HttpResponse<String> alive = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/alive")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, alive.statusCode(), alive.body());
+    HttpResponse<String> keys = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/admin/keys")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, keys.statusCode(), keys.body());
+  }
+
+  @Test
   void aKeyMadeInTheStoreReachesANodesGuardWithTheNextSync() throws Exception {
     // made through another node: straight in the store
     String secret = io.pickspin.keys.ApiKeySecrets.newSecret();
