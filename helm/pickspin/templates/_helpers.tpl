@@ -155,6 +155,9 @@ Checks the schema cannot express. Included by the StatefulSet, so `helm lint` an
 {{- if and (eq .Values.journal "cassandra") (not .Values.cassandra.enabled) (empty .Values.cassandra.contactPoints) }}
 {{- fail "journal=cassandra needs cassandra.enabled=true (in-chart Cassandra) or cassandra.contactPoints (an external one)" }}
 {{- end }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.drainTimeoutSeconds) 10) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least drainTimeoutSeconds (%d) + 10: the pod also has to leave the cluster before it is killed" (int .Values.terminationGracePeriodSeconds) (int .Values.drainTimeoutSeconds)) }}
+{{- end }}
 {{- $ids := dict }}
 {{- range $m := .Values.models }}
 {{- if hasKey $ids $m.id }}

@@ -5,7 +5,17 @@ import OpenAI from 'openai';
 
 const baseURL = process.env.PICKSPIN_BASE_URL;
 assert.ok(baseURL, 'PICKSPIN_BASE_URL must point at the gateway, e.g. http://127.0.0.1:8080/v1');
-const client = new OpenAI({ baseURL, apiKey: 'not-needed', maxRetries: 0, timeout: 30_000 });
+const apiKey = process.env.PICKSPIN_API_KEY;
+assert.ok(apiKey, 'PICKSPIN_API_KEY must be a key made through the admin API (POST /admin/keys)');
+const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 30_000 });
+
+test('a wrong key is a 401 AuthenticationError with code invalid_api_key', async () => {
+  const wrong = new OpenAI({ baseURL, apiKey: 'sk-ps-wrong', maxRetries: 0, timeout: 30_000 });
+  await assert.rejects(
+    wrong.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_api_key',
+  );
+});
 
 test('chat completion, not streamed', async () => {
   const r = await client.chat.completions.create({

@@ -6,7 +6,9 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,8 +30,11 @@ import org.slf4j.LoggerFactory;
  * and the Split Brain Resolver: after a kill -9 the singleton moves in about a second plus hand-over, instead of
  * heartbeat pause + stable-after + removal margin. Frozen and partitioned members still go through SBR.
  *
- * <p>Every node probes every other member's remoting port on a fixed tick; any node may issue the Down, which is
- * idempotent. Not an actor: the probes are blocking connects, so they run on one daemon thread of their own.
+ * <p>Every node probes every other member's remoting port on a fixed tick. A node downs a dead member only when it is
+ * on the side the Split Brain Resolver would keep ({@link KeptSide}): a firewall that rejects connections both ways
+ * looks like a dead process from both sides, and each side downing the other would leave two clusters with a
+ * singleton each. The Down is idempotent. Not an actor: the probes are blocking connects, so they run on one daemon
+ * thread of their own.
  */
 final class DeadMemberDowning implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeadMemberDowning.class);
@@ -62,6 +67,8 @@ final class DeadMemberDowning implements AutoCloseable {
   private final Cluster cluster;
   private final Settings settings;
   private final RefusalTracker tracker;
+  /** Members this node has downed, or declined to down (not on the kept side): each is acted on, or logged, once. */
+  private final Set<String> handled = new HashSet<>();
   private final ScheduledExecutorService probes =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -89,22 +96,35 @@ final class DeadMemberDowning implements AutoCloseable {
   private void probeAll() {
     try {
       Address self = cluster.selfMember().address();
-      Set<String> seen = new HashSet<>();
+      Map<Member, RefusalTracker.Probe> round = new HashMap<>();
       for (Member m : cluster.state().getMembers()) {
         // a member that is leaving (SIGTERM) closes its port on purpose and is removed by the cluster itself
         boolean live = m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() || m.status() == MemberStatus.joining();
         if (m.address().equals(self) || !live) continue;
         if (m.address().host().isEmpty() || m.address().port().isEmpty()) continue;
-        String key = m.address().toString();
-        seen.add(key);
         RefusalTracker.Probe probe = probe(m.address().host().get(), (Integer) m.address().port().get());
-        if (tracker.record(key, probe)) {
-          log.warn("member {} refused {} connections in a row: its process is gone, downing it now", key, settings.refusalsToDown());
-          quarantine(m);
-          cluster.manager().tell(new Down(m.address()));
-        }
+        tracker.record(m.address().toString(), probe);
+        round.put(m, probe);
       }
+      Set<String> seen = new HashSet<>();
+      round.keySet().forEach(m -> seen.add(m.address().toString()));
       tracker.retain(seen);
+      handled.retainAll(seen);
+      boolean kept = KeptSide.kept(cluster.selfMember(), round, Member.ordering());
+      for (Member m : round.keySet()) {
+        String key = m.address().toString();
+        if (!tracker.dead(key) || handled.contains(key)) continue;
+        handled.add(key);
+        if (!kept) {
+          log.warn(
+              "member {} refused {} connections in a row, but this node is not on the side the Split Brain Resolver"
+                  + " keeps (a firewall rejecting both ways looks the same): leaving it to SBR", key, settings.refusalsToDown());
+          continue;
+        }
+        log.warn("member {} refused {} connections in a row: its process is gone, downing it now", key, settings.refusalsToDown());
+        quarantine(m);
+        cluster.manager().tell(new Down(m.address()));
+      }
     } catch (RuntimeException e) {
       log.debug("dead-member probe round failed: {}", e.toString());
     }

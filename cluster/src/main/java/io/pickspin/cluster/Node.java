@@ -90,7 +90,8 @@ public final class Node implements AutoCloseable {
           catalog.models().size(),
           gateway == null
               ? "no gateway"
-              : "OpenAI API on http://" + settings.gateway().host() + ":" + gateway.port() + "/v1");
+              : "OpenAI API on " + settings.gateway().scheme() + "://" + settings.gateway().host() + ":" + gateway.port()
+                  + "/v1 (auth " + settings.gateway().auth().name().toLowerCase(Locale.ROOT) + ")");
       return new Node(system, catalog, started, spin, pick, operate, gateway, settings.drainTimeout());
     } catch (Exception e) {
       for (AutoCloseable c : started) closeQuietly(c);
@@ -159,6 +160,11 @@ public final class Node implements AutoCloseable {
   /** The gateway's port, or -1 on a node without the gateway role. */
   public int gatewayPort() {
     return gateway == null ? -1 : gateway.port();
+  }
+
+  /** The admin API's port, or -1 when it is disabled. */
+  public int adminPort() {
+    return operate.adminPort();
   }
 
   public Catalog catalog() {

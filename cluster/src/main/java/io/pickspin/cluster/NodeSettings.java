@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.pickspin.actors.SpinSettings;
 import io.pickspin.drivers.DriverSettings;
+import io.pickspin.http.BackendCredentials;
 import io.pickspin.http.GatewaySettings;
 import io.pickspin.http.admin.AdminSettings;
 import io.pickspin.http.metrics.MetricsSettings;
@@ -44,6 +45,7 @@ public record NodeSettings(
     SpinSettings spin,
     RoutingSettings routing,
     GatewaySettings gateway,
+    BackendCredentials backendCredentials,
     AdminSettings admin,
     MetricsSettings metrics,
     StatusPage.Settings status) {
@@ -99,6 +101,7 @@ public record NodeSettings(
         SpinSettings.fromConfig(pickspin),
         naming("pickspin.routing", () -> RoutingSettings.fromConfig(pickspin.getConfig("routing"))),
         naming("pickspin.gateway", () -> GatewaySettings.fromConfig(pickspin)),
+        naming("pickspin.models", () -> BackendCredentials.fromConfig(pickspin.getConfigList("models"))),
         naming("pickspin.admin", () -> AdminSettings.fromConfig(pickspin)),
         naming("pickspin.metrics", () -> MetricsSettings.fromConfig(pickspin)),
         naming("pickspin.status", () -> StatusPage.Settings.fromConfig(pickspin)));

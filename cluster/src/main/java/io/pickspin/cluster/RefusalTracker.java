@@ -38,6 +38,11 @@ final class RefusalTracker {
     return n == refusalsToDown;
   }
 
+  /** Whether the member refused at least refusals-to-down connections in a row, up to its last probe. */
+  boolean dead(String member) {
+    return consecutive.getOrDefault(member, 0) >= refusalsToDown;
+  }
+
   /** Forgets members that left the cluster. */
   void retain(Set<String> members) {
     consecutive.keySet().retainAll(members);

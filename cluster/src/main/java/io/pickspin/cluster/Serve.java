@@ -33,7 +33,11 @@ final class Serve {
                 operate.routingDefaults(),
                 StatusPage.pages(
                     system, catalog, spin.pools(), spin.leases().supervisor(), operate.routingDefaults(),
-                    settings.spin().singletonRole(), settings.status()))
+                    settings.spin().singletonRole(), settings.status()),
+                new Gateway.Services(
+                    operate.keys(),
+                    settings.backendCredentials(),
+                    new Readiness(system, catalog, spin.pools(), operate.keyStore(), settings.admin().askTimeout())::problems))
             .toCompletableFuture()
             .get(Node.START_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
   }

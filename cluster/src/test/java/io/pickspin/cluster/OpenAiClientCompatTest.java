@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Drives a whole node (journal, demo sim backends, gateway) with the official openai npm client. The client is
- * installed from the npm registry by this test's set-up when it is not there yet (package-lock.json pins it).
+ * Drives a whole node (journal, demo sim backends, gateway with {@code auth = keys}) with the official openai npm
+ * client, using a key made through the admin API; the key's usage then shows the tokens the sims answered. The client
+ * is installed from the npm registry by this test's set-up when it is not there yet (package-lock.json pins it).
  */
 class OpenAiClientCompatTest {
   private static final Path NODE_PROJECT = Path.of("src/test/node").toAbsolutePath();
@@ -26,7 +27,20 @@ class OpenAiClientCompatTest {
   @BeforeAll
   static void start() throws Exception {
     installClient();
-    node = Node.start(TestNodes.singleNode(dataDir));
+    node = Node.start(NodeSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString("pickspin.gateway.auth = keys").withFallback(TestNodes.singleNodeConfig(dataDir))));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
+  private static com.fasterxml.jackson.databind.JsonNode admin(String method, String path, String body) throws Exception {
+    var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.adminPort() + path))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) b.header("content-type", "application/json");
+    var r = HTTP.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return JSON.readTree(r.body());
   }
 
   @AfterAll
@@ -43,6 +57,8 @@ class OpenAiClientCompatTest {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
     pb.environment().put("PICKSPIN_BASE_URL", "http://127.0.0.1:" + node.gatewayPort() + "/v1");
+    String key = admin("POST", "/admin/keys", "{\"name\":\"npm-client\",\"models\":[\"*\"],\"rpm\":600}").path("key").asText();
+    pb.environment().put("PICKSPIN_API_KEY", key);
     Process p = pb.start();
     p.getOutputStream().close();
     boolean done = false;
@@ -55,7 +71,16 @@ class OpenAiClientCompatTest {
     System.out.println(out);
     assertTrue(done, "node --test did not finish in 120 s:\n" + out);
     assertEquals(0, p.exitValue(), "openai client tests failed:\n" + out);
-    assertTrue(out.contains("# pass 5"), "expected 5 passing client tests:\n" + out);
+    assertTrue(out.contains("# pass 6"), "expected 6 passing client tests:\n" + out);
+    // the client's non-streamed (12) and streamed (8) completions, counted for its key once this node reported them
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    com.fasterxml.jackson.databind.JsonNode usage = admin("GET", "/admin/keys/npm-client", null).path("usage");
+    while (usage.path("completion_tokens").asLong() < 20 && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      usage = admin("GET", "/admin/keys/npm-client", null).path("usage");
+    }
+    assertTrue(usage.path("completion_tokens").asLong() >= 20, "the key's usage: " + usage);
+    assertTrue(usage.path("prompt_tokens").asLong() > 0, "the key's usage: " + usage);
   }
 
   private static void installClient() throws IOException, InterruptedException {

@@ -68,6 +68,7 @@ class ChartLintTest {
       value = {
         "bad-min-above-max.yaml          | model \"llama-3.1-8b\": minReplicas (3) must not exceed maxReplicas (1)",
         "bad-duplicate-model.yaml        | models: the id \"llama-3.1-8b\" is used twice",
+        "bad-drain-above-grace.yaml      | terminationGracePeriodSeconds (30) must be at least drainTimeoutSeconds (25) + 10",
       })
   void crossFieldErrorsFailTemplate(String file, String expected) {
     assertTemplateFails(Chart.BAD_VALUES.resolve(file), expected);

@@ -101,10 +101,14 @@ class ControlPlaneTest {
     Map<String, Integer> ports = c.getPorts().stream().collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
     assertEquals(Map.of("http", 8080, "admin", 8081, "metrics", 9095, "remoting", 25520), ports);
 
-    for (Probe probe : List.of(c.getReadinessProbe(), c.getLivenessProbe(), c.getStartupProbe())) {
-      assertEquals("/health", probe.getHttpGet().getPath());
-      assertEquals(8080, ports.get(probe.getHttpGet().getPort().getStrVal()));
+    // liveness and start-up on the admin port, so that a gateway port saturated by clients does not restart the pod;
+    // readiness on the gateway port
+    for (Probe probe : List.of(c.getLivenessProbe(), c.getStartupProbe())) {
+      assertEquals("/alive", probe.getHttpGet().getPath());
+      assertEquals(8081, ports.get(probe.getHttpGet().getPort().getStrVal()));
     }
+    assertEquals("/ready", c.getReadinessProbe().getHttpGet().getPath());
+    assertEquals(8080, ports.get(c.getReadinessProbe().getHttpGet().getPort().getStrVal()));
     assertTrue(c.getLivenessProbe().getFailureThreshold() * c.getLivenessProbe().getPeriodSeconds()
         > c.getReadinessProbe().getFailureThreshold() * c.getReadinessProbe().getPeriodSeconds(),
         "a busy node should leave the load balancer long before it is restarted");
@@ -236,5 +240,73 @@ class ControlPlaneTest {
     assertNotNull(pod.getAffinity().getNodeAffinity(), "an explicit affinity replaces the default anti-affinity");
     assertNull(pod.getAffinity().getPodAntiAffinity());
     assertEquals("2Gi", r.controlPlaneContainer().getResources().getLimits().get("memory").toString());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ValuesSet.class)
+  void podsRunLockedDown(ValuesSet set) {
+    PodSpec pod = set.render().controlPlane().getSpec().getTemplate().getSpec();
+    assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+    Container c = pod.getContainers().get(0);
+    assertTrue(c.getSecurityContext().getReadOnlyRootFilesystem());
+    assertFalse(c.getSecurityContext().getAllowPrivilegeEscalation());
+    // what the process writes goes to the /tmp volume
+    Rendered r = set.render();
+    assertEquals("/tmp", NodeConfig.mountPath(r, "tmp"));
+    assertTrue(r.env().get("DJL_CACHE_DIR").startsWith("/tmp/"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(ValuesSet.class)
+  void gatewayAuthIsByKeysAndTheDrainFitsTheGracePeriod(ValuesSet set, @TempDir Path work) {
+    JsonNode values = set.helmValues();
+    Rendered r = set.render();
+    assertEquals("keys", r.env().get("PICKSPIN_GATEWAY_AUTH"));
+    Config node = NodeConfig.load(r, work);
+    long drain = node.getDuration("pickspin.node.drain-timeout").toSeconds();
+    assertEquals(values.get("drainTimeoutSeconds").asLong(), drain);
+    assertTrue(drain + 10 <= r.controlPlane().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds());
+  }
+
+  @Test
+  void tlsSecretsAreMountedAndTheServersAndProbesUseHttps() {
+    Rendered plain = ValuesSet.DEFAULTS.render();
+    assertFalse(plain.env().containsKey("PICKSPIN_GATEWAY_TLS_CERT_FILE"));
+    assertEquals("HTTP", plain.controlPlaneContainer().getReadinessProbe().getHttpGet().getScheme());
+
+    Rendered r = Chart.render(null, Map.of("gateway.tls.secretName", "gateway-cert", "admin.tls.secretName", "admin-cert"));
+    PodSpec pod = r.controlPlane().getSpec().getTemplate().getSpec();
+    Map<String, String> secretByVolume = pod.getVolumes().stream()
+        .filter(v -> v.getSecret() != null)
+        .collect(Collectors.toMap(v -> v.getName(), v -> v.getSecret().getSecretName()));
+    assertEquals("gateway-cert", secretByVolume.get("gateway-tls"));
+    assertEquals("admin-cert", secretByVolume.get("admin-tls"));
+    Map<String, String> env = r.env();
+    assertEquals(NodeConfig.mountPath(r, "gateway-tls") + "/tls.crt", env.get("PICKSPIN_GATEWAY_TLS_CERT_FILE"));
+    assertEquals(NodeConfig.mountPath(r, "gateway-tls") + "/tls.key", env.get("PICKSPIN_GATEWAY_TLS_KEY_FILE"));
+    assertEquals(NodeConfig.mountPath(r, "admin-tls") + "/tls.crt", env.get("PICKSPIN_ADMIN_TLS_CERT_FILE"));
+    assertEquals(NodeConfig.mountPath(r, "admin-tls") + "/tls.key", env.get("PICKSPIN_ADMIN_TLS_KEY_FILE"));
+    Container c = r.controlPlaneContainer();
+    assertEquals("HTTPS", c.getReadinessProbe().getHttpGet().getScheme());
+    assertEquals("HTTPS", c.getLivenessProbe().getHttpGet().getScheme());
+  }
+
+  @Test
+  void theNetworkPolicyOpensTheGatewayAndKeepsRemotingAmongThePods() {
+    Rendered r = ValuesSet.DEFAULTS.render();
+    var policy = r.get(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class, Chart.RELEASE);
+    Map<String, String> selector = r.controlPlane().getSpec().getSelector().getMatchLabels();
+    assertEquals(selector, policy.getSpec().getPodSelector().getMatchLabels());
+    assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+    var rules = policy.getSpec().getIngress();
+    assertEquals(8080, rules.get(0).getPorts().get(0).getPort().getIntVal());
+    assertTrue(rules.get(0).getFrom().isEmpty(), "clients reach the gateway from anywhere by default");
+    assertEquals(List.of(8081, 9095), rules.get(1).getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+    assertEquals(Map.of(), rules.get(1).getFrom().get(0).getPodSelector().getMatchLabels(), "this namespace's pods only");
+    assertEquals(25520, rules.get(2).getPorts().get(0).getPort().getIntVal());
+    assertEquals(selector, rules.get(2).getFrom().get(0).getPodSelector().getMatchLabels());
+
+    assertTrue(Chart.render(null, Map.of("networkPolicy.enabled", false))
+        .all(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class).isEmpty());
   }
 }

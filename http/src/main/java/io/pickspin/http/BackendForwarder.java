@@ -3,6 +3,8 @@ package io.pickspin.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pickspin.api.ApiError;
 import io.pickspin.concurrent.Failures;
+import io.pickspin.keys.ApiKey;
+import io.pickspin.keys.KeyGuard;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
@@ -108,6 +110,9 @@ final class BackendForwarder {
   private final RoutingTelemetry telemetry;
   private final GatewayObserver observer;
   private final ObjectMapper json;
+  /** The keys' limits and usage; null when clients do not authenticate. */
+  private final KeyGuard keys;
+  private final BackendCredentials credentials;
   private final org.apache.pekko.event.LoggingAdapter clientLog;
   /** Backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
   private final Map<java.net.URI, Uri[]> uris = new ConcurrentHashMap<>();
@@ -121,7 +126,11 @@ final class BackendForwarder {
       LeaseProvider leases,
       RoutingTelemetry telemetry,
       GatewayObserver observer,
-      ObjectMapper json) {
+      ObjectMapper json,
+      KeyGuard keys,
+      BackendCredentials credentials) {
+    this.keys = keys;
+    this.credentials = credentials;
     this.http = Http.get(system);
     this.https = http.defaultClientHttpsContext();
     this.system = system;
@@ -164,6 +173,8 @@ final class BackendForwarder {
     final String complexity;
     final long startNanos;
     final long routeNanos;
+    /** The client's key, or null without authentication. */
+    final ApiKey key;
     final List<String> models = new ArrayList<>();
     final Map<String, Set<String>> tried = new HashMap<>();
     int modelIndex;
@@ -172,15 +183,20 @@ final class BackendForwarder {
     boolean waitedForReplica;
     ApiError lastError;
 
-    Attempt(CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos) {
+    Attempt(
+        CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos,
+        ApiKey key) {
+      this.key = key;
       this.request = request;
       this.clientGone = clientGone;
       this.decision = route.decision();
       this.complexity = route.complexity() == null ? null : fraction3(route.complexity());
       this.startNanos = startNanos;
       this.routeNanos = routeNanos;
-      models.add(decision.model());
-      for (String f : decision.fallbacks()) if (!models.contains(f)) models.add(f);
+      // only the models the key may use; the gateway refused the request when none is left
+      if (key == null || key.allows(decision.model())) models.add(decision.model());
+      for (String f : decision.fallbacks()) if (!models.contains(f) && (key == null || key.allows(f))) models.add(f);
+      if (models.isEmpty()) models.add(decision.model());
     }
 
     String model() {
@@ -209,9 +225,10 @@ final class BackendForwarder {
    * @param routeNanos how long the routing decision took
    */
   Forwarded forward(
-      CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos) {
+      CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos,
+      ApiKey key) {
     inFlight.incrementAndGet();
-    Attempt a = new Attempt(request, clientGone, route, startNanos, routeNanos);
+    Attempt a = new Attempt(request, clientGone, route, startNanos, routeNanos, key);
     CompletionStage<HttpResponse> answer = acquire(a);
     return new Forwarded(answer, a.waitedForReplica);
   }
@@ -224,6 +241,15 @@ final class BackendForwarder {
 
   private CompletionStage<HttpResponse> acquire(Attempt a) {
     String model = a.model();
+    if (a.key != null) {
+      // on every model, fallbacks included: a fallback must not serve what the key may not use or cannot pay for
+      try {
+        KeyGuard.checkModel(a.key, model);
+        keys.checkQuota(a.key);
+      } catch (ApiError e) {
+        return CompletableFuture.completedFuture(fail(a, e));
+      }
+    }
     long askedNanos = System.nanoTime();
     Set<String> exclude = a.tried.getOrDefault(model, Set.of());
     CompletionStage<Lease> leased = leases.acquire(new LeaseRequest(model, exclude, a.holdLeft()));
@@ -263,6 +289,8 @@ final class BackendForwarder {
             .withUri(uri(lease.backend().baseUrl(), a.request.endpoint()))
             .addHeaders(a.request.forwardHeaders())
             .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
+    HttpHeader backendKey = credentials.header(lease.model(), lease.backend().id());
+    if (backendKey != null) backendRequest = backendRequest.addHeader(backendKey);
     long sentNanos = System.nanoTime();
     CompletableFuture<HttpResponse> answered = responseHead(backendRequest, a.clientGone);
     return answered
@@ -364,12 +392,20 @@ final class BackendForwarder {
     boolean success = response.status().isSuccess();
     AtomicBoolean released = new AtomicBoolean();
     List<HttpHeader> headers = decisionHeaders(a, lease);
+    boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
+    // usage counts only in answers that succeeded; the usage event goes when the gateway asked for it, not the client
+    UsageTap tap = success ? new UsageTap(json, sse, settings.streamUsage() && !a.request.clientWantsStreamUsage()) : null;
     if (entity.isStrict()) {
       long ms = millisSince(sentNanos);
-      finish(a, lease, released, success, ms, ms, success ? null : "backend-" + response.status().intValue());
-      return HttpResponse.create().withStatus(response.status()).withEntity(entity).addHeaders(headers);
+      ResponseEntity strict = entity;
+      if (tap != null) {
+        ByteString data = ((HttpEntity.Strict) entity).getData();
+        ByteString passed = tap.onBytes(data).concat(tap.onEnd());
+        if (passed.size() != data.size()) strict = HttpEntities.create(entity.getContentType(), passed);
+      }
+      finish(a, lease, released, success, ms, ms, success ? null : "backend-" + response.status().intValue(), tap);
+      return HttpResponse.create().withStatus(response.status()).withEntity(strict).addHeaders(headers);
     }
-    boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
     // a broken SSE answer still ends as SSE: an error event and [DONE], which clients understand
     Supplier<List<ByteString>> closing = sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE) : null;
     Relay.Ended ended =
@@ -377,17 +413,17 @@ final class BackendForwarder {
           long ms = millisSince(sentNanos);
           long ttft = firstByteNanos < 0 ? -1 : (firstByteNanos - sentNanos) / 1_000_000;
           String error = err != null ? "stream-" + err.getClass().getSimpleName() : success ? null : "backend-" + response.status().intValue();
-          finish(a, lease, released, error == null, ms, ttft, error);
+          finish(a, lease, released, error == null, ms, ttft, error, tap);
         };
     ResponseEntity relayed;
     if (entity instanceof org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked chunked) {
       Source<org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, Object> chunks =
-          chunked.getChunks().via(Relay.ofChunks(settings.idleTimeout(), closing, ended));
+          chunked.getChunks().via(Relay.ofChunks(settings.idleTimeout(), closing, ended, tap));
       relayed = new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunked(chunked.contentType(), chunks.asScala());
     } else {
-      Source<ByteString, ?> bytes = entity.getDataBytes().via(Relay.ofBytes(settings.idleTimeout(), closing, ended));
+      Source<ByteString, ?> bytes = entity.getDataBytes().via(Relay.ofBytes(settings.idleTimeout(), closing, ended, tap));
       relayed =
-          entity.getContentLengthOption().isPresent()
+          entity.getContentLengthOption().isPresent() && !sse
               ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), bytes)
               : HttpEntities.createChunked(entity.getContentType(), bytes);
     }
@@ -427,14 +463,17 @@ final class BackendForwarder {
     private final Function<ByteString, O> partOf;
     private final Supplier<List<ByteString>> closingOnFailure;
     private final Ended ended;
+    /** Reads the answer's usage on its way (and may take out its usage event), or null. */
+    private final UsageTap tap;
 
     private Relay(
         Function<I, ByteString> bytesOf, Function<ByteString, O> partOf, Supplier<List<ByteString>> closingOnFailure,
-        Ended ended) {
+        Ended ended, UsageTap tap) {
       this.bytesOf = bytesOf;
       this.partOf = partOf;
       this.closingOnFailure = closingOnFailure;
       this.ended = ended;
+      this.tap = tap;
     }
 
     /**
@@ -445,7 +484,13 @@ final class BackendForwarder {
      */
     static Flow<ByteString, ByteString, NotUsed> ofBytes(
         Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
-      return Flow.<ByteString>create().idleTimeout(idleTimeout).via(new Relay<>(b -> b, b -> b, closingOnFailure, ended));
+      return ofBytes(idleTimeout, closingOnFailure, ended, null);
+    }
+
+    /** As above, with the answer's usage read by {@code tap} (null: none). */
+    static Flow<ByteString, ByteString, NotUsed> ofBytes(
+        Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended, UsageTap tap) {
+      return Flow.<ByteString>create().idleTimeout(idleTimeout).via(new Relay<>(b -> b, b -> b, closingOnFailure, ended, tap));
     }
 
     /**
@@ -455,11 +500,18 @@ final class BackendForwarder {
      */
     static Flow<ChunkStreamPart, org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, NotUsed> ofChunks(
         Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended) {
+      return ofChunks(idleTimeout, closingOnFailure, ended, null);
+    }
+
+    /** As above, with the answer's usage read by {@code tap} (null: none). */
+    static Flow<ChunkStreamPart, org.apache.pekko.http.scaladsl.model.HttpEntity.ChunkStreamPart, NotUsed> ofChunks(
+        Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended, UsageTap tap) {
       // Scala API chunks: Pekko's Java API builds chunked entities from bytes only
       return Flow.<ChunkStreamPart>create()
           .idleTimeout(idleTimeout)
           .via(new Relay<>(
-              ChunkStreamPart::data, b -> new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunk(b, ""), closingOnFailure, ended));
+              ChunkStreamPart::data, b -> new org.apache.pekko.http.scaladsl.model.HttpEntity.Chunk(b, ""), closingOnFailure,
+              ended, tap));
     }
 
     @Override
@@ -479,11 +531,12 @@ final class BackendForwarder {
             @Override
             public void onPush() {
               ByteString chunk = bytesOf.apply(grab(in));
+              if (!chunk.isEmpty() && firstByteNanos < 0) firstByteNanos = System.nanoTime();
+              if (tap != null) chunk = tap.onBytes(chunk);
               if (chunk.isEmpty()) {
                 pull(in);
                 return;
               }
-              if (firstByteNanos < 0) firstByteNanos = System.nanoTime();
               if (pending.isEmpty() && isAvailable(out)) push(out, partOf.apply(chunk));
               else pending = pending.concat(chunk);
               if (pending.size() < COALESCE_BYTES) pull(in);
@@ -491,6 +544,7 @@ final class BackendForwarder {
 
             @Override
             public void onUpstreamFinish() {
+              if (tap != null) pending = pending.concat(tap.onEnd());
               report(null);
               if (pending.isEmpty()) {
                 completeStage();
@@ -562,10 +616,19 @@ final class BackendForwarder {
     return ByteString.fromString("data: " + e.json() + "\n\n");
   }
 
-  private void finish(Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error) {
+  /** @param tap the answer's usage, or null */
+  private void finish(
+      Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error, UsageTap tap) {
     Outcome outcome = ok ? Outcome.success(ms, ttftMs, 0) : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
     if (!releaseOnce(lease, outcome, released)) return;
     inFlight.decrementAndGet();
+    if (tap != null && tap.found()) {
+      observer.tokens(lease.model(), tap.promptTokens(), tap.completionTokens());
+    }
+    // a key's request counts once it was sent, with the tokens its answer reported (none when it reported none)
+    if (a.key != null) {
+      keys.record(a.key.name(), lease.model(), tap != null ? tap.promptTokens() : 0, tap != null ? tap.completionTokens() : 0);
+    }
     telemetry.record(lease.model(), lease.backend().kind(), outcome);
     long total = System.nanoTime() - a.startNanos;
     observer.finished(

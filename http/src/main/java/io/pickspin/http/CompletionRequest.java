@@ -74,6 +74,8 @@ public final class CompletionRequest {
 
   private final Endpoint endpoint;
   private final boolean stream;
+  /** The client asked for usage in its stream (stream_options.include_usage); false for answers that are not streamed. */
+  private final boolean clientWantsStreamUsage;
   private final RouteRequest route;
   private final List<HttpHeader> forwardHeaders;
   /** The backend's body but for the model: the client's bytes, unless control fields had to be taken out. */
@@ -83,9 +85,11 @@ public final class CompletionRequest {
   private final int modelEnd;
 
   private CompletionRequest(
-      Endpoint endpoint, boolean stream, RouteRequest route, List<HttpHeader> forwardHeaders, byte[] body, BodyScan scan) {
+      Endpoint endpoint, boolean stream, RouteRequest route, List<HttpHeader> forwardHeaders, byte[] body, BodyScan scan,
+      boolean clientWantsStreamUsage) {
     this.endpoint = endpoint;
     this.stream = stream;
+    this.clientWantsStreamUsage = clientWantsStreamUsage;
     this.route = route;
     this.forwardHeaders = forwardHeaders;
     this.body = body;
@@ -103,6 +107,11 @@ public final class CompletionRequest {
 
   public RouteRequest route() {
     return route;
+  }
+
+  /** A streamed request whose client asked for the usage chunk itself: the gateway must pass it on. */
+  public boolean clientWantsStreamUsage() {
+    return clientWantsStreamUsage;
   }
 
   public List<HttpHeader> forwardHeaders() {
@@ -128,7 +137,17 @@ public final class CompletionRequest {
 
   public static CompletionRequest parse(
       ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
-    return reading(() -> read(json, endpoint, bytes, http, defaults));
+    return parse(json, endpoint, bytes, http, defaults, false);
+  }
+
+  /**
+   * @param askStreamUsage a streamed request goes to the backend with {@code stream_options.include_usage} set, so that
+   *     its answer ends with a usage chunk
+   */
+  public static CompletionRequest parse(
+      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults,
+      boolean askStreamUsage) {
+    return reading(() -> read(json, endpoint, bytes, http, defaults, askStreamUsage));
   }
 
   /**
@@ -139,7 +158,7 @@ public final class CompletionRequest {
       ObjectMapper json, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults) {
     return reading(() -> {
       Endpoint endpoint = BodyScan.of(json, Endpoint.CHAT, bytes).textPromptOnly() ? Endpoint.TEXT : Endpoint.CHAT;
-      return read(json, endpoint, bytes, http, defaults);
+      return read(json, endpoint, bytes, http, defaults, false);
     });
   }
 
@@ -159,15 +178,18 @@ public final class CompletionRequest {
   }
 
   private static CompletionRequest read(
-      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults)
-      throws IOException {
+      ObjectMapper json, Endpoint endpoint, byte[] bytes, HttpRequest http, RoutingDefaults.Choice defaults,
+      boolean askStreamUsage) throws IOException {
     BodyScan scan = BodyScan.of(json, endpoint, bytes);
     String model = scan.model();
     boolean stream = scan.stream();
     String prompt = scan.prompt();
 
     // Rare: control fields to take out, or bytes around the object a backend must not see. A tree does it simply.
-    ObjectNode tree = scan.forwardable() ? null : (ObjectNode) json.readTree(bytes);
+    boolean clientWantsUsage = stream && scan.includeUsage;
+    boolean addUsage = stream && askStreamUsage && !clientWantsUsage;
+    // a stream_options object without include_usage is rare: the tree sets it
+    ObjectNode tree = scan.forwardable() && !(addUsage && scan.streamOptions) ? null : (ObjectNode) json.readTree(bytes);
     Headers headers = new Headers(http);
     Profile profile =
         control(Control.PROFILE, headers, tree).map(s -> parseControl(Control.PROFILE, s, Profile::parse)).orElse(defaults.profile());
@@ -176,11 +198,32 @@ public final class CompletionRequest {
     long deadlineMs = control(Control.DEADLINE_MS, headers, tree).map(CompletionRequest::parseDeadline).orElse(0L);
     if (tree != null) {
       tree.properties().removeIf(field -> field.getKey().startsWith(FIELD_PREFIX));
+      if (addUsage) {
+        JsonNode options = tree.get("stream_options");
+        (options instanceof ObjectNode o ? o : tree.putObject("stream_options")).put("include_usage", true);
+      }
       bytes = json.writeValueAsBytes(tree);
       scan = BodyScan.of(json, endpoint, bytes); // for where the model is now
+    } else if (addUsage) {
+      bytes = withStreamUsage(bytes, scan);
     }
     return new CompletionRequest(
-        endpoint, stream, new RouteRequest(model, prompt, profile, router, deadlineMs), headers.forward, bytes, scan);
+        endpoint, stream, new RouteRequest(model, prompt, profile, router, deadlineMs), headers.forward, bytes, scan,
+        clientWantsUsage);
+  }
+
+  private static final byte[] STREAM_USAGE = "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  /** The body with stream_options.include_usage put first, right after its opening brace; the scan's offsets move. */
+  private static byte[] withStreamUsage(byte[] bytes, BodyScan scan) {
+    int open = scan.objectStart + 1;
+    byte[] out = new byte[bytes.length + STREAM_USAGE.length];
+    System.arraycopy(bytes, 0, out, 0, open);
+    System.arraycopy(STREAM_USAGE, 0, out, open, STREAM_USAGE.length);
+    System.arraycopy(bytes, open, out, open + STREAM_USAGE.length, bytes.length - open);
+    scan.modelStart += STREAM_USAGE.length;
+    scan.modelEnd += STREAM_USAGE.length;
+    return out;
   }
 
   /**
@@ -204,6 +247,10 @@ public final class CompletionRequest {
     private boolean textPrompt;
     /** The body is a UTF-8 object with nothing but whitespace around it: a backend may get it as it is. */
     private boolean plainObject;
+    /** Where the body's object opens. */
+    private int objectStart;
+    /** The body has a stream_options field, and it sets include_usage to true. */
+    private boolean streamOptions, includeUsage;
 
     private BodyScan(ObjectMapper json, Endpoint endpoint, JsonParser p) {
       this.json = json;
@@ -223,6 +270,7 @@ public final class CompletionRequest {
         scan.readFields();
         long end = p.currentLocation().getByteOffset();
         scan.plainObject = start >= 0 && whitespace(bytes, 0, (int) start) && whitespace(bytes, (int) end, bytes.length);
+        scan.objectStart = (int) start;
         return scan;
       }
     }
@@ -237,6 +285,8 @@ public final class CompletionRequest {
         } else if (field.equals("stream")) {
           stream = value;
           p.skipChildren();
+        } else if (field.equals("stream_options")) {
+          readStreamOptions(value);
         } else if (field.equals(promptField)) {
           if (endpoint == Endpoint.CHAT) readMessages();
           else readTextPrompt();
@@ -245,6 +295,21 @@ public final class CompletionRequest {
           textPrompt |= endpoint == Endpoint.CHAT && field.equals("prompt");
           p.skipChildren();
         }
+      }
+    }
+
+    private void readStreamOptions(JsonToken value) throws IOException {
+      streamOptions = true;
+      includeUsage = false;
+      if (value != START_OBJECT) {
+        p.skipChildren();
+        return;
+      }
+      while (p.nextToken() != END_OBJECT) {
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals("include_usage")) includeUsage = v == VALUE_TRUE;
+        p.skipChildren();
       }
     }
 

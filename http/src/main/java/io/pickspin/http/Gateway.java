@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pickspin.api.ApiError;
 import io.pickspin.concurrent.Failures;
+import io.pickspin.keys.ApiKey;
+import io.pickspin.keys.KeyGuard;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
@@ -30,6 +32,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -79,7 +82,23 @@ public final class Gateway {
   private final RoutingDefaults defaults;
   private final ObjectMapper json = new ObjectMapper();
   private final byte[] modelList;
+  /** The keys' limits and usage; null when clients do not authenticate. */
+  private final KeyGuard keys;
+  private final Supplier<CompletionStage<List<String>>> readiness;
   private volatile ServerBinding binding;
+
+  /**
+   * What a gateway needs beyond routing and leases.
+   *
+   * @param keys the API keys when {@code pickspin.gateway.auth = keys}, else null
+   * @param backendCredentials the API keys backends need
+   * @param readiness what keeps this node from serving ({@code GET /ready} answers 503 with it), empty when ready
+   */
+  public record Services(
+      KeyGuard keys, BackendCredentials backendCredentials, Supplier<CompletionStage<List<String>>> readiness) {
+    public static final Services NONE =
+        new Services(null, BackendCredentials.NONE, () -> CompletableFuture.completedFuture(List.of()));
+  }
 
   private Gateway(
       ActorSystem<?> system,
@@ -89,7 +108,13 @@ public final class Gateway {
       LeaseProvider leases,
       GatewayObserver observer,
       RoutingDefaults defaults,
-      Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
+      Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages,
+      Services services) {
+    if (settings.auth() == GatewaySettings.Auth.KEYS && services.keys() == null) {
+      throw new IllegalArgumentException("pickspin.gateway.auth = keys needs the key store");
+    }
+    this.keys = settings.auth() == GatewaySettings.Auth.KEYS ? services.keys() : null;
+    this.readiness = services.readiness();
     this.settings = settings;
     this.defaults = defaults;
     this.catalog = catalog;
@@ -100,7 +125,8 @@ public final class Gateway {
     this.materializer = Materializer.matFromSystem(system);
     this.afterClassifier = system.executionContext();
     RoutingTelemetry telemetry = routing instanceof RoutingTelemetry t ? t : (m, k, o) -> {};
-    this.forwarder = new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json);
+    this.forwarder =
+        new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json, keys, services.backendCredentials());
     this.modelList = modelListJson();
   }
 
@@ -125,12 +151,27 @@ public final class Gateway {
       GatewayObserver observer,
       RoutingDefaults defaults,
       Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages) {
-    Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, defaults, pages);
+    return start(system, settings, catalog, routing, leases, observer, defaults, pages, Services.NONE);
+  }
+
+  /** As above, with the API keys, backend credentials and readiness check of {@code services}. */
+  public static CompletionStage<Gateway> start(
+      ActorSystem<?> system,
+      GatewaySettings settings,
+      Catalog catalog,
+      RoutingPolicy routing,
+      LeaseProvider leases,
+      GatewayObserver observer,
+      RoutingDefaults defaults,
+      Map<String, Function<HttpRequest, CompletionStage<HttpResponse>>> pages,
+      Services services) {
+    Gateway g = new Gateway(system, settings, catalog, routing, leases, observer, defaults, pages, services);
     // one blueprint for every connection (each run makes its own stage logic)
     Flow<HttpRequest, HttpResponse, ?> perConnection =
         Flow.fromGraph(new ConnectionHandler(g::handle, Gateway::unexpected, g.materializer));
-    return Http.get(system)
-        .newServerAt(settings.host(), settings.port())
+    var server = Http.get(system).newServerAt(settings.host(), settings.port());
+    if (settings.tls() != null) server = server.enableHttps(settings.tls().connectionContext());
+    return server
         .bindFlow(perConnection)
         .handle(
             (b, err) -> {
@@ -197,19 +238,27 @@ public final class Gateway {
     try {
       switch (path) {
         case "/v1/chat/completions":
-          return completion(request, CompletionRequest.Endpoint.CHAT, clientGone);
+          return completion(request, CompletionRequest.Endpoint.CHAT, clientGone, admitted(request));
         case "/v1/completions":
-          return completion(request, CompletionRequest.Endpoint.TEXT, clientGone);
+          return completion(request, CompletionRequest.Endpoint.TEXT, clientGone, admitted(request));
         case "/v1/route":
+          authenticated(request);
           return post(request, path, bytes -> route(request, bytes));
         case "/v1/models":
+          authenticated(request);
           requireGet(request, path);
           return jsonResponse(modelList);
         case "/health":
+        case "/alive":
+          // the process serves: what a liveness probe asks
           requireGet(request, path);
           return jsonResponse("{\"status\":\"ok\"}".getBytes());
+        case "/ready":
+          requireGet(request, path);
+          return ready();
         default:
           if (path.startsWith("/v1/models/")) {
+            authenticated(request);
             requireGet(request, path);
             return model(path.substring("/v1/models/".length()));
           }
@@ -230,12 +279,42 @@ public final class Gateway {
     }
   }
 
+  /** The request's key, or null without authentication; throws the 401 of a missing or unknown key. */
+  private ApiKey authenticated(HttpRequest request) {
+    if (keys == null) return null;
+    return keys.authenticate(request.getHeader("Authorization").map(HttpHeader::value));
+  }
+
+  /** The request's key once its limits admit it, or null without authentication; throws the 401, or the 429. */
+  private ApiKey admitted(HttpRequest request) {
+    ApiKey key = authenticated(request);
+    if (key != null) keys.admit(key);
+    return key;
+  }
+
+  /** {@code GET /ready}: 200 when this node can serve, else 503 with what keeps it from serving. */
+  private CompletionStage<HttpResponse> ready() {
+    return readiness
+        .get()
+        .handle(
+            (problems, err) -> {
+              List<String> why = err != null ? List.of("readiness check failed: " + Failures.unwrap(err)) : problems;
+              ObjectNode n = json.createObjectNode();
+              n.put("status", why.isEmpty() ? "ready" : "not-ready");
+              ArrayNode a = n.putArray("problems");
+              why.forEach(a::add);
+              return HttpResponse.create()
+                  .withStatus(why.isEmpty() ? 200 : 503)
+                  .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, n.toString()));
+            });
+  }
+
   private CompletionStage<HttpResponse> completion(
-      HttpRequest request, CompletionRequest.Endpoint endpoint, CompletionStage<Done> clientGone) {
+      HttpRequest request, CompletionRequest.Endpoint endpoint, CompletionStage<Done> clientGone, ApiKey key) {
     long start = System.nanoTime();
     return post(request, endpoint.path, bytes -> {
       try {
-        return complete(request, endpoint, bytes, clientGone, start);
+        return complete(request, endpoint, bytes, clientGone, start, key);
       } catch (ApiError e) {
         return refused(e, start);
       }
@@ -263,7 +342,7 @@ public final class Gateway {
             ? CompletableFuture.completedFuture(((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) entity).getData().toArray())
             : entity
                 .withSizeLimit(settings.maxBodyBytes())
-                .toStrict(settings.idleTimeout().toMillis(), materializer)
+                .toStrict(settings.bodyTimeout().toMillis(), materializer)
                 .thenApplyAsync(s -> s.getData().toArray(), BackendForwarder.SAME_THREAD);
     return body.handle(
             (bytes, err) -> {
@@ -286,11 +365,12 @@ public final class Gateway {
   }
 
   private CompletionStage<HttpResponse> complete(
-      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, CompletionStage<Done> clientGone, long start) {
-    CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get());
+      HttpRequest http, CompletionRequest.Endpoint endpoint, byte[] bytes, CompletionStage<Done> clientGone, long start,
+      ApiKey key) {
+    CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get(), settings.streamUsage());
     long routeStart = System.nanoTime();
     return whenExplained(
-        dispatcher.explain(request.route()), explained -> routed(request, explained, clientGone, start, routeStart));
+        dispatcher.explain(request.route()), explained -> routed(request, explained, clientGone, start, routeStart, key));
   }
 
   /**
@@ -319,10 +399,11 @@ public final class Gateway {
   /** Forwards a routed request, or answers why it could not be routed. */
   private CompletionStage<HttpResponse> routed(
       CompletionRequest request, CompletableFuture<RouteExplanation> explained, CompletionStage<Done> clientGone, long start,
-      long routeStart) {
+      long routeStart, ApiKey key) {
     RouteExplanation route;
     try {
       route = explanation(explained, request);
+      if (key != null) checkModels(key, route.decision(), request);
     } catch (ApiError e) {
       return refused(e, start);
     }
@@ -333,7 +414,7 @@ public final class Gateway {
     CompletableFuture<Done> streamGone = request.stream() ? new CompletableFuture<>() : null;
     if (streamGone != null) clientGone.thenRun(() -> streamGone.complete(Done.getInstance()));
     BackendForwarder.Forwarded forwarded =
-        forwarder.forward(request, streamGone != null ? streamGone : clientGone, route, start, routeNanos);
+        forwarder.forward(request, streamGone != null ? streamGone : clientGone, route, start, routeNanos, key);
     CompletableFuture<HttpResponse> answer =
         forwarded
             .answer()
@@ -349,6 +430,16 @@ public final class Gateway {
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
     return early.thenApply(r -> r != null ? r : heldStream(answer, route, streamGone));
+  }
+
+  /**
+   * Refuses (403) a request whose key may use neither the model it named nor, for "auto", any model the router chose or
+   * would fall back to. The forwarder checks every model again before it is tried.
+   */
+  private static void checkModels(ApiKey key, RouteDecision decision, CompletionRequest request) {
+    if (key.allows(decision.model())) return;
+    boolean named = !RouteRequest.AUTO.equals(request.route().requestedModel());
+    if (named || decision.fallbacks().stream().noneMatch(key::allows)) KeyGuard.checkModel(key, decision.model());
   }
 
   /** {@code POST /v1/route}: the decision for a chat or completion body, without forwarding it or starting a replica. */

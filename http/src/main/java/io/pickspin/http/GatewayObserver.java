@@ -38,6 +38,9 @@ public interface GatewayObserver {
   /** A request waited for a replica (scale from zero, or all busy) for this long before it was sent. */
   default void held(String model, long holdNanos) {}
 
+  /** An answer of {@code model} reported this usage. */
+  default void tokens(String model, long promptTokens, long completionTokens) {}
+
   /** A request was routed by the keyword router because every classifier thread was busy and their queue full. */
   default void classifierFallback() {}
 }

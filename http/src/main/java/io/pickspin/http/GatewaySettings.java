@@ -21,7 +21,47 @@ public record GatewaySettings(
     Duration keepAliveInterval,
     int backendMaxConnections,
     int classifierThreads,
-    int classifierQueueSize) {
+    int classifierQueueSize,
+    boolean streamUsage,
+    Auth auth,
+    Duration keySyncInterval,
+    ServerTls tls,
+    Duration bodyTimeout) {
+
+  /** How clients authenticate: not at all, or with API keys made through the admin API. */
+  public enum Auth {
+    NONE,
+    KEYS;
+
+    static Auth parse(String s) {
+      return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "none" -> NONE;
+        case "keys" -> KEYS;
+        default -> throw new IllegalArgumentException("pickspin.gateway.auth must be none or keys, not '" + s + "'");
+      };
+    }
+  }
+
+  /** Settings without keys, TLS or stream usage, as before those existed: for tests that do not need them. */
+  public GatewaySettings(
+      String host,
+      int port,
+      long maxBodyBytes,
+      Duration connectTimeout,
+      Duration firstByteTimeout,
+      Duration idleTimeout,
+      Duration maxHold,
+      int maxAttempts,
+      Duration streamHoldGrace,
+      Duration keepAliveInterval,
+      int backendMaxConnections,
+      int classifierThreads,
+      int classifierQueueSize) {
+    this(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
+        keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
+        Duration.ofSeconds(1), null, idleTimeout);
+  }
 
   public GatewaySettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("gateway port must be in 0..65535");
@@ -30,6 +70,9 @@ public record GatewaySettings(
     if (backendMaxConnections < 1) throw new IllegalArgumentException("backend-max-connections must be >= 1");
     if (classifierThreads < 1) throw new IllegalArgumentException("classifier-threads must be >= 1");
     if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
+    if (auth == null) throw new IllegalArgumentException("auth is required");
+    if (bodyTimeout.isNegative() || bodyTimeout.isZero()) throw new IllegalArgumentException("body-timeout must be > 0");
+    if (keySyncInterval.isNegative() || keySyncInterval.isZero()) throw new IllegalArgumentException("keys.sync-interval must be > 0");
   }
 
   /** Reads the {@code gateway} block of a {@code pickspin} block. */
@@ -48,12 +91,44 @@ public record GatewaySettings(
         g.getDuration("keep-alive-interval"),
         g.getInt("backend-max-connections"),
         g.getInt("classifier-threads"),
-        g.getInt("classifier-queue-size"));
+        g.getInt("classifier-queue-size"),
+        g.getBoolean("stream-usage"),
+        Auth.parse(g.getString("auth")),
+        g.getDuration("keys.sync-interval"),
+        ServerTls.fromConfig(g.getConfig("tls")),
+        g.getDuration("body-timeout"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize);
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, tls, bodyTimeout);
+  }
+
+  public GatewaySettings withAuth(Auth newAuth) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        newAuth, keySyncInterval, tls, bodyTimeout);
+  }
+
+  public GatewaySettings withTls(ServerTls newTls) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, newTls, bodyTimeout);
+  }
+
+  public GatewaySettings withBodyTimeout(Duration newBodyTimeout) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, tls, newBodyTimeout);
+  }
+
+  /** "https" with TLS, else "http". */
+  public String scheme() {
+    return tls == null ? "http" : "https";
   }
 }

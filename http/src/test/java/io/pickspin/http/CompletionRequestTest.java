@@ -186,4 +186,30 @@ class CompletionRequestTest {
     expected.put("model", "served");
     assertEquals(expected, JSON.readTree(r.body("served")));
   }
+
+  private static CompletionRequest askingUsage(String body) {
+    return CompletionRequest.parse(
+        JSON, CompletionRequest.Endpoint.CHAT, body.getBytes(StandardCharsets.UTF_8), CHAT, RoutingDefaults.of(ROUTING).get(), true);
+  }
+
+  @Test
+  void aStreamedRequestAsksTheBackendForUsageAndRemembersWhetherTheClientDid() throws Exception {
+    CompletionRequest plain = askingUsage("{\"model\":\"auto\",\"stream\":true," + USER_X + "}");
+    JsonNode sent = JSON.readTree(plain.body("served-name"));
+    assertTrue(sent.at("/stream_options/include_usage").asBoolean(), sent.toString());
+    assertEquals("served-name", sent.get("model").asText(), "the model's place moved with the insert");
+    assertFalse(plain.clientWantsStreamUsage());
+
+    CompletionRequest otherOptions = askingUsage("{\"model\":\"auto\",\"stream\":true,\"stream_options\":{\"x\":1}," + USER_X + "}");
+    JsonNode sent2 = JSON.readTree(otherOptions.body("m"));
+    assertTrue(sent2.at("/stream_options/include_usage").asBoolean(), sent2.toString());
+    assertEquals(1, sent2.at("/stream_options/x").asInt());
+    assertFalse(otherOptions.clientWantsStreamUsage());
+
+    CompletionRequest asked = askingUsage("{\"model\":\"auto\",\"stream\":true,\"stream_options\":{\"include_usage\":true}," + USER_X + "}");
+    assertTrue(asked.clientWantsStreamUsage());
+
+    CompletionRequest notStreamed = askingUsage("{\"model\":\"auto\"," + USER_X + "}");
+    assertFalse(JSON.readTree(notStreamed.body("m")).has("stream_options"));
+  }
 }

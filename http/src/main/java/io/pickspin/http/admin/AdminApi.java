@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pickspin.actors.AdminAudit;
+import io.pickspin.actors.ApiKeyStore;
 import io.pickspin.actors.ModelPool;
 import io.pickspin.actors.PoolMonitor;
 import io.pickspin.actors.ScalingSupervisor;
@@ -14,6 +15,11 @@ import io.pickspin.http.ErrorResponses;
 import io.pickspin.http.RoutingDefaults;
 import io.pickspin.http.status.ClusterView;
 import io.pickspin.http.status.OpsJson;
+import io.pickspin.keys.ApiKey;
+import io.pickspin.keys.ApiKeySecrets;
+import io.pickspin.keys.KeyBook;
+import io.pickspin.keys.KeyGuard;
+import io.pickspin.keys.TokenUsage;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.pool.PoolCore;
@@ -79,6 +85,7 @@ import org.slf4j.LoggerFactory;
  * with its outcome after; a change the trail cannot record is not made (503).
  *
  * <pre>
+ * GET  /alive                                   liveness: 200 while the process serves (no token)
  * GET  /admin                                   this list
  * GET  /admin/cluster                           members, leader, where the singletons run
  * POST /admin/cluster/leave                     {"address": "pekko://pickspin@host:port"}: drain a node (cluster leave)
@@ -90,6 +97,11 @@ import org.slf4j.LoggerFactory;
  * PUT  /admin/routing                           {"profile": "cost", "router": "rl"} (either or both), on every node
  * GET  /admin/scaling/decisions?limit=50        the supervisor's recent decisions, newest first
  * GET  /admin/audit?limit=100                   audited changes, newest first
+ * POST /admin/keys                              {"name", "models": ["*"], "rpm", "tpm", "max_tokens_total"}: a client
+ *                                               API key; the answer shows its secret, once
+ * GET  /admin/keys                              every key: models, limits, usage
+ * GET  /admin/keys/{name}                       one key, with its usage by model
+ * DELETE /admin/keys/{name}                     revokes a key
  * </pre>
  *
  * PUT and POST are both accepted for changes. Errors are OpenAI-style JSON: 400 bad values, 401 missing or wrong
@@ -110,6 +122,8 @@ public final class AdminApi {
    * @param routingSync this node's {@link RoutingDefaultsSync}
    * @param routingDefaults this node's routing defaults
    * @param singletonRole the role the singletons run on ("" = any member)
+   * @param keyStore the API key store (singleton proxy), or null: the key endpoints then answer 503
+   * @param keys this node's key guard, told of a change at once (other nodes hear of it at their next sync), or null
    */
   public record Deps(
       Catalog catalog,
@@ -120,7 +134,24 @@ public final class AdminApi {
       ActorRef<RoutingDefaultsSync.Command> routingSync,
       RoutingDefaults routingDefaults,
       ScalingSettings scaling,
-      String singletonRole) {}
+      String singletonRole,
+      ActorRef<ApiKeyStore.Command> keyStore,
+      KeyGuard keys) {
+
+    /** Without the key store. */
+    public Deps(
+        Catalog catalog,
+        PoolMonitor.Board board,
+        Function<String, RecipientRef<ModelPool.Command>> pools,
+        ActorRef<ScalingSupervisor.Command> supervisor,
+        ActorRef<AdminAudit.Command> audit,
+        ActorRef<RoutingDefaultsSync.Command> routingSync,
+        RoutingDefaults routingDefaults,
+        ScalingSettings scaling,
+        String singletonRole) {
+      this(catalog, board, pools, supervisor, audit, routingSync, routingDefaults, scaling, singletonRole, null, null);
+    }
+  }
 
   private final ActorSystem<?> system;
   private final AdminSettings settings;
@@ -146,6 +177,11 @@ public final class AdminApi {
    */
   public static CompletionStage<AdminApi> start(ActorSystem<?> system, AdminSettings settings, Deps deps) {
     if (!settings.hasToken()) {
+      if (settings.devMode() && !loopback(settings.host())) {
+        throw new IllegalStateException(
+            "the admin API in dev mode (no token) serves only on a loopback address, not on " + settings.host()
+                + ": set PICKSPIN_ADMIN_TOKEN (pickspin.admin.token), or PICKSPIN_ADMIN_HOST=127.0.0.1");
+      }
       if (!settings.devMode()) {
         throw new IllegalStateException(
             "the admin API needs a token: set PICKSPIN_ADMIN_TOKEN (pickspin.admin.token), or pickspin.admin.dev-mode = on"
@@ -164,20 +200,33 @@ public final class AdminApi {
     }
     AdminApi api = new AdminApi(system, settings, deps);
     ServerSettings server = ServerSettings.create(system.classicSystem()).withRemoteAddressAttribute(true);
-    return Http.get(system)
-        .newServerAt(settings.host(), settings.port())
-        .withSettings(server)
+    var at = Http.get(system).newServerAt(settings.host(), settings.port()).withSettings(server);
+    if (settings.tls() != null) at = at.enableHttps(settings.tls().connectionContext());
+    return at
         .bind(api::handle)
         .thenApply(
             b -> {
               api.binding = b;
-              log.info("admin API on http://{}:{}/admin", settings.host(), b.localAddress().getPort());
+              log.info(
+                  "admin API on {}://{}:{}/admin", settings.tls() == null ? "http" : "https", settings.host(),
+                  b.localAddress().getPort());
               return api;
             });
   }
 
   public int port() {
     return binding.localAddress().getPort();
+  }
+
+  /** Whether {@code host} names only this machine: a loopback address, or a name that resolves to loopback only. */
+  static boolean loopback(String host) {
+    try {
+      InetAddress[] all = InetAddress.getAllByName(host);
+      for (InetAddress a : all) if (!a.isLoopbackAddress()) return false;
+      return all.length > 0;
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   public CompletionStage<Done> stop() {
@@ -190,6 +239,11 @@ public final class AdminApi {
 
   CompletionStage<HttpResponse> handle(HttpRequest request) {
     try {
+      if (request.getUri().path().equals("/alive")) {
+        // the liveness probe: the process serves; no token, no state, nothing else on this path
+        request.discardEntityBytes(materializer);
+        return done(json(StatusCodes.OK, json.createObjectNode().put("status", "ok")));
+      }
       Optional<BearerAuth.Refusal> refused =
           auth.check(request.getHeader("Authorization").map(h -> h.value()));
       if (refused.isPresent()) {
@@ -224,6 +278,21 @@ public final class AdminApi {
           break;
         case "audit":
           if (path.size() == 1) return get(request, method, () -> audit(request));
+          break;
+        case "keys":
+          if (path.size() == 1) {
+            if (method == HttpMethods.GET) return get(request, method, this::keys);
+            return change(request, method, body -> createKey(request, body));
+          }
+          if (path.size() == 2) {
+            String name = path.get(1);
+            if (method == HttpMethods.DELETE) {
+              request.discardEntityBytes(materializer);
+              return respond(() -> revokeKey(request, name), StatusCodes.OK);
+            }
+            if (method == HttpMethods.GET) return get(request, method, () -> key(name));
+            throw ApiError.methodNotAllowed(method.value(), request.getUri().path(), "GET or DELETE");
+          }
           break;
         default:
           break;
@@ -283,7 +352,11 @@ public final class AdminApi {
             "GET /admin/routing",
             "PUT /admin/routing {\"profile\",\"router\"}",
             "GET /admin/scaling/decisions?limit=50",
-            "GET /admin/audit?limit=100")) {
+            "GET /admin/audit?limit=100",
+            "POST /admin/keys {\"name\",\"models\",\"rpm\",\"tpm\",\"max_tokens_total\"}",
+            "GET /admin/keys",
+            "GET /admin/keys/{name}",
+            "DELETE /admin/keys/{name}")) {
       e.add(s);
     }
     return done(n);
@@ -361,6 +434,154 @@ public final class AdminApi {
               return (JsonNode) n;
             })
         .exceptionally(t -> { throw unavailable("the audit trail", t); });
+  }
+
+  // ---- API keys
+
+  private static final Set<String> KEY_FIELDS = Set.of("name", "models", "rpm", "tpm", "max_tokens_total");
+
+  private ActorRef<ApiKeyStore.Command> keyStore() {
+    if (deps.keyStore() == null) throw ApiError.serverError(503, "unavailable", "This node has no API key store.");
+    return deps.keyStore();
+  }
+
+  private CompletionStage<KeyBook> keyBook() {
+    return AskPattern.<ApiKeyStore.Command, KeyBook>ask(keyStore(), ApiKeyStore.Get::new, settings.askTimeout(), system.scheduler())
+        .exceptionally(t -> { throw unavailable("the API key store", t); });
+  }
+
+  private CompletionStage<JsonNode> keys() {
+    return keyBook()
+        .thenApply(
+            book -> {
+              ObjectNode n = json.createObjectNode();
+              ArrayNode list = n.putArray("keys");
+              book.keys().values().stream()
+                  .sorted(java.util.Comparator.comparing(ApiKey::name))
+                  .forEach(k -> list.add(keyJson(k, book, false)));
+              return n;
+            });
+  }
+
+  private CompletionStage<JsonNode> key(String name) {
+    return keyBook()
+        .thenApply(
+            book -> {
+              ApiKey k = book.keys().get(name);
+              if (k == null) throw new CompletionException(keyNotFound(name));
+              return keyJson(k, book, true);
+            });
+  }
+
+  private CompletionStage<JsonNode> createKey(HttpRequest request, ObjectNode body) {
+    onlyFields(body, KEY_FIELDS);
+    JsonNode nameNode = body.get("name");
+    if (nameNode == null || !nameNode.isTextual()) throw ApiError.invalid("name", "Give the key a \"name\".");
+    List<String> models = new ArrayList<>();
+    JsonNode m = body.get("models");
+    if (m != null) {
+      if (!m.isArray() || m.isEmpty()) throw ApiError.invalid("models", "\"models\" must be a non-empty array of model ids or \"*\".");
+      for (JsonNode id : m) {
+        if (!id.isTextual() || (!id.asText().equals(ApiKey.ANY_MODEL) && deps.catalog().find(id.asText()).isEmpty())) {
+          throw ApiError.invalid("models", "Unknown model " + id + "; GET /admin/models lists them, \"*\" is every model.");
+        }
+        models.add(id.asText());
+      }
+    }
+    String secret = ApiKeySecrets.newSecret();
+    ApiKey key;
+    try {
+      key =
+          new ApiKey(
+              nameNode.asText(), ApiKeySecrets.hash(secret), models, longField(body, "rpm"), longField(body, "tpm"),
+              longField(body, "max_tokens_total"), clock.millis());
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid("name", e.getMessage() + ".");
+    }
+    ObjectNode details = keyJson(key, KeyBook.EMPTY, false); // the secret is never audited
+    details.remove("usage");
+    return audited(
+        request,
+        "create-key",
+        key.name(),
+        details,
+        () ->
+            AskPattern.<ApiKeyStore.Command, ApiKey>askWithStatus(
+                    keyStore(), r -> new ApiKeyStore.Create(key, r), settings.askTimeout(), system.scheduler())
+                .exceptionally(t -> { throw refusedOrUnavailable("the API key store", t, 409, "key_exists"); })
+                .thenApply(
+                    created -> {
+                      if (deps.keys() != null) deps.keys().put(created);
+                      ObjectNode n = json.createObjectNode();
+                      n.put("name", created.name());
+                      n.put("key", secret);
+                      n.put("note", "the key is shown this once; only its hash is kept");
+                      n.setAll(keyJson(created, KeyBook.EMPTY, false));
+                      n.remove("usage");
+                      return n;
+                    }));
+  }
+
+  private CompletionStage<JsonNode> revokeKey(HttpRequest request, String name) {
+    ObjectNode details = json.createObjectNode();
+    details.put("name", name);
+    return audited(
+        request,
+        "revoke-key",
+        name,
+        details,
+        () ->
+            AskPattern.<ApiKeyStore.Command, Done>askWithStatus(
+                    keyStore(), r -> new ApiKeyStore.Revoke(name, r), settings.askTimeout(), system.scheduler())
+                .exceptionally(t -> { throw refusedOrUnavailable("the API key store", t, 404, "key_not_found"); })
+                .thenApply(
+                    d -> {
+                      if (deps.keys() != null) deps.keys().remove(name);
+                      ObjectNode n = json.createObjectNode();
+                      n.put("name", name);
+                      n.put("revoked", true);
+                      return n;
+                    }));
+  }
+
+  private ObjectNode keyJson(ApiKey k, KeyBook book, boolean byModel) {
+    ObjectNode n = json.createObjectNode();
+    n.put("name", k.name());
+    ArrayNode models = n.putArray("models");
+    k.models().forEach(models::add);
+    n.put("rpm", k.rpm());
+    n.put("tpm", k.tpm());
+    n.put("max_tokens_total", k.maxTokensTotal());
+    n.put("created", Instant.ofEpochMilli(k.createdAtMs()).toString());
+    ObjectNode usage = usageJson(book.totalOf(k.name()));
+    if (byModel) {
+      ObjectNode per = usage.putObject("by_model");
+      book.usageOf(k.name()).forEach((model, u) -> per.set(model, usageJson(u)));
+    }
+    n.set("usage", usage);
+    return n;
+  }
+
+  private ObjectNode usageJson(TokenUsage u) {
+    ObjectNode n = json.createObjectNode();
+    n.put("requests", u.requests());
+    n.put("prompt_tokens", u.promptTokens());
+    n.put("completion_tokens", u.completionTokens());
+    n.put("total_tokens", u.tokens());
+    return n;
+  }
+
+  private static long longField(ObjectNode body, String name) {
+    JsonNode v = body.get(name);
+    if (v == null || v.isNull()) return 0;
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+      throw ApiError.invalid(name, "\"" + name + "\" must be a whole number >= 0 (0 = no limit), not " + v + ".");
+    }
+    return v.asLong();
+  }
+
+  private static ApiError keyNotFound(String name) {
+    return new ApiError(404, "invalid_request_error", "key_not_found", "name", "No API key named '" + name + "'. GET /admin/keys lists them.", 0);
   }
 
   // ---- changes

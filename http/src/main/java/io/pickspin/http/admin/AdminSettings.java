@@ -11,6 +11,7 @@ import java.time.Duration;
  * @param devMode serve without a token (loudly logged); with a token, the token is still required
  * @param askTimeout how long to wait for the scaling supervisor, a pool or the audit trail
  * @param auditKeep audit entries kept in memory for {@code GET /admin/audit}
+ * @param tls the certificate and key the admin API serves HTTPS with, or null for plain HTTP
  */
 public record AdminSettings(
     boolean enabled,
@@ -20,7 +21,8 @@ public record AdminSettings(
     boolean devMode,
     Duration askTimeout,
     long maxBodyBytes,
-    int auditKeep) {
+    int auditKeep,
+    io.pickspin.http.ServerTls tls) {
 
   public AdminSettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("pickspin.admin.port must be in 0..65535");
@@ -40,7 +42,8 @@ public record AdminSettings(
         a.getBoolean("dev-mode"),
         a.getDuration("ask-timeout"),
         a.getMemorySize("max-body-bytes").toBytes(),
-        a.getInt("audit-keep"));
+        a.getInt("audit-keep"),
+        io.pickspin.http.ServerTls.fromConfig(a.getConfig("tls")));
   }
 
   public boolean hasToken() {
@@ -48,11 +51,19 @@ public record AdminSettings(
   }
 
   public AdminSettings withPort(int newPort) {
-    return new AdminSettings(enabled, host, newPort, token, devMode, askTimeout, maxBodyBytes, auditKeep);
+    return new AdminSettings(enabled, host, newPort, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls);
   }
 
   public AdminSettings withToken(String newToken, boolean newDevMode) {
-    return new AdminSettings(enabled, host, port, newToken, newDevMode, askTimeout, maxBodyBytes, auditKeep);
+    return new AdminSettings(enabled, host, port, newToken, newDevMode, askTimeout, maxBodyBytes, auditKeep, tls);
+  }
+
+  public AdminSettings withHost(String newHost) {
+    return new AdminSettings(enabled, newHost, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls);
+  }
+
+  public AdminSettings withTls(io.pickspin.http.ServerTls newTls) {
+    return new AdminSettings(enabled, host, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, newTls);
   }
 
   /** Hides the token in logs and error messages. */

@@ -23,6 +23,8 @@ import kamon.tag.TagSet;
  *   <li>{@code pickspin_route_latency_seconds{router}}
  *   <li>{@code pickspin_ttft_seconds{model}}, {@code pickspin_request_duration_seconds{model}}
  *   <li>{@code pickspin_held_requests_total{model}}, {@code pickspin_hold_seconds{model}}
+ *   <li>{@code pickspin_tokens_total{model,kind}}: tokens the answers' usage reported, kind {@code prompt} or
+ *       {@code completion}
  *   <li>{@code pickspin_classifier_fallbacks_total}: requests routed by the keyword router because the classifier's
  *       threads were saturated
  * </ul>
@@ -37,6 +39,7 @@ public final class KamonGatewayObserver implements GatewayObserver {
   private final Map<String, Timer> duration = new ConcurrentHashMap<>();
   private final Map<String, Counter> held = new ConcurrentHashMap<>();
   private final Map<String, Timer> hold = new ConcurrentHashMap<>();
+  private final Map<String, Counter[]> tokens = new ConcurrentHashMap<>();
   private final Counter classifierFallbacks = Kamon.counter("pickspin.classifier.fallbacks").withoutTags();
 
   @Override
@@ -80,6 +83,21 @@ public final class KamonGatewayObserver implements GatewayObserver {
   public void held(String model, long holdNanos) {
     instrument(held, model, m -> Kamon.counter("pickspin.held.requests").withTag("model", m)).increment();
     instrument(hold, model, m -> Kamon.timer("pickspin.hold").withTag("model", m)).record(holdNanos);
+  }
+
+  @Override
+  public void tokens(String model, long promptTokens, long completionTokens) {
+    Counter[] c =
+        instrument(
+            tokens,
+            model,
+            m ->
+                new Counter[] {
+                  Kamon.counter("pickspin.tokens").withTags(TagSet.builder().add("model", m).add("kind", "prompt").build()),
+                  Kamon.counter("pickspin.tokens").withTags(TagSet.builder().add("model", m).add("kind", "completion").build())
+                });
+    if (promptTokens > 0) c[0].increment(promptTokens);
+    if (completionTokens > 0) c[1].increment(completionTokens);
   }
 
   @Override

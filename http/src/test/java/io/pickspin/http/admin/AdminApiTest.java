@@ -126,6 +126,11 @@ class AdminApiTest {
   void withoutATokenTheAdminPortRefusesToStartUnlessInDevMode() throws Exception {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> start(settings().withToken("", false), routingDefaults));
     assertTrue(e.getMessage().contains("PICKSPIN_ADMIN_TOKEN"), e.getMessage());
+    // dev mode never serves beyond this machine
+    IllegalStateException open =
+        assertThrows(IllegalStateException.class, () -> start(settings().withToken("", true).withHost("0.0.0.0"), routingDefaults));
+    assertTrue(open.getMessage().contains("loopback"), open.getMessage());
+    assertTrue(AdminApi.loopback("localhost") && AdminApi.loopback("::1") && !AdminApi.loopback("0.0.0.0"));
 
     RoutingDefaults devDefaults = new RoutingDefaults(Profile.COST, RouterKind.RL);
     AdminApi dev = start(settings().withToken("", true), devDefaults);

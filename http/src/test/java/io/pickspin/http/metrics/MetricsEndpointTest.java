@@ -210,6 +210,8 @@ class MetricsEndpointTest {
     o.held("large", 1_500_000_000L);
     o.classifierFallback();
     o.classifierFallback();
+    o.tokens("small", 12, 30);
+    o.tokens("small", 3, 0);
     ComplexityClassifier stub = new ComplexityClassifier() {
       @Override
       public Classification classify(String prompt) {
@@ -236,6 +238,8 @@ class MetricsEndpointTest {
     assertEquals(Optional.of(1.0), value(s, "pickspin_route_latency_seconds_count", "router", "rl"));
     assertEquals(Optional.of(2.0), value(s, "pickspin_classifier_latency_seconds_count", "classifier", "stub"));
     assertEquals(Optional.of(2.0), value(s, "pickspin_classifier_fallbacks_total"));
+    assertEquals(Optional.of(15.0), value(s, "pickspin_tokens_total", "model", "small", "kind", "prompt"));
+    assertEquals(Optional.of(30.0), value(s, "pickspin_tokens_total", "model", "small", "kind", "completion"));
 
     assertEquals(Optional.of(1.0), value(s, "pickspin_ttft_seconds_count", "model", "small"));
     assertNear(0.04, value(s, "pickspin_ttft_seconds_sum", "model", "small"), 0.05, "ttft sum");

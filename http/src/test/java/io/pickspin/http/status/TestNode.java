@@ -3,6 +3,7 @@ package io.pickspin.http.status;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pickspin.actors.AdminAudit;
+import io.pickspin.actors.ApiKeyStore;
 import io.pickspin.actors.PoolLeases;
 import io.pickspin.actors.PoolMonitor;
 import io.pickspin.actors.SpinSettings;
@@ -63,6 +64,7 @@ public final class TestNode implements AutoCloseable {
   public final PoolLeases leases;
   public final PoolMonitor.Board board = new PoolMonitor.Board();
   public final ActorRef<AdminAudit.Command> audit;
+  public final ActorRef<ApiKeyStore.Command> keyStore;
   public final ScalingSettings scaling;
 
   private TestNode(ActorSystem<Void> system) {
@@ -78,6 +80,7 @@ public final class TestNode implements AutoCloseable {
         "pool-monitor",
         Props.empty());
     this.audit = AdminAudit.initSingleton(system, "", 100);
+    this.keyStore = ApiKeyStore.initSingleton(system, "");
   }
 
   /** The test settings over pickspin-ops.conf and the module defaults. */
