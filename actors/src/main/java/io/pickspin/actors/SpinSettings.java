@@ -33,12 +33,16 @@ public record SpinSettings(
     if (monitorInterval.toMillis() < 1) throw new IllegalArgumentException("pickspin.pool.monitor-interval must be > 0");
   }
 
-  /** Reads the {@code scaling} and {@code pool} blocks of {@code pickspin}. */
+  /**
+   * Reads the {@code scaling} and {@code pool} blocks of {@code pickspin}; consolidation follows the default routing
+   * profile ({@code pickspin.routing.default-profile}) when there is one.
+   */
   public static SpinSettings fromConfig(Config pickspin) {
     Config scaling = naming("pickspin.scaling", () -> pickspin.getConfig("scaling"));
     Config pool = naming("pickspin.pool", () -> pickspin.getConfig("pool"));
+    String profile = pickspin.hasPath("routing.default-profile") ? pickspin.getString("routing.default-profile") : "";
     return new SpinSettings(
-        naming("pickspin.scaling", () -> ScalingSettings.fromConfig(scaling)),
+        naming("pickspin.scaling", () -> ScalingSettings.fromConfig(scaling).forProfile(profile)),
         naming("pickspin.pool", () -> PoolSettings.fromConfig(pool)),
         naming("pickspin.scaling.singleton-role", () -> scaling.getString("singleton-role")),
         naming("pickspin.pool.acquire-resend-interval", () -> pool.getDuration("acquire-resend-interval")),

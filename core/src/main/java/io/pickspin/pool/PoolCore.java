@@ -164,6 +164,10 @@ public final class PoolCore<H> {
     r.inFlight--;
     if (outcome.ok()) {
       stats.recordCompletion(nowMs, outcome.latencyMs());
+      // the slowdown the request tolerated: against its own idle service time, else the profile's of an answer as long
+      double idle = outcome.idleServiceMs() > 0 ? outcome.idleServiceMs()
+          : outcome.outputTokens() > 0 ? spec.latency().serviceMs(outcome.outputTokens()) : 0;
+      if (outcome.deadlineMs() > 0) stats.recordDeadline(nowMs, outcome.deadlineMs(), idle, outcome.sinceArrivalMs());
       r.faults = 0;
       if (r.health == Health.SUSPECT && r.failedChecks == 0) r.health = Health.HEALTHY;
     } else if (outcome.replicaFault()) {

@@ -26,6 +26,7 @@ public final class ArrivalStats {
   private final double[] latencySumMs;
   private final int[][] slack; // [time bucket][slowdown bin]
   private final long[] slackSamples;
+  private final long[] lateSamples;
   private long lastArrivalMs = -1;
 
   /** Slowdown bins: bin i holds f in [MIN_FACTOR x STEP^i, MIN_FACTOR x STEP^(i+1)); the outer bins are open. */
@@ -48,6 +49,7 @@ public final class ArrivalStats {
     this.latencySumMs = new double[buckets];
     this.slack = new int[buckets][BINS];
     this.slackSamples = new long[buckets];
+    this.lateSamples = new long[buckets];
     java.util.Arrays.fill(bucketEpoch, Long.MIN_VALUE);
   }
 
@@ -69,15 +71,16 @@ public final class ArrivalStats {
   }
 
   /**
-   * A request with a deadline completed: it tolerated a slowdown of {@code deadlineMs / idleServiceMs} against its idle
-   * service time on this model (its deadline over what it would take alone on an idle replica). Ignored without a
-   * positive deadline or service time.
+   * A request with a deadline completed after {@code latencyMs}: it tolerated a slowdown of {@code deadlineMs /
+   * idleServiceMs} against its idle service time on this model (its deadline over what it would take alone on an idle
+   * replica), and it was late if it took longer than its deadline. Ignored without a positive deadline or service time.
    */
-  public void recordDeadline(long nowMs, double deadlineMs, double idleServiceMs) {
+  public void recordDeadline(long nowMs, double deadlineMs, double idleServiceMs, double latencyMs) {
     if (!(deadlineMs > 0 && idleServiceMs > 0)) return;
     int i = bucket(nowMs);
     slack[i][bin(deadlineMs / idleServiceMs)]++;
     slackSamples[i]++;
+    if (latencyMs > deadlineMs) lateSamples[i]++;
   }
 
   static int bin(double factor) {
@@ -94,10 +97,11 @@ public final class ArrivalStats {
   /** The tolerated slowdowns of the window's completed requests with deadlines, as quantiles. */
   public DeadlineSlack deadlines(long nowMs) {
     int[] sum = new int[BINS];
-    long n = 0;
+    long n = 0, late = 0;
     for (int i = 0; i < slack.length; i++) {
       if (!live(i, nowMs)) continue;
       n += slackSamples[i];
+      late += lateSamples[i];
       for (int b = 0; b < BINS; b++) sum[b] += slack[i][b];
     }
     if (n == 0) return DeadlineSlack.NONE;
@@ -113,7 +117,7 @@ public final class ArrivalStats {
         }
       }
     }
-    return new DeadlineSlack(n, q[0], q[1], q[2], q[3], q[4]);
+    return new DeadlineSlack(n, q[0], q[1], q[2], q[3], q[4], late);
   }
 
   /** Arrivals per second over the window. */
@@ -180,6 +184,7 @@ public final class ArrivalStats {
       latencySumMs[i] = 0;
       java.util.Arrays.fill(slack[i], 0);
       slackSamples[i] = 0;
+      lateSamples[i] = 0;
     }
     return i;
   }

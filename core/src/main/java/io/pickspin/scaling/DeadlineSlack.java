@@ -9,13 +9,19 @@ import io.pickspin.CborSerializable;
  * not be on time even on an idle replica.
  *
  * @param samples requests with a deadline in the window (0: none, and every quantile is 0)
+ * @param late how many of them completed after their deadline
  */
-public record DeadlineSlack(long samples, double p01, double p05, double p10, double p25, double p50)
+public record DeadlineSlack(long samples, double p01, double p05, double p10, double p25, double p50, long late)
     implements CborSerializable {
   /** The quantile levels kept. */
   static final double[] LEVELS = {0.01, 0.05, 0.10, 0.25, 0.50};
 
-  public static final DeadlineSlack NONE = new DeadlineSlack(0, 0, 0, 0, 0, 0);
+  public static final DeadlineSlack NONE = new DeadlineSlack(0, 0, 0, 0, 0, 0, 0);
+
+  /** The share of the window's requests with a deadline that met it; NaN without any. */
+  public double onTimeShare() {
+    return samples == 0 ? Double.NaN : 1 - (double) late / samples;
+  }
 
   /**
    * The tolerated slowdown at quantile {@code level}, interpolated linearly between the kept levels (below 1 %: the

@@ -39,7 +39,8 @@ import java.util.Optional;
  * that share of requests would be late at a mean slowdown of F, and the pool is planned at sigma = safety x (F - 1)
  * ({@link ScalingSettings.Slo}), the safety leaving room for the batch's fluctuations around its mean. Loose deadlines
  * pack replicas densely, tight ones spread them; the configured latency slack applies only until the pool has seen
- * enough deadlines.
+ * enough deadlines. With {@link ScalingSettings.Slo#feedback} the pool's measured on-time share corrects sigma: more
+ * deadlines met than the SLO asks packs the replicas denser, fewer spreads them.
  *
  * <p><b>Scale-up</b> to the target happens at once, planned with the rate of the last seconds when it is a burst
  * ({@link #BURST}). A scale-up for load at most doubles the ready replicas (or adds {@link #GROWTH_STEP}) until the
@@ -51,9 +52,11 @@ import java.util.Optional;
  * ScalingSettings#scaleDownHeadroom}), so that the thresholds for going up and coming down differ (hysteresis). Every
  * evaluation samples that down-target; once the samples since the last change span the scale-down window and the last
  * change is a cooldown old, the policy goes to their percentile ({@link ScalingSettings.ScaleDown}) when it is below
- * the current count. A percentile below 1 follows the load down within a short window instead of holding the peak of a
- * long one; the dead band, the window and the cooldown keep noise at a boundary from making it oscillate. A scale-up
- * for load soon after a scale-down (regretted) doubles the window up to its maximum. A running model keeps at least
+ * the current count, but never below what a burst asks for now. A percentile below 1 follows the load down within a
+ * short window instead of holding the peak of a long one; the dead band, the window and the cooldown keep noise at a
+ * boundary from making it oscillate. A scale-up for load soon after a scale-down (regretted) doubles the window up to
+ * its maximum: recurring bursts keep their capacity through the gaps (a single burst after a regret holds its replicas
+ * for the grown window too: bench/results/simulator.md shows what that costs on the Azure Functions traces). A running model keeps at least
  * one replica until no request arrived (and none is in flight or held) for the idle timeout tau; then it drops to its
  * floor at once (zero unless warm), without waiting for a cooldown as well.
  *
@@ -250,7 +253,10 @@ public final class ScalingPolicy {
     if (!plansWithSlack(spec)) return 0;
     ScalingSettings.Slo slo = settings.slo();
     if (deadlines == null || deadlines.samples() < slo.minSamples()) return settings.latencySlack();
-    return sigmaFor(deadlines.quantile(1 - slo.onTime()));
+    double sigma = sigmaFor(deadlines.quantile(1 - slo.onTime()));
+    if (slo.feedback() <= 0) return sigma;
+    double correction = 1 + slo.feedback() * (deadlines.onTimeShare() - slo.onTime());
+    return Math.max(slo.minSlack(), Math.min(slo.maxSlack(), sigma * Math.max(0.5, Math.min(2, correction))));
   }
 
   /** Sigma for a tolerated slowdown {@code factor}: safety x (factor - 1), within the SLO's bounds. */
@@ -379,8 +385,8 @@ public final class ScalingPolicy {
     long windowMs = scaleDownWindowMs(watch);
     Watch sampled = watch.sample(nowMs, Math.max(1, windowMs), downTarget, lastArrival);
     if (downTarget >= current) return new Evaluation(current, Optional.empty(), sampled);
-    // never below what the load needs now, with headroom
-    int goTo = Math.max(downTarget, sampled.percentile(sd.percentile()));
+    // never below what the load needs now, with headroom, nor below what a burst asks for now
+    int goTo = Math.max(Math.max(downTarget, upTarget), sampled.percentile(sd.percentile()));
     long since = Math.max(sampled.sampledSinceMs(), sampled.observingSinceMs());
     boolean windowFull = nowMs - since >= windowMs;
     boolean cooledDown = elapsed(nowMs, memory.lastChangeMs()) >= ms(settings.cooldown());

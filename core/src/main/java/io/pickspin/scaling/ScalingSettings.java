@@ -64,28 +64,37 @@ public record ScalingSettings(
    * @param minSlack lower bound of sigma (tight deadlines would otherwise ask for idle replicas)
    * @param maxSlack upper bound of sigma
    * @param minSamples deadlines needed in the window before they replace the fixed latency slack
+   * @param feedback gain of the correction by the pool's measured on-time share: sigma is multiplied by 1 + feedback x
+   *     (measured - onTime), within [1/2, 2], so a pool that meets more deadlines than the SLO asks packs its replicas
+   *     denser and one that misses them spreads them (0: off). It corrects what the planning model gets wrong on a
+   *     workload; proportional, so it settles a little off the target. Chosen on validation traces
    */
-  public record Slo(double onTime, double safety, double minSlack, double maxSlack, int minSamples) {
+  public record Slo(double onTime, double safety, double minSlack, double maxSlack, int minSamples, double feedback) {
     public Slo {
       if (!(onTime > 0 && onTime < 1)) throw new IllegalArgumentException("pickspin.scaling.slo.on-time must be in (0,1)");
       if (!(safety > 0 && safety <= 2)) throw new IllegalArgumentException("pickspin.scaling.slo.safety must be in (0,2]");
       if (!(minSlack > 0)) throw new IllegalArgumentException("pickspin.scaling.slo.min-slack must be > 0");
       if (!(maxSlack >= minSlack)) throw new IllegalArgumentException("pickspin.scaling.slo.max-slack must be >= min-slack");
       if (minSamples < 1) throw new IllegalArgumentException("pickspin.scaling.slo.min-samples must be >= 1");
+      if (!(feedback >= 0)) throw new IllegalArgumentException("pickspin.scaling.slo.feedback must be >= 0");
     }
 
     /** The shipped values. */
     public static Slo defaults() {
-      return new Slo(0.95, 0.5, 0.1, 3.0, 20);
+      return new Slo(0.95, 0.5, 0.1, 3.0, 20, 0);
     }
 
     /** Never enough deadlines: the fixed latency slack throughout, as before SLO-driven sizing. */
     public static Slo off() {
-      return new Slo(0.95, 0.5, 0.1, 3.0, Integer.MAX_VALUE);
+      return new Slo(0.95, 0.5, 0.1, 3.0, Integer.MAX_VALUE, 0);
     }
 
     public Slo withSafety(double s) {
-      return new Slo(onTime, s, minSlack, maxSlack, minSamples);
+      return new Slo(onTime, s, minSlack, maxSlack, minSamples, feedback);
+    }
+
+    public Slo withFeedback(double f) {
+      return new Slo(onTime, safety, minSlack, maxSlack, minSamples, f);
     }
   }
 
@@ -93,7 +102,7 @@ public record ScalingSettings(
    * Scale-down ({@code pickspin.scaling.scale-down}): the policy samples the down-target (the replicas the load needs
    * with the scale-down headroom) at every evaluation since the last change; once the samples span the window and the
    * last change is a cooldown old, it goes to their {@code percentile} if that is below the current count. A percentile
-   * of 1 is the highest target of the window (the old rule: a stabilisation window).
+   * of 1 is the highest target of the window (a stabilisation window, as Kubernetes' HPA has).
    *
    * <p>The window adapts to the pool's traffic: a scale-down followed within {@code regret} by a scale-up for load was
    * premature (the capacity given back was needed again, and a cold start late), so the pool's window doubles, up to
@@ -133,17 +142,36 @@ public record ScalingSettings(
    * @param qualityTolerance the absorbing model's quality may be this much lower, relatively (0.03 = 3 %)
    * @param anchorWarm replicas the model of the highest value (quality per replica-hour) keeps even when idle: the
    *     warm model the others' traffic consolidates into and spills to (on top of the tiers' warm pools)
+   * @param toleranceByProfile the quality tolerance of a routing profile where it differs (the quality profile pays for
+   *     the larger model: 0); the fleet consolidates by the default profile's ({@link #forProfile})
    */
-  public record Consolidation(boolean enabled, double qualityTolerance, int anchorWarm) {
+  public record Consolidation(
+      boolean enabled, double qualityTolerance, int anchorWarm, Map<String, Double> toleranceByProfile) {
     public Consolidation {
-      if (!(qualityTolerance >= 0 && qualityTolerance < 1)) {
+      toleranceByProfile = Map.copyOf(toleranceByProfile == null ? Map.of() : toleranceByProfile);
+      for (double t : toleranceByProfile.values()) check(t);
+      check(qualityTolerance);
+      if (anchorWarm < 0) throw new IllegalArgumentException("pickspin.scaling.consolidation.anchor-warm must be >= 0");
+    }
+
+    private static void check(double tolerance) {
+      if (!(tolerance >= 0 && tolerance < 1)) {
         throw new IllegalArgumentException("pickspin.scaling.consolidation.quality-tolerance must be in [0,1)");
       }
-      if (anchorWarm < 0) throw new IllegalArgumentException("pickspin.scaling.consolidation.anchor-warm must be >= 0");
+    }
+
+    public Consolidation(boolean enabled, double qualityTolerance, int anchorWarm) {
+      this(enabled, qualityTolerance, anchorWarm, Map.of());
     }
 
     public Consolidation(boolean enabled, double qualityTolerance) {
       this(enabled, qualityTolerance, 0);
+    }
+
+    /** The consolidation in force when {@code profile} (a routing profile's wire name) is the default profile. */
+    public Consolidation forProfile(String profile) {
+      return new Consolidation(enabled, toleranceByProfile.getOrDefault(profile, qualityTolerance), anchorWarm,
+          toleranceByProfile);
     }
 
     public static Consolidation off() {
@@ -215,7 +243,8 @@ public record ScalingSettings(
         c.hasPath("latency-slack") ? c.getDouble("latency-slack") : 0,
         c.hasPath("slo")
             ? new Slo(c.getDouble("slo.on-time"), c.getDouble("slo.safety"), c.getDouble("slo.min-slack"),
-                c.getDouble("slo.max-slack"), c.getInt("slo.min-samples"))
+                c.getDouble("slo.max-slack"), c.getInt("slo.min-samples"),
+                c.hasPath("slo.feedback") ? c.getDouble("slo.feedback") : 0)
             : null,
         c.hasPath("scale-down")
             ? new ScaleDown(c.getDuration("scale-down.window"), c.getDouble("scale-down.percentile"),
@@ -224,8 +253,24 @@ public record ScalingSettings(
             : null,
         c.hasPath("consolidation")
             ? new Consolidation(c.getBoolean("consolidation.enabled"), c.getDouble("consolidation.quality-tolerance"),
-                c.hasPath("consolidation.anchor-warm") ? c.getInt("consolidation.anchor-warm") : 0)
+                c.hasPath("consolidation.anchor-warm") ? c.getInt("consolidation.anchor-warm") : 0,
+                c.hasPath("consolidation.profile-quality-tolerance")
+                    ? tolerances(c.getConfig("consolidation.profile-quality-tolerance"))
+                    : Map.of())
             : null);
+  }
+
+  private static Map<String, Double> tolerances(Config c) {
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    for (String profile : c.root().keySet()) m.put(profile, c.getDouble(profile));
+    return m;
+  }
+
+  /** The same settings with the consolidation in force when {@code profile} is the default routing profile. */
+  public ScalingSettings forProfile(String profile) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
+        scaleDown, consolidation.forProfile(profile));
   }
 
   /** The same settings with another latency slack (0 = plan replicas at their max batch). */

@@ -10,6 +10,7 @@ import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.scaling.ArrivalStats;
+import io.pickspin.scaling.DeadlineSlack;
 import io.pickspin.scaling.Telemetry;
 import io.pickspin.scaling.driver.ReplicaPhase;
 import io.pickspin.scaling.driver.ReplicaStatus;
@@ -61,6 +62,30 @@ class PoolCoreTest {
 
   static PoolException refused(PoolCore.Reply<String> r) {
     return assertInstanceOf(PoolCore.Refused.class, r).error();
+  }
+
+  @Test
+  void completedRequestsWithDeadlinesTellTheScalerWhatTheyToleratedAndWhetherTheyWereLate() {
+    ArrivalStats stats = new ArrivalStats(Duration.ofSeconds(60));
+    PoolCore<String> p = new PoolCore<>(SPEC, SETTINGS, stats, 1000, 100);
+    p.updateReplicas(List.of(ready("a")), 0);
+    // the profile serves 10 tokens in 1 s (ttft 1000 ms, no per-token time): deadlines of 3 s tolerate 3x
+    p.release(granted(p.acquire(request(WAIT), "on-time", 0)), Outcome.success(1000, 100, 10).withDeadline(3000, 2000), 100);
+    p.release(granted(p.acquire(request(WAIT), "late", 0)), Outcome.success(1000, 100, 10).withDeadline(3000, 4000), 200);
+    // without a deadline, or without the answer's length, nothing to compare
+    p.release(granted(p.acquire(request(WAIT), "none", 0)), Outcome.success(1000, 100, 10), 300);
+    p.release(granted(p.acquire(request(WAIT), "no-usage", 0)), Outcome.success(1000, 100, 0).withDeadline(3000, 2000), 400);
+    DeadlineSlack d = stats.deadlines(500);
+    assertEquals(2, d.samples());
+    assertEquals(1, d.late());
+    assertEquals(0.5, d.onTimeShare(), 1e-12);
+    assertTrue(d.p50() > 2.7 && d.p50() <= 3.0, "tolerated ~3x: " + d);
+    // a caller that knows the request's own idle service time (500 ms) gives it: 3 s then tolerated 6x
+    ArrivalStats own = new ArrivalStats(Duration.ofSeconds(60));
+    PoolCore<String> q = new PoolCore<>(SPEC, SETTINGS, own, 1000, 100);
+    q.updateReplicas(List.of(ready("a")), 0);
+    q.release(granted(q.acquire(request(WAIT), "r", 0)), Outcome.success(1000, 100, 10).withDeadline(3000, 2000, 500), 100);
+    assertTrue(own.deadlines(200).p50() > 5.4 && own.deadlines(200).p50() <= 6.0, own.deadlines(200).toString());
   }
 
   @Test

@@ -33,6 +33,18 @@ class ScalingSettingsTest {
   }
 
   @Test
+  void theQualityProfileNeverConsolidatesIntoAWorseModel() {
+    ScalingSettings s =
+        ScalingSettings.fromConfig(ConfigFactory.defaultReference().resolve().getConfig("pickspin.scaling"));
+    assertEquals(0.03, s.forProfile("balanced").consolidation().qualityTolerance(), 1e-12);
+    assertEquals(0.0, s.forProfile("quality").consolidation().qualityTolerance(), 1e-12);
+    assertEquals(0.03, s.forProfile("cost").consolidation().qualityTolerance(), 1e-12);
+    assertThrows(IllegalArgumentException.class, () -> ScalingSettings.fromConfig(ConfigFactory
+        .parseString("consolidation.profile-quality-tolerance.cost = 1.5")
+        .withFallback(ConfigFactory.defaultReference().resolve().getConfig("pickspin.scaling"))));
+  }
+
+  @Test
   void everySettingCanBeOverridden() {
     Config c =
         ConfigFactory.parseString("pickspin.scaling { cooldown = 7s, warm-pool.high = 2 }, pickspin.pool.oversubscription = 1.5")

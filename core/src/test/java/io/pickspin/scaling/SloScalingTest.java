@@ -21,13 +21,13 @@ class SloScalingTest {
   static ScalingSettings settings(double safety) {
     return new ScalingSettings(Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(300),
         0.1, Map.of(), 128, Duration.ofSeconds(1), 2, 1, 20, 0.3,
-        new ScalingSettings.Slo(0.95, safety, 0.1, 3.0, 20), new ScalingSettings.ScaleDown(Duration.ofSeconds(120), 0.9),
+        new ScalingSettings.Slo(0.95, safety, 0.1, 3.0, 20, 0), new ScalingSettings.ScaleDown(Duration.ofSeconds(120), 0.9),
         ScalingSettings.Consolidation.off());
   }
 
   /** {@code n} completed requests that tolerated a slowdown of {@code factor} each. */
   static void deadlines(ArrivalStats s, long nowMs, int n, double factor) {
-    for (int i = 0; i < n; i++) s.recordDeadline(nowMs, factor * 1000, 1000);
+    for (int i = 0; i < n; i++) s.recordDeadline(nowMs, factor * 1000, 1000, 1000);
   }
 
   @Test
@@ -50,6 +50,27 @@ class SloScalingTest {
     deadlines(few, 1000, 3, 1.2);
     double loose = p.sigma(CURVED, few.deadlines(1000));
     assertTrue(loose > 1.8 && loose <= 2.0, "sigma " + loose);
+  }
+
+  @Test
+  void theMeasuredOnTimeShareCorrectsTheSlack() {
+    ScalingSettings base = settings(0.5);
+    ScalingPolicy plain = new ScalingPolicy(base);
+    ScalingPolicy corrected = new ScalingPolicy(base.withSlo(base.slo().withFeedback(5)));
+    // every request tolerated 3x: planned at sigma ~0.95 without feedback
+    ArrivalStats allOnTime = new ArrivalStats(Duration.ofSeconds(60));
+    deadlines(allOnTime, 1000, 100, 3.0);
+    double sigma = plain.sigma(CURVED, allOnTime.deadlines(1000));
+    assertEquals(1.0, allOnTime.deadlines(1000).onTimeShare(), 1e-12);
+    // all met against an SLO of 95 %: 1 + 5 x 0.05 = 1.25 times the slack, denser replicas
+    assertEquals(sigma * 1.25, corrected.sigma(CURVED, allOnTime.deadlines(1000)), 1e-9);
+    // 20 % late (they took 4 s against 3 s deadlines): 1 + 5 x (0.80 - 0.95) = 0.25, bounded to half the slack
+    ArrivalStats late = new ArrivalStats(Duration.ofSeconds(60));
+    deadlines(late, 1000, 80, 3.0);
+    for (int i = 0; i < 20; i++) late.recordDeadline(1000, 3000, 1000, 4000);
+    assertEquals(0.8, late.deadlines(1000).onTimeShare(), 1e-12);
+    assertEquals(plain.sigma(CURVED, late.deadlines(1000)) * 0.5, corrected.sigma(CURVED, late.deadlines(1000)), 1e-9);
+    assertTrue(Double.isNaN(DeadlineSlack.NONE.onTimeShare()));
   }
 
   @Test
@@ -92,14 +113,14 @@ class SloScalingTest {
   @Test
   void deadlineQuantilesRoundDownToTheirBin() {
     ArrivalStats s = new ArrivalStats(Duration.ofSeconds(10));
-    for (int i = 1; i <= 100; i++) s.recordDeadline(0, i / 10.0 * 1000, 1000); // f = 0.1 .. 10
+    for (int i = 1; i <= 100; i++) s.recordDeadline(0, i / 10.0 * 1000, 1000, 1000); // f = 0.1 .. 10
     DeadlineSlack d = s.deadlines(0);
     assertEquals(100, d.samples());
     assertTrue(d.p05() <= 0.5 && d.p05() > 0.5 / ArrivalStats.STEP, "p05 " + d.p05());
     assertTrue(d.p50() <= 5.0 && d.p50() > 5.0 / ArrivalStats.STEP, "p50 " + d.p50());
     assertEquals(d.p05(), d.quantile(0.05), 1e-12);
     assertEquals((d.p05() + d.p10()) / 2, d.quantile(0.075), 1e-12);
-    s.recordDeadline(0, 0, 1000); // no deadline: not a sample
+    s.recordDeadline(0, 0, 1000, 1000); // no deadline: not a sample
     assertEquals(100, s.deadlines(0).samples());
     assertEquals(DeadlineSlack.NONE, s.deadlines(20_000));
   }

@@ -619,7 +619,13 @@ final class BackendForwarder {
   /** @param tap the answer's usage, or null */
   private void finish(
       Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error, UsageTap tap) {
-    Outcome outcome = ok ? Outcome.success(ms, ttftMs, 0) : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
+    // the answer's own length (its usage) lets the service matrix and the pool's deadline samples compare it with the
+    // profile; the deadline and the time since arrival tell the scaler whether the request was on time
+    int outputTokens = tap != null && tap.found() ? (int) tap.completionTokens() : 0;
+    Outcome outcome = ok
+        ? Outcome.success(ms, ttftMs, outputTokens)
+            .withDeadline(a.request.route().deadlineMs(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - a.startNanos))
+        : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
     if (!releaseOnce(lease, outcome, released)) return;
     inFlight.decrementAndGet();
     if (tap != null && tap.found()) {

@@ -102,10 +102,11 @@ public final class Simulation implements ReplicaServer.Listener {
   public Simulation(ModelFleet fleet, Scenario scenario, ScalingSettings scaling, PoolSettings pool, Settings settings) {
     this.fleet = fleet;
     this.scenario = scenario;
-    this.scaling = scaling;
+    // the fleet consolidates by the row's routing profile, as the node does by its default profile
+    this.scaling = scenario.profile() == null ? scaling : scaling.forProfile(scenario.profile().wireName());
     this.poolSettings = pool;
     this.settings = settings;
-    this.scalingPolicy = new ScalingPolicy(scaling);
+    this.scalingPolicy = new ScalingPolicy(this.scaling);
     this.consolidator = new Consolidator(scalingPolicy);
   }
 
@@ -267,13 +268,13 @@ public final class Simulation implements ReplicaServer.Listener {
     SimPool p = replica.pool;
     end(job, Job.End.COMPLETED);
     job.correct = fleet.correct(p.spec.id(), job.request.prompt());
-    // the tolerated slowdown on this model: the deadline over the request's idle service time on it (its prompt and
-    // answer lengths, which the answer's usage reports, through the calibrated latency model)
-    p.stats.recordDeadline(events.nowMs(), job.request.deadlineMs(),
-        fleet.latency().idleServiceMs(p.deployment, job.request.inputTokens(), job.request.outputTokens()));
     // as the gateway reports it: from the send to the replica, so time held for a replica is not service time (the
     // scaler's Little's law would otherwise count a cold start's wait as load)
-    Outcome o = Outcome.success(Math.round(job.serviceMs()), Math.round(job.firstTokenAt - job.sentAt), job.request.outputTokens());
+    Outcome o = Outcome.success(Math.round(job.serviceMs()), Math.round(job.firstTokenAt - job.sentAt), job.request.outputTokens())
+        .withDeadline(Math.round(job.request.deadlineMs()), Math.round(job.latencyMs()),
+            // its prompt and answer lengths through the calibrated latency model, as a gateway that knows the backend's
+            // batch curve would; without it the pool takes the profile's time for the answer's length
+            fleet.latency().idleServiceMs(p.deployment, job.request.inputTokens(), job.request.outputTokens()));
     List<PoolCore.Reply<Job>> replies = p.core.release(job.lease, o, events.nowMs());
     if (telemetry != null) telemetry.record(p.spec.id(), ServiceMatrix.ANY_BACKEND, o);
     if (job.request.atMs() >= measureFrom) timeline.addLatency(now, job.latencyMs());

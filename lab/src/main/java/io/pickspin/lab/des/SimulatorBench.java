@@ -440,14 +440,19 @@ public final class SimulatorBench {
   static final String TUNE_TITLE = "Simulator tuning: the scaler's free parameters on the validation halves";
 
   /** One point of the grid. */
-  record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS) {
+  record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback) {
+    Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS) {
+      this(safety, windowS, percentile, maxWindowS, regretS, 0);
+    }
+
     ScalingSettings apply(ScalingSettings s) {
-      return s.withSlo(s.slo().withSafety(safety)).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
+      return s.withSlo(s.slo().withSafety(safety).withFeedback(feedback)).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
           Duration.ofSeconds(windowS), percentile, Duration.ofSeconds(maxWindowS), Duration.ofSeconds(regretS)));
     }
 
     String label() {
-      return String.format(Locale.ROOT, "safety %.1f, scale-down p%.0f over %d s%s", safety, 100 * percentile, windowS,
+      return String.format(Locale.ROOT, "safety %.1f%s, scale-down p%.0f over %d s%s", safety,
+          feedback > 0 ? String.format(Locale.ROOT, ", on-time feedback %.0f", feedback) : "", 100 * percentile, windowS,
           maxWindowS > windowS ? String.format(Locale.ROOT, " (up to %d s after a scale-down regretted within %d s)", maxWindowS, regretS) : "");
     }
   }
@@ -462,6 +467,10 @@ public final class SimulatorBench {
     // without the regret backoff: the window stays at 120 s
     for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 120, 0));
     g.add(new Knobs(1.1, 1800, 0.9, 1800, 0));
+    // the measured on-time share corrects the slack
+    for (double feedback : new double[] {5, 15}) {
+      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback));
+    }
     return g;
   }
 
@@ -578,10 +587,10 @@ public final class SimulatorBench {
         .append("the best static deployment is the single-model row with the most successes. ")
         .append("\"The fixed-slack scaler\" is the product default with the paper's Algorithm 1 scaler (fixed latency slack 0.3, scale-down to the highest target of a 300 s cooldown, ")
         .append("no consolidation, no spill, the LOW tier warm), on the same requests.\n\n");
-    md.append(String.format(Locale.ROOT, "**Shipped scaler settings under test**: SLO on-time %.2f with safety %.2f (latency slack within [%.2f, %.2f], fixed %.2f until %d deadlines are known), "
+    md.append(String.format(Locale.ROOT, "**Shipped scaler settings under test**: SLO on-time %.2f with safety %.2f and on-time feedback %.0f (latency slack within [%.2f, %.2f], fixed %.2f until %d deadlines are known), "
         + "scale-down to the p%.0f of a %d s window after a %d s cooldown with %.0f%% headroom, idle timeout %d s, consolidation %s (quality tolerance %.0f%%), "
         + "warm pool low/medium/high %d/%d/%d, telemetry window %d s; hold queue %d, max hold %d s, spill to a warm model when a cold start would miss the deadline.%n%n",
-        s.slo().onTime(), s.slo().safety(), s.slo().minSlack(), s.slo().maxSlack(), s.latencySlack(), s.slo().minSamples(),
+        s.slo().onTime(), s.slo().safety(), s.slo().feedback(), s.slo().minSlack(), s.slo().maxSlack(), s.latencySlack(), s.slo().minSamples(),
         100 * s.scaleDown().percentile(), s.scaleDown().window().toSeconds(), s.cooldown().toSeconds(), 100 * s.scaleDownHeadroom(),
         s.idleTimeout().toSeconds(), s.consolidation().enabled() ? "on" : "off", 100 * s.consolidation().qualityTolerance(),
         s.warm(Tier.LOW), s.warm(Tier.MEDIUM), s.warm(Tier.HIGH), s.telemetryWindow().toSeconds(), setup.pool.holdQueueCapacity(),
