@@ -55,7 +55,7 @@ public final class ChaosScenarios {
    * What killing the replica that serves the most streams did to them.
    *
    * @param inFlight streams sent before the kill that ended after it
-   * @param onVictim of those, the ones that had started on the killed replica
+   * @param onVictim streams that started on the killed replica and were still running when it was killed
    * @param intact streams whose text is the whole answer, once, ending in one [DONE] and no error
    * @param resumed streams that resumed on another replica
    * @param resentTokens tokens resent to be continued (the continuation's prompt read them again)
@@ -127,7 +127,8 @@ public final class ChaosScenarios {
     for (StreamLoad.Stream s : streams) {
       boolean during = s.sentAtMs() <= killedAt && s.endAtMs() >= killedAt;
       if (during) inFlight++;
-      if (during && s.backend().equals(victim.name())) onVictim++;
+      // started on the killed replica and still running when it died (some started in the moment before the kill)
+      if (s.backend().equals(victim.name()) && s.endAtMs() >= killedAt) onVictim++;
       boolean whole = s.status() == 200 && s.failure() == null && !s.error() && s.dones() == 1
           && s.tokens() == STREAM_TOKENS && s.text().equals(reference);
       if (whole) intact++;
@@ -164,7 +165,7 @@ public final class ChaosScenarios {
   /** The replica-kill-mid-stream runs as a Markdown table. */
   public static String streamTable(List<StreamKill> kills) {
     StringBuilder sb = new StringBuilder();
-    sb.append("| scenario | killed | streams sent | in flight at the kill | of them on the killed replica | completed intact | resumed | failed | lost | tokens recomputed | added gap p50 / p99 / max (ms) |\n");
+    sb.append("| scenario | killed | streams sent | in flight at the kill | on the killed replica | completed intact | resumed | failed | lost | tokens recomputed | added gap p50 / p99 / max (ms) |\n");
     sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (StreamKill k : kills) {
       long[] g = k.gapsMs();
