@@ -46,7 +46,31 @@ public final class ChaosScenarios {
 
   /** Every scenario, in the order the full suite runs them. */
   public static final List<String> NAMES = List.of("kill-9-singleton-node", "kill-9-other-node", "sigterm-singleton-node",
-      "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x");
+      "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x", "replica-kill-mid-stream");
+
+  /** Tokens per streamed answer in replica-kill-mid-stream: long enough that many streams are in flight at the kill. */
+  static final int STREAM_TOKENS = 400;
+
+  /**
+   * What killing the replica that serves the most streams did to them.
+   *
+   * @param inFlight streams sent before the kill that ended after it
+   * @param onVictim streams that started on the killed replica and were still running when it was killed
+   * @param intact streams whose text is the whole answer, once, ending in one [DONE] and no error
+   * @param resumed streams that resumed on another replica
+   * @param resentTokens tokens resent to be continued (the continuation's prompt read them again)
+   * @param gapsMs for each resumed stream, the time from its last token before the resume to its first after
+   */
+  public record StreamKill(
+      String victim, long sent, long inFlight, long onVictim, long intact, long resumed, long failed, long lost,
+      long resentTokens, long[] gapsMs) {}
+
+  private final List<StreamKill> streamKills = new ArrayList<>();
+
+  /** The replica-kill-mid-stream runs so far. */
+  public List<StreamKill> streamKills() {
+    return streamKills;
+  }
 
   public List<String> names() {
     return NAMES;
@@ -63,9 +87,97 @@ public final class ChaosScenarios {
           case "cassandra-restart" -> cassandraRestart(Duration.ofSeconds(5));
           case "backend-crash" -> backendCrash(Duration.ofSeconds(5));
           case "burst-10x" -> burst(rate, 10, Duration.ofSeconds(5));
+          case "replica-kill-mid-stream" -> null;
           default -> throw new IllegalArgumentException("unknown scenario " + name + "; known: " + names());
         };
-    return run(name, fault, rate);
+    return fault == null ? replicaKillMidStream(name, Duration.ofSeconds(5)) : run(name, fault, rate);
+  }
+
+  /**
+   * Streamed load (model auto, {@link #STREAM_TOKENS} tokens each); part-way, kill -9 of the sim process with the most
+   * answers generating, restarted after {@code down}. Every stream must end whole.
+   */
+  private ScenarioResult replicaKillMidStream(String name, Duration down) throws Exception {
+    String fault = "kill -9 of the sim process serving the most streams, restarted after " + down.toSeconds() + " s";
+    Progress.say("scenario " + name + ": " + fault);
+    String reference = uninterruptedAnswer(cluster.sims().get(0), STREAM_TOKENS);
+    StreamLoad load = new StreamLoad(cluster.gateways(), settings.clientTimeout(), STREAM_TOKENS);
+    List<List<StreamLoad.Stream>> out = new ArrayList<>();
+    Duration total = settings.before().plus(settings.after());
+    Thread loader = new Thread(() -> {
+      try {
+        out.add(load.run(settings.ratePerSecond(), total));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "chaos-stream-load");
+    loader.start();
+    Thread.sleep(settings.before().toMillis());
+    SimProcess victim = cluster.sims().stream().max(Comparator.comparingLong(SimProcess::generating)).orElseThrow();
+    long generating = victim.generating();
+    long killedAt = System.currentTimeMillis();
+    victim.kill9();
+    Thread.sleep(down.toMillis());
+    victim.restart();
+    loader.join(total.toMillis() + settings.clientTimeout().toMillis() + 30_000);
+    List<StreamLoad.Stream> streams = out.isEmpty() ? List.of() : out.get(0);
+
+    long inFlight = 0, onVictim = 0, intact = 0, resumed = 0, failed = 0, timedOut = 0, resent = 0;
+    List<Long> gaps = new ArrayList<>();
+    for (StreamLoad.Stream s : streams) {
+      boolean during = s.sentAtMs() <= killedAt && s.endAtMs() >= killedAt;
+      if (during) inFlight++;
+      // started on the killed replica and still running when it died (some started in the moment before the kill)
+      if (s.backend().equals(victim.name()) && s.endAtMs() >= killedAt) onVictim++;
+      boolean whole = s.status() == 200 && s.failure() == null && !s.error() && s.dones() == 1
+          && s.tokens() == STREAM_TOKENS && s.text().equals(reference);
+      if (whole) intact++;
+      else if (s.timedOut()) timedOut++;
+      else failed++;
+      if (s.resumes() > 0) {
+        resumed++;
+        resent += s.resentTokens();
+        gaps.add(s.gapMs());
+      }
+    }
+    long lost = timedOut + (load.sent() - streams.size());
+    long[] gapsMs = gaps.stream().mapToLong(Long::longValue).sorted().toArray();
+    streamKills.add(new StreamKill(victim.name(), load.sent(), inFlight, onVictim, intact, resumed, failed, lost, resent, gapsMs));
+    List<String> notes = List.of(
+        "killed " + victim.name() + " with " + generating + " answers generating; " + resumed + " streams resumed, "
+            + intact + " of " + load.sent() + " intact");
+    Map<String, Integer> desired = cluster.desiredNow();
+    return new ScenarioResult(name, fault, -1, 0, load.sent(), intact, failed, 0, lost, 0, -1, desired, desired, 0, notes);
+  }
+
+  /** The sim's answer of {@code tokens} tokens when nothing breaks (it does not depend on the prompt). */
+  private static String uninterruptedAnswer(SimProcess sim, int tokens) throws Exception {
+    String body = "{\"model\":\"" + ChaosCluster.MODELS.get(0).name() + "\",\"max_tokens\":" + tokens
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(sim.baseUrl().resolve("/v1/chat/completions"))
+            .header("content-type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("choices").path(0).path("message")
+        .path("content").asText();
+  }
+
+  /** The replica-kill-mid-stream runs as a Markdown table. */
+  public static String streamTable(List<StreamKill> kills) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| scenario | killed | streams sent | in flight at the kill | on the killed replica | completed intact | resumed | failed | lost | tokens recomputed | added gap p50 / p99 / max (ms) |\n");
+    sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (StreamKill k : kills) {
+      long[] g = k.gapsMs();
+      String gaps = g.length == 0 ? "–"
+          : Percentiles.nearestRank(g, 0.5) + " / " + Percentiles.nearestRank(g, 0.99) + " / " + g[g.length - 1];
+      sb.append("| replica-kill-mid-stream | ").append(k.victim()).append(" | ").append(k.sent()).append(" | ")
+          .append(k.inFlight()).append(" | ").append(k.onVictim()).append(" | ").append(k.intact())
+          .append(String.format(java.util.Locale.ROOT, " (%.1f%%)", 100.0 * k.intact() / Math.max(1, k.sent())))
+          .append(" | ").append(k.resumed()).append(" | ").append(k.failed()).append(" | ").append(k.lost())
+          .append(" | ").append(k.resentTokens()).append(" | ").append(gaps).append(" |\n");
+    }
+    return sb.toString();
   }
 
   private ScenarioResult run(String name, Fault fault, AtomicInteger rate) throws Exception {

@@ -48,6 +48,17 @@ public final class ChaosSuite {
     }
   }
 
+  /** What replica-kill-mid-stream's own table means. */
+  static final String STREAM_KILL_DEFINITIONS =
+      "replica-kill-mid-stream: 20 streamed requests a second (model auto, keyword routing, " + ChaosScenarios.STREAM_TOKENS
+          + " tokens each), kill -9 of the sim process with the most answers generating (its /metrics-lite), restarted "
+          + "5 s later. *Completed intact* = the whole answer's text, once (compared with the sim's uninterrupted answer), "
+          + "one [DONE], no error event; *resumed* = streams with a resume note (an SSE comment); *tokens recomputed* = "
+          + "tokens the continuations' prompts read again; *added gap* = per resumed stream, the time from its last token "
+          + "before the resume to its first token after.\n\n";
+
+  private static List<ChaosScenarios.StreamKill> streamKills = List.of();
+
   public static void main(String[] args) throws Exception {
     Options options = Cli.parseOrExit(new Options(), args);
     ResultsFile.Run started = ResultsFile.Run.start(ChaosSuite.class, args);
@@ -59,6 +70,7 @@ public final class ChaosSuite {
       // Ctrl-C must not leave Cassandra and node JVMs behind
       Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "chaos-cleanup"));
       ChaosScenarios scenarios = new ChaosScenarios(cluster, ChaosScenarios.Settings.defaults());
+      streamKills = scenarios.streamKills();
       List<String> names = options.scenarios.isEmpty() ? ChaosScenarios.NAMES : options.scenarios;
       for (String name : names) {
         results.add(scenarios.run(name));
@@ -67,6 +79,7 @@ public final class ChaosSuite {
       }
     }
     String table = ChaosScenarios.table(results);
+    if (!streamKills.isEmpty()) table += "\n" + STREAM_KILL_DEFINITIONS + ChaosScenarios.streamTable(streamKills);
     System.out.println();
     System.out.print(table);
     ResultsFile.write(out, "Chaos suite", started, report(table, results, loadAverage()), headline(results));

@@ -80,6 +80,25 @@ final class SimProcess implements AutoCloseable {
     return name;
   }
 
+  /** Answers generating now over all its models (from /metrics-lite), 0 when it does not answer. */
+  long generating() {
+    try {
+      java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(baseUrl().resolve("/metrics-lite")).timeout(java.time.Duration.ofSeconds(2)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      long active = 0;
+      for (com.fasterxml.jackson.databind.JsonNode m : new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("models")) {
+        active += m.path("active").asLong();
+      }
+      return active;
+    } catch (IOException e) {
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+  }
+
   void kill9() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);

@@ -40,6 +40,9 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.Graph;
+import org.apache.pekko.stream.SourceShape;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -83,12 +86,15 @@ import org.slf4j.LoggerFactory;
  * model, then to the router's fallback models, up to {@code max-attempts} sends. A request whose open connection the
  * replica closed or reset before answering (most often a kept connection the replica's keep-alive timer closed just as
  * the request went out) is sent to the same replica once more, over a new connection, before the replica is blamed.
- * Once answer bytes flow to the client the request is committed to that replica; if it dies then, a streamed answer
- * ends with an error event.
+ * Once answer bytes flow to the client the request is committed: if the replica of a streamed answer dies then, the
+ * answer resumes on another replica of the model (held, as any request, while none is ready), which continues the text
+ * already sent ({@link StreamSplice}), up to {@code resume.max-attempts} times; past that, or when the answer cannot be
+ * continued, it ends with an error event and [DONE].
  */
 final class BackendForwarder {
   private static final Logger log = LoggerFactory.getLogger(BackendForwarder.class);
   private static final ByteString SSE_DONE = ByteString.fromString("data: [DONE]\n\n");
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": pickspin: waiting for a replica\n\n");
   /**
    * Runs a callback on the thread that completes the stage. Pekko's CompletionStages (Scala futures converted) run
    * their non-async callbacks asynchronously on the common pool, which on a machine with two or fewer cores starts a
@@ -182,11 +188,31 @@ final class BackendForwarder {
     /** A lease was not to be had at once. */
     boolean waitedForReplica;
     ApiError lastError;
+    /** The body of a broken stream's continuation, or null for the client's request. */
+    final byte[] continuation;
+    /** The lease whose replica answered a continuation, and when it was sent. */
+    Lease answeredBy;
+    long answerSentNanos;
+
+    /** The continuation of a stream whose replica broke off: the same model, not on a replica that broke. */
+    Attempt(Attempt original, String model, Set<String> broken, byte[] continuation, CompletionStage<Done> streamGone) {
+      this.request = original.request;
+      this.clientGone = streamGone;
+      this.decision = original.decision;
+      this.complexity = original.complexity;
+      this.startNanos = System.nanoTime();
+      this.routeNanos = original.routeNanos;
+      this.key = original.key;
+      this.continuation = continuation;
+      models.add(model);
+      tried.put(model, new HashSet<>(broken));
+    }
 
     Attempt(
         CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos,
         ApiKey key) {
       this.key = key;
+      this.continuation = null;
       this.request = request;
       this.clientGone = clientGone;
       this.decision = route.decision();
@@ -241,7 +267,7 @@ final class BackendForwarder {
 
   private CompletionStage<HttpResponse> acquire(Attempt a) {
     String model = a.model();
-    if (a.key != null) {
+    if (a.key != null && a.continuation == null) {
       // on every model, fallbacks included: a fallback must not serve what the key may not use or cannot pay for
       try {
         KeyGuard.checkModel(a.key, model);
@@ -282,7 +308,7 @@ final class BackendForwarder {
   private CompletionStage<HttpResponse> send(Attempt a, Lease lease) {
     a.sends++;
     ModelSpec spec = catalog.get(lease.model());
-    byte[] body = a.request.body(spec.servedName());
+    byte[] body = a.continuation != null ? a.continuation : a.request.body(spec.servedName());
     HttpRequest backendRequest =
         HttpRequest.create()
             .withMethod(HttpMethods.POST)
@@ -326,6 +352,11 @@ final class BackendForwarder {
                         502,
                         "backend_error",
                         "Replica " + lease.backend().id() + " of " + lease.model() + " answered " + response.status().intValue() + "."));
+              }
+              if (a.continuation != null) {
+                a.answeredBy = lease;
+                a.answerSentNanos = sentNanos;
+                return CompletableFuture.completedFuture(response);
               }
               return CompletableFuture.completedFuture(relay(a, lease, response, sentNanos));
             })
@@ -393,6 +424,9 @@ final class BackendForwarder {
     AtomicBoolean released = new AtomicBoolean();
     List<HttpHeader> headers = decisionHeaders(a, lease);
     boolean sse = entity.getContentType().mediaType().toString().startsWith("text/event-stream");
+    if (sse && success && a.request.stream() && !entity.isStrict() && settings.resumeMaxAttempts() > 0) {
+      return relaySpliced(a, lease, response, sentNanos);
+    }
     // usage counts only in answers that succeeded; the usage event goes when the gateway asked for it, not the client
     UsageTap tap = success ? new UsageTap(json, sse, settings.streamUsage() && !a.request.clientWantsStreamUsage()) : null;
     if (entity.isStrict()) {
@@ -428,6 +462,173 @@ final class BackendForwarder {
               : HttpEntities.createChunked(entity.getContentType(), bytes);
     }
     return HttpResponse.create().withStatus(response.status()).withEntity(relayed).addHeaders(headers);
+  }
+
+  /**
+   * A streamed answer that survives its replica: the replica's events pass through a {@link StreamSplice}, and when the
+   * answer breaks off, its continuation from another replica takes over ({@link #resumed}), up to
+   * {@code resume.max-attempts} times. Each replica's lease ends with its segment; the request counts once, at the end.
+   */
+  private HttpResponse relaySpliced(Attempt a, Lease lease, HttpResponse response, long sentNanos) {
+    StreamSplice splice = new StreamSplice(json, a.request.endpoint());
+    Splicing s = new Splicing(lease, sentNanos);
+    UsageTap tap = new UsageTap(json, true, settings.streamUsage() && !a.request.clientWantsStreamUsage());
+    Source<ByteString, NotUsed> answer =
+        segment(response.entity().getDataBytes(), splice)
+            .recoverWithRetries(
+                settings.resumeMaxAttempts(),
+                new PFBuilder<Throwable, Graph<SourceShape<ByteString>, NotUsed>>()
+                    .matchAny(failure -> resumed(a, s, splice, failure))
+                    .build());
+    Supplier<List<ByteString>> closing =
+        () -> List.of(
+            sseError(s.lastLease, "the replica stopped mid-answer, and the answer had resumed " + splice.breaks()
+                + " times before, the most allowed (pickspin.gateway.resume.max-attempts)"),
+            SSE_DONE);
+    Relay.Ended ended =
+        (firstByteNanos, err) -> {
+          long ms = millisSince(sentNanos);
+          long ttft = firstByteNanos < 0 ? -1 : (firstByteNanos - sentNanos) / 1_000_000;
+          Lease current = s.end();
+          String error = err != null ? "stream-" + err.getClass().getSimpleName() : s.failure;
+          Outcome outcome = outcome(a, error == null, ms, ttft, error, tap);
+          if (current != null) releaseOnce(current, outcome, s.released);
+          account(a, current != null ? current : s.lastLease, outcome, error == null, ms, ttft, tap);
+        };
+    Source<ByteString, NotUsed> relayed = answer.via(Relay.ofSplicedBytes(closing, ended, tap));
+    return HttpResponse.create()
+        .withStatus(response.status())
+        .withEntity(HttpEntities.createChunked(response.entity().getContentType(), relayed))
+        .addHeaders(decisionHeaders(a, lease));
+  }
+
+  /** One replica's part of a spliced answer: cut when silent for the idle timeout, whole events only. */
+  private Source<ByteString, NotUsed> segment(Source<ByteString, ?> bytes, StreamSplice splice) {
+    return bytes.idleTimeout(settings.idleTimeout()).map(splice::onBytes).mapMaterializedValue(m -> NotUsed.notUsed());
+  }
+
+  /**
+   * What follows a segment that broke off: its replica's lease ends as faulty, and the answer goes on from a
+   * continuation on another replica of the model, or closes when its text was whole, or ends with an error event.
+   */
+  private Source<ByteString, NotUsed> resumed(Attempt a, Splicing s, StreamSplice splice, Throwable failure) {
+    Lease broken = s.broke();
+    Outcome faulty = Outcome.failure(millisSince(s.sentNanos), "stream-" + failure.getClass().getSimpleName(), true);
+    releaseOnce(broken, faulty, s.released);
+    telemetry.record(broken.model(), broken.backend().kind(), faulty);
+    StreamSplice.Next next = splice.broke(a.request.body(catalog.get(broken.model()).servedName()));
+    switch (next.step()) {
+      case COMPLETE:
+        return Source.empty();
+      case FINISH:
+        return Source.single(splice.closingEvents());
+      case CANNOT:
+        s.failure = "stream-not-resumable";
+        return Source.from(List.of(sseError(broken, "the replica stopped mid-answer, and " + next.why()), SSE_DONE));
+      default:
+        break;
+    }
+    log.info("resuming a stream of {} after {} tokens: replica {} broke off ({})", broken.model(), splice.tokensSent(),
+        broken.backend().id(), failure.toString());
+    observer.resumed(broken.model(), splice.tokensSent());
+    CompletableFuture<Done> streamGone = new CompletableFuture<>();
+    s.waitFor(streamGone);
+    Attempt continuation = new Attempt(a, broken.model(), s.broken, next.body(), streamGone);
+    CompletionStage<Source<ByteString, NotUsed>> continued =
+        acquire(continuation)
+            .thenApply(response -> continuationSource(continuation, s, splice, response));
+    return Source.completionStageSource(continued)
+        .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE)
+        .mapMaterializedValue(m -> NotUsed.notUsed());
+  }
+
+  /** The continuation's events, or its error as an event and [DONE] when no replica would continue the answer. */
+  private Source<ByteString, NotUsed> continuationSource(
+      Attempt continuation, Splicing s, StreamSplice splice, HttpResponse response) {
+    Lease lease = continuation.answeredBy;
+    if (lease != null && !s.adopt(lease, continuation.answerSentNanos)) {
+      // the client left while the continuation was on its way
+      response.discardEntityBytes(materializer);
+      releaseOnce(lease, Outcome.failure(millisSince(continuation.answerSentNanos), "client-gone", false), new AtomicBoolean());
+      return Source.empty();
+    }
+    if (!response.status().isSuccess()) {
+      if (lease != null) releaseOnce(lease, Outcome.failure(millisSince(continuation.answerSentNanos), "backend-" + response.status().intValue(), false), s.released);
+      s.failure = "resume-" + response.status().intValue();
+      Lease broken = s.lastLease;
+      return response.entity().getDataBytes()
+          .fold(ByteString.emptyByteString(), ByteString::concat)
+          .map(err -> sseError(broken, "the replica stopped mid-answer, and no replica continued it: " + errorMessage(err)).concat(SSE_DONE))
+          .mapMaterializedValue(m -> NotUsed.notUsed());
+    }
+    return Source.single(splice.resumedNote(lease.backend().id())).concat(segment(response.entity().getDataBytes(), splice));
+  }
+
+  /** The message of an OpenAI error body, else the body as text. */
+  private String errorMessage(ByteString body) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode message = json.readTree(body.toArray()).path("error").path("message");
+      if (message.isTextual()) return message.textValue();
+    } catch (java.io.IOException notJson) {
+      // said as it is
+    }
+    return body.utf8String();
+  }
+
+  /**
+   * The replicas of one spliced answer: whose segment streams now, and when the answer ended. The stream's end and a
+   * continuation's arrival may race (the client leaves while a replica is found), so both go through this lock.
+   */
+  private static final class Splicing {
+    /** Replicas whose segments broke off: a continuation goes elsewhere. */
+    final Set<String> broken = new HashSet<>();
+    /** The replica streaming now, null while a continuation is on its way. */
+    private Lease lease;
+    /** The last replica that streamed, for error events and the request's count. */
+    volatile Lease lastLease;
+    volatile long sentNanos;
+    volatile AtomicBoolean released = new AtomicBoolean();
+    /** Why the answer ended badly though its stream did not fail, or null. */
+    volatile String failure;
+    private boolean over;
+    private CompletableFuture<Done> continuationGone;
+
+    Splicing(Lease lease, long sentNanos) {
+      this.lease = lease;
+      this.lastLease = lease;
+      this.sentNanos = sentNanos;
+    }
+
+    /** The streaming replica broke off; returns its lease. */
+    synchronized Lease broke() {
+      Lease l = lease == null ? lastLease : lease;
+      lease = null;
+      broken.add(l.backend().id());
+      return l;
+    }
+
+    /** A continuation is being sought; {@code gone} completes if the answer ends meanwhile. */
+    synchronized void waitFor(CompletableFuture<Done> gone) {
+      continuationGone = gone;
+    }
+
+    /** The continuation's replica streams now; false when the answer had ended (the caller releases the lease). */
+    synchronized boolean adopt(Lease l, long sent) {
+      if (over) return false;
+      lease = l;
+      lastLease = l;
+      sentNanos = sent;
+      released = new AtomicBoolean();
+      continuationGone = null;
+      return true;
+    }
+
+    /** The answer ended; returns the lease still to release, or null. */
+    synchronized Lease end() {
+      over = true;
+      if (continuationGone != null) continuationGone.complete(Done.getInstance());
+      return lease;
+    }
   }
 
   /**
@@ -491,6 +692,12 @@ final class BackendForwarder {
     static Flow<ByteString, ByteString, NotUsed> ofBytes(
         Duration idleTimeout, Supplier<List<ByteString>> closingOnFailure, Ended ended, UsageTap tap) {
       return Flow.<ByteString>create().idleTimeout(idleTimeout).via(new Relay<>(b -> b, b -> b, closingOnFailure, ended, tap));
+    }
+
+    /** The relay of a spliced answer's bytes: its segments have idle timeouts of their own. */
+    static Flow<ByteString, ByteString, NotUsed> ofSplicedBytes(
+        Supplier<List<ByteString>> closingOnFailure, Ended ended, UsageTap tap) {
+      return Flow.fromGraph(new Relay<>(b -> b, b -> b, closingOnFailure, ended, tap));
     }
 
     /**
@@ -619,14 +826,25 @@ final class BackendForwarder {
   /** @param tap the answer's usage, or null */
   private void finish(
       Attempt a, Lease lease, AtomicBoolean released, boolean ok, long ms, long ttftMs, String error, UsageTap tap) {
-    // the answer's own length (its usage) lets the service matrix and the pool's deadline samples compare it with the
-    // profile; the deadline and the time since arrival tell the scaler whether the request was on time
-    int outputTokens = tap != null && tap.found() ? (int) tap.completionTokens() : 0;
-    Outcome outcome = ok
-        ? Outcome.success(ms, ttftMs, outputTokens)
-            .withDeadline(a.request.route().deadlineMs(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - a.startNanos))
-        : Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
+    Outcome outcome = outcome(a, ok, ms, ttftMs, error, tap);
     if (!releaseOnce(lease, outcome, released)) return;
+    account(a, lease, outcome, ok, ms, ttftMs, tap);
+  }
+
+  /**
+   * How a request ended, for its lease. The answer's own length (its usage) lets the service matrix and the pool's
+   * deadline samples compare it with the profile; the deadline and the time since arrival tell the scaler whether the
+   * request was on time.
+   */
+  private static Outcome outcome(Attempt a, boolean ok, long ms, long ttftMs, String error, UsageTap tap) {
+    if (!ok) return Outcome.failure(ms, error, error != null && error.startsWith("stream-"));
+    int outputTokens = tap != null && tap.found() ? (int) tap.completionTokens() : 0;
+    return Outcome.success(ms, ttftMs, outputTokens)
+        .withDeadline(a.request.route().deadlineMs(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - a.startNanos));
+  }
+
+  /** Counts a request once at its end: in flight, tokens for its key and the metrics, telemetry, the observer. */
+  private void account(Attempt a, Lease lease, Outcome outcome, boolean ok, long ms, long ttftMs, UsageTap tap) {
     inFlight.decrementAndGet();
     if (tap != null && tap.found()) {
       observer.tokens(lease.model(), tap.promptTokens(), tap.completionTokens());
@@ -657,6 +875,7 @@ final class BackendForwarder {
   }
 
   private HttpResponse fail(Attempt a, ApiError error) {
+    if (a.continuation != null) return ErrorResponses.of(error); // the stream it continues ends, and counts, once
     inFlight.decrementAndGet();
     GatewayObserver.Outcome outcome =
         switch (error.status()) {

@@ -43,4 +43,7 @@ public interface GatewayObserver {
 
   /** A request was routed by the keyword router because every classifier thread was busy and their queue full. */
   default void classifierFallback() {}
+
+  /** A streamed answer of {@code model} broke off after {@code tokensSent} tokens and is being resumed elsewhere. */
+  default void resumed(String model, int tokensSent) {}
 }

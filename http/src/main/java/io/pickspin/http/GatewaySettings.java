@@ -26,7 +26,8 @@ public record GatewaySettings(
     Auth auth,
     Duration keySyncInterval,
     ServerTls tls,
-    Duration bodyTimeout) {
+    Duration bodyTimeout,
+    int resumeMaxAttempts) {
 
   /** How clients authenticate: not at all, or with API keys made through the admin API. */
   public enum Auth {
@@ -41,6 +42,9 @@ public record GatewaySettings(
       };
     }
   }
+
+  /** How often a streamed answer may resume on another replica unless configured. */
+  static final int DEFAULT_RESUME_MAX_ATTEMPTS = 2;
 
   /** Settings without keys, TLS or stream usage, as before those existed: for tests that do not need them. */
   public GatewaySettings(
@@ -60,13 +64,14 @@ public record GatewaySettings(
     this(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
         keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
-        Duration.ofSeconds(1), null, idleTimeout);
+        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS);
   }
 
   public GatewaySettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("gateway port must be in 0..65535");
     if (maxBodyBytes < 1) throw new IllegalArgumentException("max-body-bytes must be positive");
     if (maxAttempts < 1) throw new IllegalArgumentException("max-attempts must be >= 1");
+    if (resumeMaxAttempts < 0) throw new IllegalArgumentException("resume.max-attempts must be >= 0");
     if (backendMaxConnections < 1) throw new IllegalArgumentException("backend-max-connections must be >= 1");
     if (classifierThreads < 1) throw new IllegalArgumentException("classifier-threads must be >= 1");
     if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
@@ -96,35 +101,43 @@ public record GatewaySettings(
         Auth.parse(g.getString("auth")),
         g.getDuration("keys.sync-interval"),
         ServerTls.fromConfig(g.getConfig("tls")),
-        g.getDuration("body-timeout"));
+        g.getDuration("body-timeout"),
+        g.getInt("resume.max-attempts"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout);
+        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts);
   }
 
   public GatewaySettings withAuth(Auth newAuth) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        newAuth, keySyncInterval, tls, bodyTimeout);
+        newAuth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts);
   }
 
   public GatewaySettings withTls(ServerTls newTls) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, newTls, bodyTimeout);
+        auth, keySyncInterval, newTls, bodyTimeout, resumeMaxAttempts);
   }
 
   public GatewaySettings withBodyTimeout(Duration newBodyTimeout) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, newBodyTimeout);
+        auth, keySyncInterval, tls, newBodyTimeout, resumeMaxAttempts);
+  }
+
+  public GatewaySettings withResumeMaxAttempts(int newResumeMaxAttempts) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, tls, bodyTimeout, newResumeMaxAttempts);
   }
 
   /** "https" with TLS, else "http". */

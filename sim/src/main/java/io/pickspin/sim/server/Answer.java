@@ -8,6 +8,8 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>The text is made of short words from a fixed list, one word per token, separated by single spaces. In a stream
  * every token after the first carries its leading space, so the concatenated deltas equal the non-streamed content.
+ * A request that continues an answer (it holds its first m words) gets words m+1 onwards, the first with its leading
+ * space: the prefix and the continuation joined are the uninterrupted answer.
  */
 final class Answer {
   private static final String[] WORDS = {
@@ -38,6 +40,41 @@ final class Answer {
     return WORDS[(k - 1) % WORDS.length];
   }
 
+  /**
+   * How many opening words of the answer a text ends with, as a stream's deltas joined would put them (the first
+   * word may be glued to what precedes it, e.g. a prompt with the answer appended): the largest m such that the text
+   * ends with words 1..m separated by single spaces; 0 when it does not end with the first word.
+   */
+  static int openingWordsAtEnd(String text) {
+    int end = text.length();
+    int lastStart = pieceStart(text, end);
+    int last = indexOf(text.substring(lastStart, end)); // the text's last piece must be word(m): m = last + 1 (mod n)
+    if (last < 0) return text.substring(lastStart, end).endsWith(WORDS[0]) ? 1 : 0;
+    int best = 0;
+    for (int j = 0; ; j++) {
+      int start = pieceStart(text, end);
+      String piece = text.substring(start, end);
+      // piece j from the end is word(m - j); it may be word(1) (glued to what precedes it) when j = m - 1
+      if (j % WORDS.length == last && piece.endsWith(WORDS[0])) best = j + 1;
+      boolean whole = piece.equals(WORDS[Math.floorMod(last - j, WORDS.length)]);
+      if (!whole || start == 0 || text.charAt(start - 1) != ' ') return best;
+      end = start - 1;
+    }
+  }
+
+  /** Where the whitespace-free piece of text that ends at {@code end} starts. */
+  private static int pieceStart(String text, int end) {
+    int start = end;
+    while (start > 0 && !Character.isWhitespace(text.charAt(start - 1))) start--;
+    return start;
+  }
+
+  private static int indexOf(String word) {
+    for (int i = 0; i < WORDS.length; i++) if (WORDS[i].equals(word)) return i;
+    return -1;
+  }
+
+
   int tokens() {
     return request.outputTokens();
   }
@@ -49,9 +86,10 @@ final class Answer {
     out.append(request.kind() == SimRequest.Kind.CHAT
         ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
         : "{\"index\":0,\"text\":\"");
+    int from = request.continuedTokens();
     for (int k = 1; k <= n; k++) {
-      if (k > 1) out.append(' ');
-      out.append(word(k));
+      if (from + k > 1) out.append(' ');
+      out.append(word(from + k));
     }
     out.append(request.kind() == SimRequest.Kind.CHAT ? "\"}" : "\"");
     out.append(",\"logprobs\":null,\"finish_reason\":\"").append(finishReason()).append("\"}],\"usage\":");
@@ -65,12 +103,12 @@ final class Answer {
       out.append(k == 1
           ? "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\""
           : "{\"index\":0,\"delta\":{\"content\":\"");
-      if (k > 1) out.append(' ');
-      out.append(word(k)).append("\"}");
+      if (request.continuedTokens() + k > 1) out.append(' ');
+      out.append(word(request.continuedTokens() + k)).append("\"}");
     } else {
       out.append("{\"index\":0,\"text\":\"");
-      if (k > 1) out.append(' ');
-      out.append(word(k)).append('"');
+      if (request.continuedTokens() + k > 1) out.append(' ');
+      out.append(word(request.continuedTokens() + k)).append('"');
     }
     return ByteString.fromString(out.append(",\"logprobs\":null,\"finish_reason\":null}]}\n\n").toString());
   }

@@ -15,10 +15,13 @@ import org.apache.pekko.util.ByteString;
  * @param promptTokens whitespace-separated words of the prompt text (1 word = 1 token)
  * @param outputTokens how many tokens the answer has
  * @param limited whether the client set the limit (finish_reason "length") or the default applied ("stop")
+ * @param continuedTokens tokens of the answer that the request already holds and asks to be continued: the words of
+ *     the final assistant message with {@code continue_final_message} (chat), or the answer's opening words the prompt
+ *     ends with (text); the answer goes on from the next word, so that prefix plus answer is the uninterrupted answer
  */
 record SimRequest(
     Kind kind, String model, int promptTokens, int outputTokens, boolean limited, boolean stream,
-    boolean includeUsage) {
+    boolean includeUsage, int continuedTokens) {
 
   /** The two OpenAI endpoints: chat completions (messages) and legacy text completions (prompt). */
   enum Kind { CHAT, TEXT }
@@ -43,6 +46,7 @@ record SimRequest(
     }
     int promptTokens =
         kind == Kind.CHAT ? chatPromptTokens(root.get("messages")) : textPromptTokens(root.get("prompt"));
+    int continuedTokens = kind == Kind.CHAT ? continuedChatTokens(root) : continuedTextTokens(root.get("prompt"));
 
     JsonNode n = root.get("n");
     if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
@@ -73,9 +77,39 @@ record SimRequest(
       if (outputTokens > room) throw contextTooLong(settings, promptTokens, outputTokens, limitParam);
     } else {
       if (room < 1) throw contextTooLong(settings, promptTokens, 1, kind == Kind.CHAT ? "messages" : "prompt");
-      outputTokens = Math.min(settings.defaultMaxTokens(), room);
+      // a continued answer stops where the whole answer would have: the default length counts its prefix
+      outputTokens = Math.max(0, Math.min(settings.defaultMaxTokens() - continuedTokens, room));
     }
-    return new SimRequest(kind, model.textValue(), promptTokens, outputTokens, limited, stream, includeUsage);
+    return new SimRequest(
+        kind, model.textValue(), promptTokens, outputTokens, limited, stream, includeUsage, continuedTokens);
+  }
+
+  /**
+   * vLLM's {@code continue_final_message}: the final message must be the assistant's, and {@code add_generation_prompt}
+   * (true by default) must be false; the answer then continues that message.
+   */
+  private static int continuedChatTokens(JsonNode root) {
+    boolean continueFinal = optionalBoolean(root, "continue_final_message", false);
+    boolean generationPrompt = optionalBoolean(root, "add_generation_prompt", true);
+    if (!continueFinal) return 0;
+    if (generationPrompt) {
+      throw ApiError.badRequest("continue_final_message",
+          "continue_final_message and add_generation_prompt cannot both be true.");
+    }
+    JsonNode messages = root.get("messages");
+    JsonNode last = messages.get(messages.size() - 1);
+    if (!"assistant".equals(last.path("role").asText())) {
+      throw ApiError.badRequest("continue_final_message",
+          "continue_final_message needs the final message to be the assistant's.");
+    }
+    JsonNode content = last.get("content");
+    return content != null && content.isTextual() ? countWords(content.textValue()) : 0;
+  }
+
+  /** A text prompt continues the answer when it ends with the answer's opening words (appended as streamed). */
+  private static int continuedTextTokens(JsonNode prompt) {
+    if (prompt != null && prompt.isArray() && prompt.size() == 1) prompt = prompt.get(0);
+    return prompt != null && prompt.isTextual() ? Answer.openingWordsAtEnd(prompt.textValue()) : 0;
   }
 
   private static ApiError contextTooLong(SimSettings settings, int prompt, int output, String param) {

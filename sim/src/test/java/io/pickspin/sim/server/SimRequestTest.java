@@ -50,4 +50,38 @@ class SimRequestTest {
         () -> parse(SimRequest.Kind.TEXT, "{\"model\":\"m\",\"prompt\":\"a\"} {}"));
     assertEquals(400, trailing.status());
   }
+
+  @Test
+  void continueFinalMessageContinuesTheAssistantsWords() {
+    String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hi there\"},"
+        + "{\"role\":\"assistant\",\"content\":\"the sim says\"}]";
+    SimRequest continued = parse(SimRequest.Kind.CHAT, "{\"model\":\"m\"," + messages
+        + ",\"continue_final_message\":true,\"add_generation_prompt\":false}");
+    assertEquals(3, continued.continuedTokens());
+    assertEquals(5, continued.promptTokens(), "the assistant's words are read as prompt");
+    assertEquals(16 - 3, continued.outputTokens(), "an unlimited continuation ends where the whole answer would");
+    assertEquals(0, parse(SimRequest.Kind.CHAT, "{\"model\":\"m\"," + messages + "}").continuedTokens(),
+        "without the flag an assistant turn is only history");
+    ApiError withPrompt = assertThrows(ApiError.class, () -> parse(SimRequest.Kind.CHAT,
+        "{\"model\":\"m\"," + messages + ",\"continue_final_message\":true}"));
+    assertTrue(withPrompt.getMessage().contains("add_generation_prompt"), withPrompt.getMessage());
+    ApiError notAssistant = assertThrows(ApiError.class, () -> parse(SimRequest.Kind.CHAT,
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+            + "\"continue_final_message\":true,\"add_generation_prompt\":false}"));
+    assertEquals(400, notAssistant.status());
+  }
+
+  @Test
+  void aTextPromptThatEndsWithTheAnswersOpeningIsContinued() {
+    assertEquals(0, Answer.openingWordsAtEnd("Tell me a story"));
+    assertEquals(0, Answer.openingWordsAtEnd("the sim says "), "a streamed answer never ends with a space");
+    assertEquals(3, Answer.openingWordsAtEnd("Tell me a story:the sim says"), "the answer appended as streamed");
+    assertEquals(2, Answer.openingWordsAtEnd("Go on. the sim"));
+    assertEquals(1, Answer.openingWordsAtEnd("the"));
+    assertEquals(0, Answer.openingWordsAtEnd("the says"), "words out of order");
+    StringBuilder long40 = new StringBuilder("Prompt?");
+    for (int k = 1; k <= 40; k++) long40.append(k > 1 ? " " : "").append(Answer.word(k));
+    assertEquals(40, Answer.openingWordsAtEnd(long40.toString()), "past one cycle of the word list");
+    assertEquals(3, parse(SimRequest.Kind.TEXT, "{\"model\":\"m\",\"prompt\":[\"x:the sim says\"]}").continuedTokens());
+  }
 }

@@ -456,4 +456,34 @@ class SimServerTest {
     assertTrue(hangEnded.getCause().getCause() instanceof IOException, hangEnded.toString());
     assertThrows(ConnectException.class, () -> client.get("/health"), "unbound");
   }
+
+  @Test
+  void aContinuedStreamJoinedToItsPrefixIsTheUninterruptedAnswer() throws Exception {
+    int n = 40;
+    String whole = joinedText(http.stream(http.postJson("/v1/chat/completions",
+        chat("fast", ",\"max_tokens\":" + n + ",\"stream\":true"))));
+    String prefix = String.join(" ", Arrays.copyOf(words(whole), 15));
+    String continued = "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"one two\"},"
+        + "{\"role\":\"assistant\",\"content\":\"" + prefix + "\"}],\"continue_final_message\":true,"
+        + "\"add_generation_prompt\":false,\"max_tokens\":" + (n - 15) + ",\"stream\":true}";
+    SimHttp.Stream rest = http.stream(http.postJson("/v1/chat/completions", continued));
+    assertEquals(n - 15, rest.tokenChunks().size());
+    assertEquals(whole, prefix + joinedText(rest));
+
+    String text = joinedText(http.stream(http.postJson("/v1/completions",
+        "{\"model\":\"fast\",\"prompt\":\"Q?\",\"max_tokens\":" + n + ",\"stream\":true}")));
+    String textPrefix = String.join(" ", Arrays.copyOf(words(text), 7));
+    SimHttp.Stream textRest = http.stream(http.postJson("/v1/completions",
+        "{\"model\":\"fast\",\"prompt\":\"Q?" + textPrefix + "\",\"max_tokens\":" + (n - 7) + ",\"stream\":true}"));
+    assertEquals(text, textPrefix + joinedText(textRest));
+  }
+
+  private static String joinedText(SimHttp.Stream stream) {
+    StringBuilder text = new StringBuilder();
+    for (JsonNode chunk : stream.tokenChunks()) {
+      JsonNode choice = chunk.path("choices").get(0);
+      text.append(choice.has("delta") ? choice.path("delta").path("content").asText() : choice.path("text").asText());
+    }
+    return text.toString();
+  }
 }
