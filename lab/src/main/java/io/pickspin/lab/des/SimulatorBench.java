@@ -607,7 +607,7 @@ public final class SimulatorBench {
         - Per-prompt correctness is synthetic: a one-factor Gaussian model that keeps each model's published benchmark accuracy and the measured agreement between two reference models; prompt sources without that benchmark use a proxy benchmark (table above). It is not a measurement of these models on these prompts. It is fixed across seeds (one draw per prompt): the confidence intervals cover arrivals, prompt and deadline draws, not the answer model.
         - Prompts are drawn independently of the trace's token lengths (trace lengths drive latency, the prompt text drives routing and correctness).
         - The latency model is a fitted roofline (linear layers from vidur, end-to-end overheads from vLLM runs); attention kernels are modelled, not measured (vidur's attention tables are absent), the KV cache is reserved for a request's whole length at admission (no preemption), prefix caching (Mooncake's hash_ids) is ignored.
-        - The pools learn each request's tolerated slowdown from its deadline and its idle service time for its prompt and answer lengths; in the simulator that time comes from the calibrated latency model. The live gateway does not yet pass deadlines to the pools, so there the scaler plans with the fixed latency slack until it does (the settings are the same).
+        - The pools learn each request's tolerated slowdown from its deadline and its idle service time (PoolCore, on the lease's release). In the simulator that time comes from the calibrated latency model for the request's prompt and answer lengths; the live gateway passes the deadline and the answer's length (its usage), and the pool takes the profile's service time for that length, which ignores the prompt's length.
         - The spill (a request the router sent to a pool without a ready replica goes to a warm fallback when the cold start would miss its deadline, or when the fleet keeps that pool closed) runs in the simulator's request path; core has the rule (Spill) and the scaler's advice, but the gateway does not apply it yet.
         - A RouteLLM-style threshold router (trained on routellm_evals) is not among the rows yet.
         - GPU prices are an assumption; cost ratios equal GPU-hour ratios because every model runs on H100s.
@@ -662,7 +662,7 @@ public final class SimulatorBench {
         .append("(all models 1/1/1): completion >= +21.6 pp, mean latency (all requests, failures at the timeout) <= -30%, GPU-hours per request <= -33%, all three at once.\n");
     md.append("3. **No model starves**: in each Pick and Spin profile row, every model that profile routes some of the trace's prompts to on an idle fleet serves requests.\n");
     md.append("4. **The live product uses the simulator's default settings**: the default row reads pickspin-scaling.conf and pickspin-routing.conf from the classpath as the node does (SimSetup), no override; ")
-        .append("but two inputs of the default row exist only in the simulator so far (see the known gaps): the pools' deadline samples and the spill of a request away from a cold pool.\n\n");
+        .append("and the pools' deadline samples come through the same lease release (PoolCore) in both, but one input of the default row exists only in the simulator so far (see the known gaps): the spill of a request away from a cold pool.\n\n");
     md.append("| trace | 1: GPU-h default / best static | 1: success diff pp (paired CI) | 1 met | 2: completion pp vs 1/1/1 | 2: mean latency vs 1/1/1 | 2: GPU-h / request vs 1/1/1 | 2 met | 3: starved models | 3 met |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|\n");
     int met1 = 0, n2 = 0, met2 = 0, met3 = 0, n3 = 0;
@@ -697,7 +697,7 @@ public final class SimulatorBench {
           d.stat(RunResult::gpuHours).mean(), b.stat(RunResult::gpuHours).mean(), rel(d.stat(RunResult::gpuHours).mean(), b.stat(RunResult::gpuHours).mean()),
           pm(diff, 100, "%+.2f"), met(ok1), g2a, g2b, g2c, g2, g3s, g3));
     }
-    md.append(String.format(Locale.ROOT, "%nGoal 1 met on %d of %d traces; goal 2 on %d of %d; goal 3 on %d of %d; goal 4 for the settings, not yet for two inputs (deadlines, spill).%n%n",
+    md.append(String.format(Locale.ROOT, "%nGoal 1 met on %d of %d traces; goal 2 on %d of %d; goal 3 on %d of %d; goal 4 for the settings and the deadline samples, not yet for the spill.%n%n",
         met1, reports.size(), met2, n2, met3, n3));
   }
 
