@@ -27,7 +27,7 @@ class SpinSettingsTest {
     assertEquals(Duration.ofSeconds(5), s.acquireResendInterval());
     assertEquals(Duration.ofMillis(500), s.monitorInterval());
     assertEquals(Duration.ofSeconds(2), s.pool().acquireMargin());
-    assertEquals(Duration.ofSeconds(300), s.scaling().cooldown());
+    assertEquals(Duration.ofSeconds(60), s.scaling().cooldown());
   }
 
   @Test

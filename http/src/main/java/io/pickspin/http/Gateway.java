@@ -119,7 +119,8 @@ public final class Gateway {
     this.defaults = defaults;
     this.catalog = catalog;
     this.dispatcher =
-        new ClassifierDispatcher(routing, settings.classifierThreads(), settings.classifierQueueSize(), observer::classifierFallback);
+        new ClassifierDispatcher(routing, settings.classifierThreads(), settings.classifierQueueSize(),
+            settings.classifierMaxWait(), observer::classifierFallback);
     this.observer = observer;
     this.pages = Map.copyOf(pages);
     this.materializer = Materializer.matFromSystem(system);

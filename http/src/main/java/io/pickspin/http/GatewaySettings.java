@@ -27,7 +27,8 @@ public record GatewaySettings(
     Duration keySyncInterval,
     ServerTls tls,
     Duration bodyTimeout,
-    int resumeMaxAttempts) {
+    int resumeMaxAttempts,
+    Duration classifierMaxWait) {
 
   /** How clients authenticate: not at all, or with API keys made through the admin API. */
   public enum Auth {
@@ -42,6 +43,9 @@ public record GatewaySettings(
       };
     }
   }
+
+  /** How long a decision may wait for a classifier thread unless configured. */
+  static final Duration DEFAULT_CLASSIFIER_MAX_WAIT = Duration.ofMillis(10);
 
   /** How often a streamed answer may resume on another replica unless configured. */
   static final int DEFAULT_RESUME_MAX_ATTEMPTS = 2;
@@ -64,7 +68,7 @@ public record GatewaySettings(
     this(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
         keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
-        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS);
+        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS, DEFAULT_CLASSIFIER_MAX_WAIT);
   }
 
   public GatewaySettings {
@@ -75,6 +79,8 @@ public record GatewaySettings(
     if (backendMaxConnections < 1) throw new IllegalArgumentException("backend-max-connections must be >= 1");
     if (classifierThreads < 1) throw new IllegalArgumentException("classifier-threads must be >= 1");
     if (classifierQueueSize < 1) throw new IllegalArgumentException("classifier-queue-size must be >= 1");
+    if (classifierMaxWait == null) classifierMaxWait = DEFAULT_CLASSIFIER_MAX_WAIT;
+    if (classifierMaxWait.isNegative()) throw new IllegalArgumentException("classifier-max-wait must be >= 0");
     if (auth == null) throw new IllegalArgumentException("auth is required");
     if (bodyTimeout.isNegative() || bodyTimeout.isZero()) throw new IllegalArgumentException("body-timeout must be > 0");
     if (keySyncInterval.isNegative() || keySyncInterval.isZero()) throw new IllegalArgumentException("keys.sync-interval must be > 0");
@@ -102,42 +108,43 @@ public record GatewaySettings(
         g.getDuration("keys.sync-interval"),
         ServerTls.fromConfig(g.getConfig("tls")),
         g.getDuration("body-timeout"),
-        g.getInt("resume.max-attempts"));
+        g.getInt("resume.max-attempts"),
+        g.getDuration("classifier-max-wait"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts);
+        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
   }
 
   public GatewaySettings withAuth(Auth newAuth) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        newAuth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts);
+        newAuth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
   }
 
   public GatewaySettings withTls(ServerTls newTls) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, newTls, bodyTimeout, resumeMaxAttempts);
+        auth, keySyncInterval, newTls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
   }
 
   public GatewaySettings withBodyTimeout(Duration newBodyTimeout) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, newBodyTimeout, resumeMaxAttempts);
+        auth, keySyncInterval, tls, newBodyTimeout, resumeMaxAttempts, classifierMaxWait);
   }
 
   public GatewaySettings withResumeMaxAttempts(int newResumeMaxAttempts) {
     return new GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout, newResumeMaxAttempts);
+        auth, keySyncInterval, tls, bodyTimeout, newResumeMaxAttempts, classifierMaxWait);
   }
 
   /** "https" with TLS, else "http". */

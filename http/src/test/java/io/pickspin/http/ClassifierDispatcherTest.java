@@ -11,6 +11,7 @@ import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.RoutingPolicy;
 import io.pickspin.routing.UnknownModelException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -48,7 +49,7 @@ class ClassifierDispatcherTest {
     return new RouteDecision("small", Tier.HIGH, r.router().wireName(), List.of());
   };
 
-  private final ClassifierDispatcher dispatcher = new ClassifierDispatcher(policy, 1, 2, fallbacks::incrementAndGet);
+  private final ClassifierDispatcher dispatcher = new ClassifierDispatcher(policy, 1, 2, Duration.ofMinutes(1), fallbacks::incrementAndGet);
 
   @AfterEach
   void close() {
@@ -115,5 +116,26 @@ class ClassifierDispatcherTest {
     // the threads are free again: the next request is classified
     assertEquals("classifier", dispatcher.decide(auto(RouterKind.CLASSIFIER)).get(5, TimeUnit.SECONDS).router());
     assertEquals(1, fallbacks.get());
+  }
+
+  @Test
+  void aRequestThatWaitedPastTheMaximumForAThreadIsRoutedByKeywordWhenItsTurnComes() throws Exception {
+    try (ClassifierDispatcher shortWait =
+        new ClassifierDispatcher(policy, 1, 4, Duration.ofMillis(20), fallbacks::incrementAndGet)) {
+      CompletableFuture<RouteDecision> running = shortWait.decide(auto(RouterKind.HYBRID));
+      assertTrue(started.await(5, TimeUnit.SECONDS), "the one thread is busy");
+      CompletableFuture<RouteDecision> waiting = shortWait.decide(auto(RouterKind.CLASSIFIER));
+      Thread.sleep(100); // past the 20 ms it may wait
+      assertFalse(waiting.isDone(), "queued, not refused");
+      release.countDown();
+      assertEquals("hybrid", running.get(5, TimeUnit.SECONDS).router());
+      RouteDecision d = waiting.get(5, TimeUnit.SECONDS);
+      assertEquals("classifier-saturated/keyword", d.router());
+      assertEquals(Tier.LOW, d.tier(), "the keyword router's tier, not the classifier's");
+      assertEquals(1, fallbacks.get());
+      // one that does not wait is classified
+      assertEquals("classifier", shortWait.decide(auto(RouterKind.CLASSIFIER)).get(5, TimeUnit.SECONDS).router());
+      assertEquals(1, fallbacks.get());
+    }
   }
 }
