@@ -15,6 +15,10 @@ import java.time.Duration;
  * @param healthFailuresToFail consecutive failed checks that take a replica out of rotation
  * @param retryAfterMax upper bound of the Retry-After estimate sent with a 429
  * @param acquireMargin the gateway-side ask waits the request's maxWait plus this
+ * @param replicaChoice how a lease picks among ready replicas with room
+ * @param prefixWeight prefix-aware: how many requests in flight a replica likely holding the whole prompt is worth
+ * @param prefixBlocksPerReplica prompt blocks the pool remembers per replica (about its KV cache in blocks)
+ * @param prefixTtl a block not sent to a replica again within this is assumed evicted
  */
 public record PoolSettings(
     int holdQueueCapacity,
@@ -24,7 +28,18 @@ public record PoolSettings(
     Duration healthTimeout,
     int healthFailuresToFail,
     Duration retryAfterMax,
-    Duration acquireMargin) {
+    Duration acquireMargin,
+    ReplicaChoice replicaChoice,
+    double prefixWeight,
+    int prefixBlocksPerReplica,
+    Duration prefixTtl) {
+
+  /** Least-outstanding replica choice. */
+  public PoolSettings(int holdQueueCapacity, double oversubscription, int faultsToFail, Duration healthInterval,
+      Duration healthTimeout, int healthFailuresToFail, Duration retryAfterMax, Duration acquireMargin) {
+    this(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout, healthFailuresToFail,
+        retryAfterMax, acquireMargin, ReplicaChoice.LEAST_OUTSTANDING, 0, 0, Duration.ZERO);
+  }
 
   public PoolSettings {
     if (holdQueueCapacity < 0) throw new IllegalArgumentException("pickspin.pool.hold-queue-capacity must be >= 0");
@@ -35,6 +50,22 @@ public record PoolSettings(
     if (healthFailuresToFail < 1) throw new IllegalArgumentException("pickspin.pool.health.failures-to-fail must be >= 1");
     if (retryAfterMax.getSeconds() < 1) throw new IllegalArgumentException("pickspin.pool.retry-after-max must be >= 1s");
     if (acquireMargin.isNegative()) throw new IllegalArgumentException("pickspin.pool.acquire-margin must be >= 0");
+    if (replicaChoice == null) throw new IllegalArgumentException("pickspin.pool.replica-choice is required");
+    if (!(prefixWeight >= 0)) throw new IllegalArgumentException("pickspin.pool.prefix.weight must be >= 0");
+    if (prefixBlocksPerReplica < 0) throw new IllegalArgumentException("pickspin.pool.prefix.blocks-per-replica must be >= 0");
+    if (prefixTtl.isNegative()) throw new IllegalArgumentException("pickspin.pool.prefix.ttl must be >= 0");
+  }
+
+  /** The same settings with another replica choice and weight. */
+  public PoolSettings withReplicaChoice(ReplicaChoice choice, double weight) {
+    return new PoolSettings(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout,
+        healthFailuresToFail, retryAfterMax, acquireMargin, choice, weight, prefixBlocksPerReplica, prefixTtl);
+  }
+
+  /** The same settings with another prefix index size and time to live. */
+  public PoolSettings withPrefixIndex(int blocksPerReplica, Duration ttl) {
+    return new PoolSettings(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout,
+        healthFailuresToFail, retryAfterMax, acquireMargin, replicaChoice, prefixWeight, blocksPerReplica, ttl);
   }
 
   /** Reads the {@code pickspin.pool} block. */
@@ -47,7 +78,11 @@ public record PoolSettings(
         c.getDuration("health.timeout"),
         c.getInt("health.failures-to-fail"),
         c.getDuration("retry-after-max"),
-        c.getDuration("acquire-margin"));
+        c.getDuration("acquire-margin"),
+        ReplicaChoice.parse(c.getString("replica-choice")),
+        c.getDouble("prefix.weight"),
+        c.getInt("prefix.blocks-per-replica"),
+        c.getDuration("prefix.ttl"));
   }
 
   /** Leased requests one replica of a model with this max batch takes. */
