@@ -65,6 +65,11 @@ public final class PrefixCache {
     return cached;
   }
 
+  /** Caches blocks computed without a prompt asking for them (an answer's tokens), without counting a lookup. */
+  public synchronized void insert(long[] computed) {
+    for (int i = computed.length - 1; i >= 0; i--) blocks.put(computed[i], Boolean.TRUE);
+  }
+
   /** Share of prompt tokens served from the cache so far (0 before any prompt). */
   public synchronized double hitRate() {
     return promptTokens == 0 ? 0 : (double) cachedTokens / promptTokens;
