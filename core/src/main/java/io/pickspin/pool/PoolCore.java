@@ -27,9 +27,9 @@ import java.util.SplittableRandom;
  *
  * <p>Leases go to a READY replica with room, up to {@link PoolSettings#slotsPerReplica} per replica, pinned ones first,
  * healthy ones before suspect ones, and among those by {@link PoolSettings#replicaChoice}: the fewest requests in
- * flight, or (prefix-aware) the fewest in flight less a weight times the share of the prompt's blocks the pool sent to
- * that replica before ({@link PrefixIndex}), so that a prompt goes where its prefix is likely cached unless that
- * replica is busier by more than the weight. When none has room the request waits in a bounded FIFO hold queue
+ * flight, or (prefix-aware) the fewest in flight less a weight per 1,000 tokens of the prompt's leading blocks the pool
+ * sent to that replica before ({@link PrefixIndex}), so that a prompt goes where its prefix is likely cached unless that
+ * replica is busier by more than the prefix is worth: the prefill a hit saves grows with the cached tokens. When none has room the request waits in a bounded FIFO hold queue
  * until a replica has room, its {@link LeaseRequest#maxWait} passes (TIMED_OUT), or no replica can ever serve it
  * (UNAVAILABLE). A full queue refuses with OVERLOADED and a Retry-After estimate.
  *
@@ -374,7 +374,7 @@ public final class PoolCore<H> {
       case PREFIX_ONLY -> blocks.length == 0 ? r.inFlight
           : -(double) prefixes.matched(r.id, blocks, nowMs) * (slotsPerReplica + 1) + r.inFlight;
       case PREFIX_AWARE -> blocks.length == 0 ? r.inFlight
-          : r.inFlight - settings.prefixWeight() * prefixes.matched(r.id, blocks, nowMs) / blocks.length;
+          : r.inFlight - settings.prefixWeight() / 1000.0 * settings.prefixBlockTokens() * prefixes.matched(r.id, blocks, nowMs);
     };
   }
 

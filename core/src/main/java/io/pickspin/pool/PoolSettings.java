@@ -1,6 +1,7 @@
 package io.pickspin.pool;
 
 import com.typesafe.config.Config;
+import io.pickspin.prefix.PromptBlocks;
 import java.time.Duration;
 
 /**
@@ -16,7 +17,8 @@ import java.time.Duration;
  * @param retryAfterMax upper bound of the Retry-After estimate sent with a 429
  * @param acquireMargin the gateway-side ask waits the request's maxWait plus this
  * @param replicaChoice how a lease picks among ready replicas with room
- * @param prefixWeight prefix-aware: how many requests in flight a replica likely holding the whole prompt is worth
+ * @param prefixWeight prefix-aware: how many requests in flight 1,000 prompt tokens a replica likely holds are worth
+ * @param prefixBlockTokens tokens per prompt block (the gateway hashes prompts in blocks of this many tokens)
  * @param prefixBlocksPerReplica prompt blocks the pool remembers per replica (about its KV cache in blocks)
  * @param prefixTtl a block not sent to a replica again within this is assumed evicted
  */
@@ -31,6 +33,7 @@ public record PoolSettings(
     Duration acquireMargin,
     ReplicaChoice replicaChoice,
     double prefixWeight,
+    int prefixBlockTokens,
     int prefixBlocksPerReplica,
     Duration prefixTtl) {
 
@@ -38,7 +41,8 @@ public record PoolSettings(
   public PoolSettings(int holdQueueCapacity, double oversubscription, int faultsToFail, Duration healthInterval,
       Duration healthTimeout, int healthFailuresToFail, Duration retryAfterMax, Duration acquireMargin) {
     this(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout, healthFailuresToFail,
-        retryAfterMax, acquireMargin, ReplicaChoice.LEAST_OUTSTANDING, 0, 0, Duration.ZERO);
+        retryAfterMax, acquireMargin, ReplicaChoice.LEAST_OUTSTANDING, 0, PromptBlocks.DEFAULT_BLOCK_TOKENS, 0,
+        Duration.ZERO);
   }
 
   public PoolSettings {
@@ -52,6 +56,7 @@ public record PoolSettings(
     if (acquireMargin.isNegative()) throw new IllegalArgumentException("pickspin.pool.acquire-margin must be >= 0");
     if (replicaChoice == null) throw new IllegalArgumentException("pickspin.pool.replica-choice is required");
     if (!(prefixWeight >= 0)) throw new IllegalArgumentException("pickspin.pool.prefix.weight must be >= 0");
+    if (prefixBlockTokens < 1) throw new IllegalArgumentException("pickspin.pool.prefix.block-tokens must be >= 1");
     if (prefixBlocksPerReplica < 0) throw new IllegalArgumentException("pickspin.pool.prefix.blocks-per-replica must be >= 0");
     if (prefixTtl.isNegative()) throw new IllegalArgumentException("pickspin.pool.prefix.ttl must be >= 0");
   }
@@ -59,13 +64,19 @@ public record PoolSettings(
   /** The same settings with another replica choice and weight. */
   public PoolSettings withReplicaChoice(ReplicaChoice choice, double weight) {
     return new PoolSettings(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout,
-        healthFailuresToFail, retryAfterMax, acquireMargin, choice, weight, prefixBlocksPerReplica, prefixTtl);
+        healthFailuresToFail, retryAfterMax, acquireMargin, choice, weight, prefixBlockTokens, prefixBlocksPerReplica, prefixTtl);
   }
 
-  /** The same settings with another prefix index size and time to live. */
-  public PoolSettings withPrefixIndex(int blocksPerReplica, Duration ttl) {
+  /** The same settings with another oversubscription. */
+  public PoolSettings withOversubscription(double factor) {
+    return new PoolSettings(holdQueueCapacity, factor, faultsToFail, healthInterval, healthTimeout, healthFailuresToFail,
+        retryAfterMax, acquireMargin, replicaChoice, prefixWeight, prefixBlockTokens, prefixBlocksPerReplica, prefixTtl);
+  }
+
+  /** The same settings with another prefix block size, index size and time to live. */
+  public PoolSettings withPrefixIndex(int blockTokens, int blocksPerReplica, Duration ttl) {
     return new PoolSettings(holdQueueCapacity, oversubscription, faultsToFail, healthInterval, healthTimeout,
-        healthFailuresToFail, retryAfterMax, acquireMargin, replicaChoice, prefixWeight, blocksPerReplica, ttl);
+        healthFailuresToFail, retryAfterMax, acquireMargin, replicaChoice, prefixWeight, blockTokens, blocksPerReplica, ttl);
   }
 
   /** Reads the {@code pickspin.pool} block. */
@@ -81,6 +92,7 @@ public record PoolSettings(
         c.getDuration("acquire-margin"),
         ReplicaChoice.parse(c.getString("replica-choice")),
         c.getDouble("prefix.weight"),
+        c.getInt("prefix.block-tokens"),
         c.getInt("prefix.blocks-per-replica"),
         c.getDuration("prefix.ttl"));
   }

@@ -4,7 +4,7 @@ package io.pickspin.pool;
 public enum ReplicaChoice {
   /** Fewest requests in flight. */
   LEAST_OUTSTANDING,
-  /** Fewest requests in flight, less {@code prefix-weight} x the share of the prompt's blocks the replica likely holds. */
+  /** Fewest requests in flight, less {@code prefix.weight} per 1,000 prompt tokens the replica likely holds cached. */
   PREFIX_AWARE,
   /** The longest prefix the replica likely holds; load only breaks ties (a baseline for benchmarks). */
   PREFIX_ONLY,

@@ -20,7 +20,7 @@ class PrefixAwareChoiceTest {
   static final long[] OTHER = PromptBlocks.chain(new long[] {9, 10});
 
   static PoolCore<String> core(ReplicaChoice choice, double weight, Duration ttl) {
-    PoolSettings s = PoolCoreTest.SETTINGS.withReplicaChoice(choice, weight).withPrefixIndex(1000, ttl);
+    PoolSettings s = PoolCoreTest.SETTINGS.withReplicaChoice(choice, weight).withPrefixIndex(500, 1000, ttl);
     // 8 slots per replica: room to see load against prefix
     var spec = new io.pickspin.model.ModelSpec("m", SPEC.tier(), "m", 0.5, 1, 2,
         new io.pickspin.model.LatencyProfile(1000, 0, 8, 5000), 0, 3, List.of());
@@ -34,13 +34,21 @@ class PrefixAwareChoiceTest {
   }
 
   @Test
-  void aPromptGoesWhereItsPrefixWentUnlessThatReplicaIsBusierByMoreThanTheWeight() {
-    PoolCore<String> p = core(ReplicaChoice.PREFIX_AWARE, 2.5, Duration.ofMinutes(10));
+  void aPromptGoesWhereItsPrefixWentUnlessThatReplicaIsBusierThanThePrefixIsWorth() {
+    // 1.25 requests per 1,000 tokens: the conversation's 4 blocks of 500 tokens are worth 2.5 requests in flight
+    PoolCore<String> p = core(ReplicaChoice.PREFIX_AWARE, 1.25, Duration.ofMinutes(10));
     String home = lease(p, CONVERSATION, 0);
-    assertEquals(home, lease(p, NEXT_TURN, 1), "one in flight there against 4/6 of the prompt, worth 1.67: the prefix wins");
-    assertEquals(home, lease(p, CONVERSATION, 2), "two in flight there against a full match worth 2.5");
+    assertEquals(home, lease(p, NEXT_TURN, 1), "one in flight there against 4 cached blocks worth 2.5: the prefix wins");
+    assertEquals(home, lease(p, CONVERSATION, 2), "two in flight there against 2.5");
     assertNotEquals(home, lease(p, CONVERSATION, 3), "three in flight there: load wins");
     assertNotEquals(home, lease(p, OTHER, 4), "an unknown prompt goes by load");
+  }
+
+  @Test
+  void aShortCachedPrefixIsWorthLessThanALongOne() {
+    PoolCore<String> p = core(ReplicaChoice.PREFIX_AWARE, 1.25, Duration.ofMinutes(10));
+    String home = lease(p, PromptBlocks.chain(new long[] {1}), 0);
+    assertNotEquals(home, lease(p, CONVERSATION, 1), "one block (worth 0.625) does not outweigh one request in flight");
   }
 
   @Test

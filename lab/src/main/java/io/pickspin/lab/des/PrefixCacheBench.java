@@ -46,15 +46,19 @@ public final class PrefixCacheBench {
     @Option(names = "--seeds", description = "seeds per cell; 95% confidence intervals over them") int seeds = 5;
     @Option(names = "--validation-seeds", description = "seeds per weight on the validation part") int validationSeeds = 3;
     @Option(names = "--replicas", description = "replicas of the fleet (fixed)") int replicas = 8;
-    @Option(names = "--weights", description = "prefix-aware weights tried on the validation part") String weights = "0.5,1,2,4,8,16";
+    @Option(names = "--weights", description = "prefix-aware weights (requests per 1,000 cached tokens) tried on validation data") String weights = "0.25,0.5,1,2,4,8,16";
     @Option(names = "--weight", description = "skip validation and use this weight") Double weight;
     @Option(names = "--validation-fraction", description = "first share of Mooncake's time that chooses the weight") double validationFraction = 0.4;
     @Option(names = "--mooncake-speedup", description = "time compression of Mooncake's trace") double mooncakeSpeedup = 1.0;
     @Option(names = "--azure-speedup", description = "time compression of the Azure conversation trace") double azureSpeedup = 1.0;
-    @Option(names = "--mtbench-rate", description = "MT-bench conversations started per second") double mtBenchRate = 2.0;
+    @Option(names = "--mtbench-rate", description = "MT-bench conversations started per second") double mtBenchRate = 8.0;
     @Option(names = "--mtbench-minutes", description = "MT-bench replay length") double mtBenchMinutes = 30;
-    @Option(names = "--mtbench-system-tokens", description = "words of the system prompt every MT-bench conversation shares") int mtBenchSystem = 1000;
+    @Option(names = "--mtbench-system-tokens", description = "words of a system prompt every MT-bench conversation shares") int mtBenchSystem = 0;
     @Option(names = "--mtbench-block-tokens", description = "block size of the MT-bench replay (vLLM's default is 16)") int mtBenchBlock = 16;
+    @Option(names = "--llmd-qps", description = "request rates of the llm-d-shaped workload (comma-separated)") String llmdQps = "4,6,8,10";
+    @Option(names = "--llmd-default-pool-qps", description = "one more llm-d-shaped rate with the pool's default oversubscription 1.0 (0: none)") double llmdDefaultPoolQps = 8;
+    @Option(names = "--llmd-output-tokens", description = "answer length of the llm-d-shaped workload (not in llm-d's post)") int llmdOutput = 1000;
+    @Option(names = "--llmd-minutes", description = "length of each llm-d-shaped run") double llmdMinutes = 15;
     @Option(names = "--oversubscription", description = "pool slots per replica = max batch x this (queueing moves into the replicas)") double oversubscription = 2.0;
     @Option(names = "--jitter-ms", description = "each replayed trace arrival moves by U(0, this) per seed") double jitterMs = 1000;
     @Option(names = "--threads", description = "runs in parallel") int threads = 2;
@@ -77,6 +81,8 @@ public final class PrefixCacheBench {
   private final LatencyModel.Deployment deployment =
       new LatencyModel.Deployment(ModelArchitecture.QWEN_3_32B, "h100", 2);
   private final PoolSettings basePool;
+  /** The pool settings runs start from (the base, or a variant for one table). */
+  private volatile PoolSettings runPool;
   private final ExecutorService pool;
 
   PrefixCacheBench(Options a, LatencyModel latency) {
@@ -85,7 +91,8 @@ public final class PrefixCacheBench {
     PoolSettings p = PoolSettings.fromConfig(ConfigFactory.load().getConfig("pickspin.pool"));
     this.basePool = new PoolSettings(100_000, a.oversubscription, p.faultsToFail(), p.healthInterval(), p.healthTimeout(),
         p.healthFailuresToFail(), p.retryAfterMax(), p.acquireMargin(), p.replicaChoice(), p.prefixWeight(),
-        p.prefixBlocksPerReplica(), p.prefixTtl());
+        p.prefixBlockTokens(), p.prefixBlocksPerReplica(), p.prefixTtl());
+    this.runPool = basePool;
     this.pool = Executors.newFixedThreadPool(Math.max(1, a.threads));
   }
 
@@ -118,10 +125,7 @@ public final class PrefixCacheBench {
         weight = a.weight;
         md.append("Prefix-aware weight given: ").append(fmt(weight)).append(" (no validation run).\n\n");
       } else {
-        PrefixWorkload validation = mooncake.window(0, split);
-        StringBuilder v = new StringBuilder();
-        weight = bench.chooseWeight(validation, v);
-        md.append(v);
+        weight = bench.chooseWeight(mooncake.window(0, split), answerLengths, data, md);
       }
       Scheduler ours = new Scheduler("prefix-aware (ours, weight " + fmt(weight) + ")", ReplicaChoice.PREFIX_AWARE, weight);
       List<Scheduler> schedulers = List.of(
@@ -136,13 +140,30 @@ public final class PrefixCacheBench {
           String.format(Locale.ROOT, "Mooncake conversation trace, measured part: arrivals from %.1f min to the end (the first %.0f%% "
               + "chose the weight and runs unmeasured as warm-up)", split / 60_000, a.validationFraction * 100));
       PrefixWorkload mt = PrefixWorkload.mtBench(data.resolve("mt_bench/question.jsonl"), answerLengths, a.mtBenchRate,
-          a.minutes != null ? Math.min(a.minutes, a.mtBenchMinutes) : a.mtBenchMinutes, a.mtBenchSystem, 30_000, a.mtBenchBlock, 0);
+          bench.mtBenchMinutes(), a.mtBenchSystem, 30_000, a.mtBenchBlock, a.seed);
       List<Cell> mtCells = bench.mtBenchTable(answerLengths, schedulers, md, data);
       double azSplit = azure.durationMs() * a.validationFraction;
       List<Cell> az = bench.table(azure, azSplit, schedulers, md,
           String.format(Locale.ROOT, "Azure LLM conversation trace (no shared prefixes), arrivals from %.1f min measured", azSplit / 60_000));
 
-      md.append(bench.verdict(moon, mtCells, az, mt));
+      List<List<Cell>> llmd = new ArrayList<>();
+      List<String> llmdRows = new ArrayList<>();
+      md.append("### llm-d's workload shape\n\nNot a trace: llm-d's published workload rebuilt (150 customers, 6,000-token contexts, "
+          + "1,200-token questions; answers of " + a.llmdOutput + " tokens as in their 37-capacity report's output_len), to compare "
+          + "with their table on their own terms, at fixed rates instead of their 3-60 QPS ramp. Each seed draws its own "
+          + "arrivals; the first fifth of each run is warm-up.\n\n");
+      for (double qps : bench.llmdRates()) {
+        llmdRows.add(String.format(Locale.ROOT, "llm-d shape, %.1f req/s", qps));
+        llmd.add(bench.syntheticTable(qps, schedulers, bench.basePool, md));
+      }
+      if (a.llmdDefaultPoolQps > 0) {
+        PoolSettings productDefault = bench.basePool.withOversubscription(1.0);
+        llmdRows.add(String.format(Locale.ROOT, "llm-d shape, %.1f req/s, oversubscription 1", a.llmdDefaultPoolQps));
+        md.append("With the pool's default oversubscription (1.0), a saturated fleet queues requests in the pool, and a held "
+            + "request takes the first replica that frees a slot, wherever its prefix is:\n\n");
+        llmd.add(bench.syntheticTable(a.llmdDefaultPoolQps, schedulers, productDefault, md));
+      }
+      md.append(bench.verdict(moon, mtCells, az, mt, llmdRows, llmd));
       md.append(bench.notes(mooncake, mt, azure));
       md.append(String.format(Locale.ROOT, "\nWhole run %.0f s wall.\n", (System.nanoTime() - t0) / 1e9));
       headline.put("weight", fmt(weight));
@@ -161,32 +182,103 @@ public final class PrefixCacheBench {
     }
   }
 
-  /** Every weight of the grid on the validation part; the lowest mean P90 TTFT wins. */
-  double chooseWeight(PrefixWorkload validation, StringBuilder md) throws Exception {
+  /**
+   * Every weight of the grid on validation data of the three workloads with shared prefixes: the first part of
+   * Mooncake's trace, and MT-bench and the llm-d shape drawn with seeds the measured runs do not use. The weight with
+   * the lowest geometric mean of P90 TTFT over least-outstanding's wins.
+   */
+  double chooseWeight(PrefixWorkload mooncakeValidation, List<Integer> answerLengths, Path data, StringBuilder md) throws Exception {
     List<Scheduler> tried = new ArrayList<>();
+    tried.add(new Scheduler("least-outstanding", ReplicaChoice.LEAST_OUTSTANDING, 0));
     for (String w : a.weights.split(",")) {
       double x = Double.parseDouble(w.trim());
       tried.add(new Scheduler("prefix-aware, weight " + fmt(x), ReplicaChoice.PREFIX_AWARE, x));
     }
-    tried.add(new Scheduler("least-outstanding (reference)", ReplicaChoice.LEAST_OUTSTANDING, 0));
-    List<Cell> cells = run(validation, 0, tried, a.validationSeeds, 1000);
+    long seed0 = a.seed + 1000;
+    List<String> names = new ArrayList<>();
+    List<List<Cell>> sets = new ArrayList<>();
+    names.add("mooncake (first " + Math.round(a.validationFraction * 100) + "%)");
+    sets.add(run(mooncakeValidation, 0, tried, a.validationSeeds, 1000));
+    double minutes = mtBenchMinutes();
+    names.add(String.format(Locale.ROOT, "mt-bench %.0f conv/s", a.mtBenchRate));
+    sets.add(runEach(tried, a.validationSeeds, seed0, mtBench(answerLengths, data)));
+    for (double qps : llmdRates()) {
+      names.add(String.format(Locale.ROOT, "llm-d shape %.0f req/s", qps));
+      sets.add(runEach(tried, a.validationSeeds, seed0, seed -> llmdShape(qps, seed)));
+    }
     md.append("## Validation: choosing the prefix-aware weight\n\n");
-    md.append(String.format(Locale.ROOT, "Mooncake conversation trace, first %.0f%% of its time (%d requests), %d seeds "
-        + "(%d-%d); the weight with the lowest mean P90 TTFT is frozen for everything below.\n\n",
-        a.validationFraction * 100, validation.requests(), a.validationSeeds, a.seed + 1000, a.seed + 1000 + a.validationSeeds - 1));
-    table(cells, md);
-    double best = Double.NaN, bestP90 = Double.POSITIVE_INFINITY;
-    for (Cell c : cells) {
-      if (c.scheduler.choice() != ReplicaChoice.PREFIX_AWARE) continue;
-      double p90 = c.stat(PrefixReplay.Result::ttftP90Ms).mean();
-      if (p90 < bestP90) {
-        bestP90 = p90;
-        best = c.scheduler.weight();
+    md.append(String.format(Locale.ROOT, "P90 TTFT (s), mean of %d seeds (%d-%d, not used below), on the first %.0f%% of "
+        + "Mooncake's trace and on MT-bench conversations and llm-d-shaped arrivals of their own; the weight with the lowest "
+        + "geometric mean of P90 TTFT over least-outstanding's is frozen for everything below.\n\n",
+        a.validationSeeds, seed0, seed0 + a.validationSeeds - 1, a.validationFraction * 100));
+    md.append("| scheduler | ").append(String.join(" | ", names)).append(" | geometric mean over least-outstanding |\n|---|");
+    md.append("---|".repeat(names.size() + 1)).append('\n');
+    double best = Double.NaN, bestScore = Double.POSITIVE_INFINITY;
+    for (int i = 0; i < tried.size(); i++) {
+      md.append("| ").append(tried.get(i).name());
+      double logSum = 0;
+      for (List<Cell> set : sets) {
+        double p90 = set.get(i).stat(PrefixReplay.Result::ttftP90Ms).mean(), lo = set.get(0).stat(PrefixReplay.Result::ttftP90Ms).mean();
+        logSum += Math.log(p90 / lo);
+        md.append(String.format(Locale.ROOT, " | %.3f", p90 / 1000));
+      }
+      double score = Math.exp(logSum / sets.size());
+      md.append(String.format(Locale.ROOT, " | %.3f |\n", score));
+      if (tried.get(i).choice() == ReplicaChoice.PREFIX_AWARE && score < bestScore) {
+        bestScore = score;
+        best = tried.get(i).weight();
       }
     }
-    md.append("\nChosen weight: **").append(fmt(best)).append("**.\n\n");
+    md.append("\nChosen weight: **").append(fmt(best)).append("** requests in flight per 1,000 cached prompt tokens.\n\n");
     progress("chosen weight " + fmt(best));
     return best;
+  }
+
+  /** MT-bench conversations drawn with a seed, 30 s mean think time. */
+  private java.util.function.LongFunction<PrefixWorkload> mtBench(List<Integer> answerLengths, Path data) {
+    return seed -> {
+      try {
+        return PrefixWorkload.mtBench(data.resolve("mt_bench/question.jsonl"), answerLengths, a.mtBenchRate, mtBenchMinutes(),
+            a.mtBenchSystem, 30_000, a.mtBenchBlock, seed);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+  }
+
+  private double mtBenchMinutes() {
+    return a.minutes != null ? Math.min(a.minutes, a.mtBenchMinutes) : a.mtBenchMinutes;
+  }
+
+  private List<Double> llmdRates() {
+    List<Double> l = new ArrayList<>();
+    for (String q : a.llmdQps.split(",")) l.add(Double.parseDouble(q.trim()));
+    return l;
+  }
+
+  private PrefixWorkload llmdShape(double qps, long seed) {
+    return PrefixWorkload.sharedContexts(150, 6000, 1200, a.llmdOutput, qps, a.llmdMinutes,
+        io.pickspin.prefix.PromptBlocks.DEFAULT_BLOCK_TOKENS, seed);
+  }
+
+  /** Each seed its own workload; the first fifth of each run is warm-up. */
+  private List<Cell> runEach(List<Scheduler> schedulers, int seeds, long firstSeed,
+      java.util.function.LongFunction<PrefixWorkload> workload) throws Exception {
+    List<PrefixWorkload> ws = new ArrayList<>();
+    for (int i = 0; i < seeds; i++) ws.add(workload.apply(firstSeed + i));
+    List<List<Future<PrefixReplay.Result>>> futures = new ArrayList<>();
+    for (Scheduler s : schedulers) {
+      List<Future<PrefixReplay.Result>> f = new ArrayList<>();
+      for (int i = 0; i < seeds; i++) {
+        PrefixWorkload w = ws.get(i);
+        long seed = firstSeed + i;
+        f.add(pool.submit(() -> replay(w, w.durationMs() * 0.2, s, seed)));
+      }
+      futures.add(f);
+    }
+    List<Cell> cells = new ArrayList<>();
+    for (int i = 0; i < schedulers.size(); i++) cells.add(collect(schedulers.get(i), futures.get(i)));
+    return cells;
   }
 
   List<Cell> table(PrefixWorkload w, double measureFromMs, List<Scheduler> schedulers, StringBuilder md, String title) throws Exception {
@@ -200,28 +292,34 @@ public final class PrefixCacheBench {
 
   /** MT-bench: each seed draws its own conversations; the first fifth runs as warm-up. */
   List<Cell> mtBenchTable(List<Integer> answerLengths, List<Scheduler> schedulers, StringBuilder md, Path data) throws Exception {
-    double minutes = a.minutes != null ? Math.min(a.minutes, a.mtBenchMinutes) : a.mtBenchMinutes;
-    List<Cell> cells = new ArrayList<>();
-    List<List<Future<PrefixReplay.Result>>> futures = new ArrayList<>();
-    PrefixWorkload described = null;
-    for (Scheduler s : schedulers) {
-      List<Future<PrefixReplay.Result>> f = new ArrayList<>();
-      for (int i = 0; i < a.seeds; i++) {
-        PrefixWorkload w = PrefixWorkload.mtBench(data.resolve("mt_bench/question.jsonl"), answerLengths, a.mtBenchRate, minutes,
-            a.mtBenchSystem, 30_000, a.mtBenchBlock, a.seed + i);
-        if (described == null) described = w;
-        long seed = a.seed + i;
-        f.add(pool.submit(() -> replay(w, w.durationMs() * 0.2, s, seed)));
-      }
-      futures.add(f);
-    }
-    for (int i = 0; i < schedulers.size(); i++) cells.add(collect(schedulers.get(i), futures.get(i)));
+    double minutes = mtBenchMinutes();
+    java.util.function.LongFunction<PrefixWorkload> draw = mtBench(answerLengths, data);
+    List<Cell> cells = runEach(schedulers, a.seeds, a.seed, draw);
+    PrefixWorkload described = draw.apply(a.seed);
     md.append("### ").append(described.name()).append("\n\n").append(described.description())
         .append(String.format(Locale.ROOT, "; about %d requests per seed, the first %.0f min unmeasured (warm-up), %d seeds "
             + "(each its own conversations).\n\n", described.requests(), minutes * 0.2, a.seeds));
     table(cells, md);
     md.append('\n');
     return cells;
+  }
+
+  List<Cell> syntheticTable(double qps, List<Scheduler> schedulers, PoolSettings poolSettings, StringBuilder md) throws Exception {
+    PoolSettings saved = runPool;
+    runPool = poolSettings;
+    try {
+      List<Cell> cells = runEach(schedulers, a.seeds, a.seed, seed -> llmdShape(qps, seed));
+      PrefixWorkload described = llmdShape(qps, a.seed);
+      md.append(String.format(Locale.ROOT, "#### %.1f req/s%s\n\n", qps,
+          poolSettings == basePool ? "" : ", pool oversubscription " + fmt(poolSettings.oversubscription())))
+          .append(described.description())
+          .append(String.format(Locale.ROOT, "; about %d requests per seed, %d seeds.\n\n", described.requests(), a.seeds));
+      table(cells, md);
+      md.append('\n');
+      return cells;
+    } finally {
+      runPool = saved;
+    }
   }
 
   private List<Cell> run(PrefixWorkload w, double measureFromMs, List<Scheduler> schedulers, int seeds, long seedOffset) throws Exception {
@@ -264,8 +362,8 @@ public final class PrefixCacheBench {
         ModelFleet.H100_HOURLY_USD, lm.profile(deployment, meanIn, meanOut), 0, a.replicas, List.of());
     long cacheBlocks = PrefixCache.capacityBlocks(lm.kvCapacityBytes(deployment), deployment.arch().kvBytes(1), w.blockTokens());
     // the pool remembers about as many blocks per replica as its cache holds (the operator's blocks-per-replica)
-    PoolSettings ps = basePool.withReplicaChoice(s.choice(), s.weight())
-        .withPrefixIndex((int) Math.min(Integer.MAX_VALUE, cacheBlocks), basePool.prefixTtl());
+    PoolSettings ps = runPool.withReplicaChoice(s.choice(), s.weight())
+        .withPrefixIndex(w.blockTokens(), (int) Math.min(Integer.MAX_VALUE, cacheBlocks), runPool.prefixTtl());
     // the pool's random choice draws from its lease-id seed
     PrefixReplay r = new PrefixReplay(lm, deployment, spec, ps, a.replicas, cacheBlocks, w.blockTokens(),
         Duration.ofSeconds(600), 1 + seed * 1_000_003L);
@@ -291,7 +389,8 @@ public final class PrefixCacheBench {
     }
   }
 
-  private String verdict(List<Cell> moon, List<Cell> mt, List<Cell> az, PrefixWorkload mtSample) {
+  private String verdict(List<Cell> moon, List<Cell> mt, List<Cell> az, PrefixWorkload mtSample, List<String> llmdRows,
+      List<List<Cell>> llmd) {
     StringBuilder b = new StringBuilder("## Against llm-d's published ratio\n\n");
     b.append(String.format(Locale.ROOT, "llm-d (\"KV-cache wins you can see\", 8 vLLM pods of Qwen3-32B on 2 H100 each): P90 TTFT "
         + "precise-scheduling %.3f s, approximate-scheduling %.3f s, load-scheduling %.3f s, random-scheduling %.3f s: "
@@ -300,7 +399,12 @@ public final class PrefixCacheBench {
         LLMD_PRECISE_P90_S / LLMD_APPROX_P90_S));
     b.append("| workload | P90 TTFT ours / least-outstanding | ours / random | llm-d precise / load-only | at least llm-d's ratio? |\n");
     b.append("|---|---|---|---|---|\n");
-    for (var e : List.of(Map.entry("mooncake-conv", moon), Map.entry(mtSample.name(), mt), Map.entry("azure-conv (no shared prefixes)", az))) {
+    List<Map.Entry<String, List<Cell>>> rows = new ArrayList<>(
+        List.of(Map.entry("mooncake-conv", moon), Map.entry(mtSample.name(), mt), Map.entry("azure-conv (no shared prefixes)", az)));
+    for (int i = 0; i < llmd.size(); i++) {
+      rows.add(Map.entry(llmdRows.get(i), llmd.get(i)));
+    }
+    for (var e : rows) {
       List<Cell> c = e.getValue();
       double ours = c.get(3).stat(PrefixReplay.Result::ttftP90Ms).mean();
       double lo = c.get(1).stat(PrefixReplay.Result::ttftP90Ms).mean();
@@ -330,8 +434,9 @@ public final class PrefixCacheBench {
         - Seeds: on the traces each seed moves every arrival by U(0, %.0f ms) (and draws the random scheduler); on MT-bench \
         each seed draws its own conversations. 95%% confidence half-widths by Student's t over seeds.
         - Mooncake's hash_ids name 512-token blocks; the answer's own blocks are unknown there (a next turn's ids already \
-        include them). MT-bench prompts are short (a few dozen words) and so are shared only through the system prompt and \
-        turn 1 inside turn 2; its blocks are %d tokens, vLLM's default, since 512-token blocks would hide most of it.
+        include them). MT-bench prompts are short (a few dozen words, no system prompt), shared only as turn 1 (question and \
+        answer) inside turn 2; its blocks are %d tokens, vLLM's default, since 512-token blocks would hide most of it; its \
+        prefill is a small share of its work, so its TTFT barely moves whatever the choice.
         - GPU-h = GPUs x time from the measured part's start to its last answer: for a fixed fleet it only differs by how \
         long the backlog takes to drain.
         - The scaler does not count cache hits in its capacity: its Little's-law sizing sees the shorter service times \

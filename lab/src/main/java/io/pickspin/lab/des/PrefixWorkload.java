@@ -154,6 +154,33 @@ public record PrefixWorkload(String name, String description, List<Turn> firstTu
         questions.size(), conversationsPerSecond, minutes, systemTokens, thinkMs / 1000, blockTokens), l, blockTokens, end);
   }
 
+  /**
+   * llm-d's "KV-cache wins you can see" workload shape: {@code groups} customers, each with its own context of {@code
+   * contextTokens} that all its requests start with, followed by a question of {@code queryTokens} of their own;
+   * Poisson arrivals at {@code qps}, customers drawn uniformly.
+   */
+  public static PrefixWorkload sharedContexts(int groups, int contextTokens, int queryTokens, int outputTokens, double qps,
+      double minutes, int blockTokens, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    int input = contextTokens + queryTokens;
+    int blocks = PromptBlocks.blocksOf(input, blockTokens), shared = contextTokens / blockTokens;
+    List<Turn> l = new ArrayList<>();
+    double t = 0, end = minutes * 60_000;
+    long unique = 1L << 40;
+    while (true) {
+      t += -Math.log(1 - rng.nextDouble()) / qps * 1000;
+      if (t >= end) break;
+      long[] raw = new long[blocks];
+      int g = rng.nextInt(groups);
+      for (int i = 0; i < blocks; i++) raw[i] = i < shared ? (long) g * blocks + i : unique++;
+      l.add(new Turn(t, input, outputTokens, PromptBlocks.chain(raw), null, null, 0));
+    }
+    return new PrefixWorkload("llm-d-shape", String.format(java.util.Locale.ROOT,
+        "llm-d's benchmark shape (synthetic): %d customers with a %d-token context each, %d-token questions, %d-token "
+            + "answers (assumed), Poisson %.1f req/s for %.0f min", groups, contextTokens, queryTokens, outputTokens, qps, minutes),
+        l, blockTokens, end);
+  }
+
   private static String words(String tag, int n) {
     StringBuilder b = new StringBuilder(n * 8);
     for (int i = 0; i < n; i++) b.append(tag).append(i).append(' ');
