@@ -22,7 +22,7 @@ public enum ReplicaChoice {
     return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
   }
 
-  boolean usesPrefixes() {
+  public boolean usesPrefixes() {
     return this == PREFIX_AWARE || this == PREFIX_ONLY;
   }
 }

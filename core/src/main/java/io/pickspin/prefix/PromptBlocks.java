@@ -9,8 +9,6 @@ public final class PromptBlocks {
   /** Tokens per block: Mooncake's traces count hash_ids in blocks of 512 tokens. */
   public static final int DEFAULT_BLOCK_TOKENS = 512;
 
-  private static final long[] NONE = new long[0];
-
   private PromptBlocks() {}
 
   /**
@@ -18,34 +16,58 @@ public final class PromptBlocks {
    * real backend an approximation that keeps the only property the pool needs: equal prefixes, equal hashes).
    */
   public static long[] ofWords(CharSequence text, int blockTokens) {
-    if (blockTokens < 1) throw new IllegalArgumentException("block tokens must be >= 1, got " + blockTokens);
-    if (text == null) return NONE;
-    long[] out = new long[8];
-    int n = 0, inBlock = 0;
-    long chain = 0, block = FNV_OFFSET;
-    boolean inWord = false;
-    for (int i = 0, len = text.length(); i < len; i++) {
-      char c = text.charAt(i);
-      if (Character.isWhitespace(c)) {
-        if (inWord && ++inBlock == blockTokens) {
-          if (n == out.length) out = java.util.Arrays.copyOf(out, n * 2);
-          out[n++] = chain = link(chain, block);
-          block = FNV_OFFSET;
-          inBlock = 0;
+    Hasher h = new Hasher(blockTokens);
+    if (text != null) h.add(text);
+    return h.blocks();
+  }
+
+  /**
+   * Block hashes of a text given in pieces (a chat's roles and contents, in order): each piece's whitespace-separated
+   * words continue the previous piece's, with a word boundary between pieces.
+   */
+  public static final class Hasher {
+    private final int blockTokens;
+    private long[] out = new long[8];
+    private int n, inBlock;
+    private long chain, block = FNV_OFFSET;
+
+    public Hasher(int blockTokens) {
+      if (blockTokens < 1) throw new IllegalArgumentException("block tokens must be >= 1, got " + blockTokens);
+      this.blockTokens = blockTokens;
+    }
+
+    public Hasher add(CharSequence text) {
+      boolean inWord = false;
+      for (int i = 0, len = text.length(); i < len; i++) {
+        char c = text.charAt(i);
+        if (Character.isWhitespace(c)) {
+          if (inWord) endWord();
+          inWord = false;
+          continue;
         }
-        inWord = false;
-        continue;
+        if (!inWord) block = (block ^ ' ') * FNV_PRIME; // word boundary
+        inWord = true;
+        block = (block ^ c) * FNV_PRIME;
       }
-      if (!inWord) block = (block ^ ' ') * FNV_PRIME; // word boundary
-      inWord = true;
-      block = (block ^ c) * FNV_PRIME;
+      if (inWord) endWord();
+      return this;
     }
-    if (inWord) inBlock++;
-    if (inBlock > 0) {
-      if (n == out.length) out = java.util.Arrays.copyOf(out, n + 1);
-      out[n++] = link(chain, block);
+
+    private void endWord() {
+      if (++inBlock == blockTokens) {
+        if (n == out.length) out = java.util.Arrays.copyOf(out, n * 2);
+        out[n++] = chain = link(chain, block);
+        block = FNV_OFFSET;
+        inBlock = 0;
+      }
     }
-    return java.util.Arrays.copyOf(out, n);
+
+    /** The full blocks so far and the partial last one. */
+    public long[] blocks() {
+      long[] b = java.util.Arrays.copyOf(out, n + (inBlock > 0 ? 1 : 0));
+      if (inBlock > 0) b[n] = link(chain, block);
+      return b;
+    }
   }
 
   /** A chain over given block ids (a trace's hash_ids, which already name a block by its content and prefix). */
