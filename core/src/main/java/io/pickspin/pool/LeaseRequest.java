@@ -39,6 +39,12 @@ public record LeaseRequest(String model, Set<String> excludeBackends, Duration m
   }
 
   @Override
+  public String toString() {
+    return "LeaseRequest[model=" + model + ", excludeBackends=" + excludeBackends + ", maxWait=" + maxWait
+        + ", promptBlocks=" + promptBlocks.length + "]";
+  }
+
+  @Override
   public int hashCode() {
     return Objects.hash(model, excludeBackends, maxWait, Arrays.hashCode(promptBlocks));
   }
