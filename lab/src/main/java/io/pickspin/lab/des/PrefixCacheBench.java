@@ -29,9 +29,9 @@ import picocli.CommandLine.Option;
  * Prefix-cache-aware replica choice in the discrete-event simulator: a fixed fleet of Qwen3-32B replicas (tensor
  * parallel 2 on H100, as llm-d's "KV-cache wins you can see" benchmark: 8 pods, 16 GPUs) behind the production pool,
  * each replica with a prefix cache the size of its KV memory, under four replica choices: random, least-outstanding
- * (the default), prefix-only and prefix-aware (ours). The prefix-aware weight is chosen on the first part of Mooncake's
- * conversation trace (validation) and then frozen for the measured part and the other workloads. Prints the tables
- * and writes bench/results/prefix-cache.md.
+ * (the default), prefix-only and prefix-aware (ours). The prefix-aware weight is chosen on validation data (the first
+ * part of Mooncake's conversation trace, MT-bench conversations and llm-d-shaped arrivals drawn with seeds of their
+ * own) and then frozen for the measured part. Prints the tables and writes bench/results/prefix-cache.md.
  */
 public final class PrefixCacheBench {
   static final String TITLE = "Prefix-cache-aware replica choice (discrete-event simulation)";
