@@ -22,7 +22,7 @@ public final class PromptBlocks {
   }
 
   /**
-   * Block hashes of a text given in pieces (a chat's roles and contents, in order): each piece's whitespace-separated
+   * Block hashes of a text given in pieces (a chat's message contents, in order): each piece's whitespace-separated
    * words continue the previous piece's, with a word boundary between pieces.
    */
   public static final class Hasher {

@@ -5,6 +5,7 @@ import io.pickspin.model.ModelSpec;
 import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
 import io.pickspin.pool.PoolCore;
+import io.pickspin.pool.PoolException;
 import io.pickspin.pool.PoolSettings;
 import io.pickspin.prefix.PrefixCache;
 import io.pickspin.scaling.ArrivalStats;
@@ -12,6 +13,7 @@ import io.pickspin.scaling.driver.ReplicaPhase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -39,7 +41,10 @@ final class PrefixReplay implements ReplicaServer.Listener {
   private final SimPool pool;
   private final Duration maxHold;
   private final List<Job> jobs = new ArrayList<>();
+  /** Each request's turn, for the conversation's next one. */
+  private final IdentityHashMap<Job, PrefixWorkload.Turn> turns = new IdentityHashMap<>();
   private int nextId;
+  private double expiryAt = Double.POSITIVE_INFINITY;
 
   /** @param cacheBlocks each replica's prefix cache in blocks of {@code blockTokens} */
   PrefixReplay(LatencyModel latency, LatencyModel.Deployment deployment, ModelSpec spec, PoolSettings poolSettings,
@@ -79,8 +84,6 @@ final class PrefixReplay implements ReplicaServer.Listener {
     armExpiry();
   }
 
-  private final java.util.IdentityHashMap<Job, PrefixWorkload.Turn> turns = new java.util.IdentityHashMap<>();
-
   private void handle(List<PoolCore.Reply<Job>> replies) {
     for (PoolCore.Reply<Job> r : replies) {
       Job job = r.handle();
@@ -89,14 +92,11 @@ final class PrefixReplay implements ReplicaServer.Listener {
         job.sentAt = events.now();
         pool.replicas.get(g.lease().backend().id()).submit(job);
       } else if (r instanceof PoolCore.Refused<Job> f) {
-        job.finish(f.error().reason() == io.pickspin.pool.PoolException.Reason.TIMED_OUT ? Job.End.TIMED_OUT : Job.End.REJECTED,
-            events.now());
+        job.finish(f.error().reason() == PoolException.Reason.TIMED_OUT ? Job.End.TIMED_OUT : Job.End.REJECTED, events.now());
         next(job);
       }
     }
   }
-
-  private double expiryAt = Double.POSITIVE_INFINITY;
 
   private void armExpiry() {
     long next = pool.core.nextDeadlineMs();
