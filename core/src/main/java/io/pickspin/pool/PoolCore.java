@@ -94,7 +94,44 @@ public final class PoolCore<H> {
     }
   }
 
-  private record Held<H>(LeaseRequest request, long[] blocks, H handle, long arrivedMs, long deadlineMs) {}
+  /** A request waiting for a replica. Identity matters: two held requests may carry equal values. */
+  private static final class Held<H> {
+    final LeaseRequest request;
+    final long[] blocks;
+    final H handle;
+    final long arrivedMs;
+    final long deadlineMs;
+    /** Later requests served before this one because their prefix was on the freed replica. */
+    int bypassed;
+
+    Held(LeaseRequest request, long[] blocks, H handle, long arrivedMs, long deadlineMs) {
+      this.request = request;
+      this.blocks = blocks;
+      this.handle = handle;
+      this.arrivedMs = arrivedMs;
+      this.deadlineMs = deadlineMs;
+    }
+
+    LeaseRequest request() {
+      return request;
+    }
+
+    long[] blocks() {
+      return blocks;
+    }
+
+    H handle() {
+      return handle;
+    }
+
+    long arrivedMs() {
+      return arrivedMs;
+    }
+
+    long deadlineMs() {
+      return deadlineMs;
+    }
+  }
 
   /** The replica object, not its id: a replica that left and came back is a new object with its own counts. */
   private record Active(Lease lease, Replica replica) {}
@@ -406,27 +443,69 @@ public final class PoolCore<H> {
     return live > 0 && live >= maxReplicas;
   }
 
-  /** Serves held requests in arrival order while replicas have room; drops those that can never be served. */
+  /**
+   * Serves held requests in arrival order while replicas have room; drops those that can never be served. Prefix-aware,
+   * a freed replica goes to a later held request (among the next slots-per-replica) that it likely holds more of the
+   * prompt of: a saturated fleet keeps its caches warm instead of sending each request to whichever replica frees
+   * first. A held request lets at most slots-per-replica later ones go first.
+   */
   private List<Reply<H>> drain(long nowMs) {
     if (held.isEmpty()) return List.of();
     List<Reply<H>> out = new ArrayList<>();
-    for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
-      Held<H> h = it.next();
-      if (maxReplicas == 0) {
-        it.remove();
-        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
-      } else if (everyReplicaExcluded(h.request().excludeBackends())) {
-        it.remove();
-        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
-      } else {
-        Replica r = pick(h.request().excludeBackends(), h.blocks(), nowMs);
-        if (r != null) {
+    boolean again = true;
+    while (again) {
+      again = false;
+      for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
+        Held<H> h = it.next();
+        if (maxReplicas == 0) {
+          it.remove();
+          out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
+        } else if (everyReplicaExcluded(h.request().excludeBackends())) {
+          it.remove();
+          out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
+        } else {
+          Replica r = pick(h.request().excludeBackends(), h.blocks(), nowMs);
+          if (r == null) continue;
+          Held<H> warmer = warmerFor(r, h, nowMs);
+          if (warmer != null) {
+            held.removeFirstOccurrence(warmer);
+            h.bypassed++;
+            out.add(grant(r, warmer.handle(), warmer.blocks(), nowMs));
+            again = true; // the queue changed under the iterator
+            break;
+          }
           it.remove();
           out.add(grant(r, h.handle(), h.blocks(), nowMs));
         }
       }
     }
     return out;
+  }
+
+  /** Prefix-aware: the held request after {@code h} that replica {@code r} likely holds the longest prefix of, if longer. */
+  private Held<H> warmerFor(Replica r, Held<H> h, long nowMs) {
+    if (settings.replicaChoice() != ReplicaChoice.PREFIX_AWARE || h.bypassed >= slotsPerReplica || held.size() < 2) {
+      return null;
+    }
+    int best = h.blocks().length == 0 ? 0 : prefixes.matched(r.id, h.blocks(), nowMs);
+    Held<H> warmer = null;
+    int seen = 0;
+    boolean after = false;
+    for (Held<H> x : held) {
+      if (x == h) {
+        after = true;
+        continue;
+      }
+      if (!after) continue;
+      if (++seen > slotsPerReplica) break;
+      if (x.blocks().length == 0 || r.excludedBy(x.request().excludeBackends())) continue;
+      int m = prefixes.matched(r.id, x.blocks(), nowMs);
+      if (m > best) {
+        best = m;
+        warmer = x;
+      }
+    }
+    return warmer;
   }
 
   private void resetHealth(Replica r) {

@@ -5,6 +5,7 @@ import static io.pickspin.pool.PoolCoreTest.granted;
 import static io.pickspin.pool.PoolCoreTest.ready;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pickspin.prefix.PromptBlocks;
 import io.pickspin.scaling.ArrivalStats;
@@ -49,6 +50,54 @@ class PrefixAwareChoiceTest {
     PoolCore<String> p = core(ReplicaChoice.PREFIX_AWARE, 1.25, Duration.ofMinutes(10));
     String home = lease(p, PromptBlocks.chain(new long[] {1}), 0);
     assertNotEquals(home, lease(p, CONVERSATION, 1), "one block (worth 0.625) does not outweigh one request in flight");
+  }
+
+  static final Outcome OK = Outcome.success(100, 10, 5);
+
+  /** Replicas a and b, one slot each: what frees is where a held request goes. */
+  static PoolCore<String> oneSlotEach() {
+    PoolSettings s = PoolCoreTest.SETTINGS.withReplicaChoice(ReplicaChoice.PREFIX_AWARE, 1.25).withPrefixIndex(500, 1000,
+        Duration.ofMinutes(10));
+    var spec = new io.pickspin.model.ModelSpec("m", SPEC.tier(), "m", 0.5, 1, 2,
+        new io.pickspin.model.LatencyProfile(1000, 0, 1, 5000), 0, 2, List.of());
+    PoolCore<String> p = new PoolCore<>(spec, s, new ArrivalStats(Duration.ofSeconds(60)), 1000, 100);
+    p.updateReplicas(List.of(ready("a"), ready("b")), 0);
+    return p;
+  }
+
+  static java.util.Optional<PoolCore.Reply<String>> ask(PoolCore<String> p, long[] blocks, String handle) {
+    return p.acquire(new LeaseRequest("m", Set.of(), Duration.ofSeconds(10), blocks), handle, 0);
+  }
+
+  @Test
+  void aFreedReplicaGoesToAHeldRequestWhosePrefixItHoldsAndEachHeldRequestIsPassedAtMostSlotsTimes() {
+    PoolCore<String> p = oneSlotEach();
+    Lease onA = granted(ask(p, CONVERSATION, "first"));
+    assertEquals("a", onA.backend().id());
+    Lease onB = granted(ask(p, OTHER, "other"));
+    assertEquals("b", onB.backend().id());
+    assertTrue(ask(p, PromptBlocks.chain(new long[] {20, 21}), "cold").isEmpty());
+    assertTrue(ask(p, NEXT_TURN, "warm").isEmpty());
+    List<PoolCore.Reply<String>> served = p.release(onA, OK, 1);
+    assertEquals(1, served.size());
+    assertEquals("warm", served.get(0).handle(), "a holds the next turn's prefix: it goes before the cold request");
+    Lease warmOnA = ((PoolCore.Granted<String>) served.get(0)).lease();
+    assertTrue(ask(p, NEXT_TURN, "warm again").isEmpty());
+    served = p.release(warmOnA, OK, 2);
+    assertEquals("cold", served.get(0).handle(), "the cold request was passed once, as many times as a replica has slots");
+  }
+
+  @Test
+  void leastOutstandingServesHeldRequestsInArrivalOrder() {
+    PoolSettings s = PoolCoreTest.SETTINGS.withPrefixIndex(500, 1000, Duration.ofMinutes(10));
+    var spec = new io.pickspin.model.ModelSpec("m", SPEC.tier(), "m", 0.5, 1, 2,
+        new io.pickspin.model.LatencyProfile(1000, 0, 1, 5000), 0, 1, List.of());
+    PoolCore<String> p = new PoolCore<>(spec, s, new ArrivalStats(Duration.ofSeconds(60)), 1000, 100);
+    p.updateReplicas(List.of(ready("a")), 0);
+    Lease onA = granted(ask(p, CONVERSATION, "first"));
+    assertTrue(ask(p, OTHER, "cold").isEmpty());
+    assertTrue(ask(p, NEXT_TURN, "warm").isEmpty());
+    assertEquals("cold", p.release(onA, OK, 1).get(0).handle());
   }
 
   @Test

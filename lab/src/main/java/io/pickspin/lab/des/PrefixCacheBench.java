@@ -56,10 +56,11 @@ public final class PrefixCacheBench {
     @Option(names = "--mtbench-system-tokens", description = "words of a system prompt every MT-bench conversation shares") int mtBenchSystem = 0;
     @Option(names = "--mtbench-block-tokens", description = "block size of the MT-bench replay (vLLM's default is 16)") int mtBenchBlock = 16;
     @Option(names = "--llmd-qps", description = "request rates of the llm-d-shaped workload (comma-separated)") String llmdQps = "4,6,8,10";
-    @Option(names = "--llmd-default-pool-qps", description = "one more llm-d-shaped rate with the pool's default oversubscription 1.0 (0: none)") double llmdDefaultPoolQps = 8;
+    @Option(names = "--llmd-oversubscribed-qps", description = "one more llm-d-shaped rate with --llmd-oversubscription (0: none)") double llmdOversubscribedQps = 8;
+    @Option(names = "--llmd-oversubscription", description = "the pool's oversubscription for that one more rate") double llmdOversubscription = 2.0;
     @Option(names = "--llmd-output-tokens", description = "answer length of the llm-d-shaped workload (not in llm-d's post)") int llmdOutput = 1000;
     @Option(names = "--llmd-minutes", description = "length of each llm-d-shaped run") double llmdMinutes = 15;
-    @Option(names = "--oversubscription", description = "pool slots per replica = max batch x this (queueing moves into the replicas)") double oversubscription = 2.0;
+    @Option(names = "--oversubscription", description = "pool slots per replica = max batch x this (the pool's default: 1.0)") double oversubscription = 1.0;
     @Option(names = "--jitter-ms", description = "each replayed trace arrival moves by U(0, this) per seed") double jitterMs = 1000;
     @Option(names = "--threads", description = "runs in parallel") int threads = 2;
     @Option(names = "--minutes", description = "truncate the traces to their first M minutes, for a quick look") Double minutes;
@@ -156,12 +157,14 @@ public final class PrefixCacheBench {
         llmdRows.add(String.format(Locale.ROOT, "llm-d shape, %.1f req/s", qps));
         llmd.add(bench.syntheticTable(qps, schedulers, bench.basePool, md));
       }
-      if (a.llmdDefaultPoolQps > 0) {
-        PoolSettings productDefault = bench.basePool.withOversubscription(1.0);
-        llmdRows.add(String.format(Locale.ROOT, "llm-d shape, %.1f req/s, oversubscription 1", a.llmdDefaultPoolQps));
-        md.append("With the pool's default oversubscription (1.0), a saturated fleet queues requests in the pool, and a held "
-            + "request takes the first replica that frees a slot, wherever its prefix is:\n\n");
-        llmd.add(bench.syntheticTable(a.llmdDefaultPoolQps, schedulers, productDefault, md));
+      if (a.llmdOversubscribedQps > 0) {
+        PoolSettings oversubscribed = bench.basePool.withOversubscription(a.llmdOversubscription);
+        llmdRows.add(String.format(Locale.ROOT, "llm-d shape, %.1f req/s, oversubscription %s", a.llmdOversubscribedQps,
+            fmt(a.llmdOversubscription)));
+        md.append("With oversubscription " + fmt(a.llmdOversubscription) + " a saturated fleet queues up to "
+            + fmt(a.llmdOversubscription - 1) + " batch(es) more in each replica's engine instead of in the pool, where every "
+            + "choice sends a prompt at once (as llm-d's schedulers do, into vLLM's waiting queue):\n\n");
+        llmd.add(bench.syntheticTable(a.llmdOversubscribedQps, schedulers, oversubscribed, md));
       }
       md.append(bench.verdict(moon, mtCells, az, mt, llmdRows, llmd));
       md.append(bench.notes(mooncake, mt, azure));
@@ -428,9 +431,11 @@ public final class PrefixCacheBench {
         - Fleet: %d replicas of Qwen3-32B, tensor parallel 2 on H100 (%d GPUs), fixed (no scaling); each replica's KV memory holds \
         %,d tokens (llm-d's pods: 307,328), all of it prefix cache (an upper bound: vLLM shares it with running sequences). \
         The latency model is the DES's, calibrated on vidur's H100 profiles; prefill skips the cached prefix (it still attends to it).
-        - Pool: the production `PoolCore` with `replica-choice` per row, slots per replica = max batch x %.1f (the rest of the \
-        queue waits in the replicas' engines, as in llm-d's vLLM queues), max hold 600 s; prefix index as large as the cache \
-        (blocks per replica), ttl %s. A request the pool could not serve counts at the max hold in TTFT ("unserved").
+        - Pool: the production `PoolCore` with `replica-choice` per row, slots per replica = max batch x %.1f, the rest of the \
+        queue held in the pool (prefix-aware, a replica that frees a slot serves the held request among the next \
+        slots-per-replica whose prefix it holds, each held request passed at most that often; the others serve the queue \
+        in order), max hold 600 s; prefix index as large as the cache (blocks per replica), ttl %s. A request the pool \
+        could not serve counts at the max hold in TTFT ("unserved").
         - Seeds: on the traces each seed moves every arrival by U(0, %.0f ms) (and draws the random scheduler); on MT-bench \
         each seed draws its own conversations. 95%% confidence half-widths by Student's t over seeds.
         - Mooncake's hash_ids name 512-token blocks; the answer's own blocks are unknown there (a next turn's ids already \
