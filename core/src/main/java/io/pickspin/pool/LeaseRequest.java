@@ -1,6 +1,8 @@
 package io.pickspin.pool;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -9,10 +11,41 @@ import java.util.Set;
  * @param model catalogue id
  * @param excludeBackends backend ids already tried for this request (a retry must go elsewhere)
  * @param maxWait how long the request may be held while the model scales from zero or all replicas are busy
+ * @param promptBlocks the prompt's block hashes ({@link io.pickspin.prefix.PromptBlocks}), for a prefix-aware replica
+ *     choice; empty when unknown
  */
-public record LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait) {
+public record LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait, long[] promptBlocks) {
+  private static final long[] NONE = new long[0];
+
   public LeaseRequest {
     excludeBackends = Set.copyOf(excludeBackends == null ? Set.of() : excludeBackends);
     if (maxWait == null || maxWait.isNegative()) throw new IllegalArgumentException("maxWait must be >= 0");
+    promptBlocks = promptBlocks == null || promptBlocks.length == 0 ? NONE : promptBlocks.clone();
+  }
+
+  public LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait) {
+    this(model, excludeBackends, maxWait, NONE);
+  }
+
+  @Override
+  public long[] promptBlocks() {
+    return promptBlocks.length == 0 ? NONE : promptBlocks.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LeaseRequest r && model.equals(r.model) && excludeBackends.equals(r.excludeBackends)
+        && maxWait.equals(r.maxWait) && Arrays.equals(promptBlocks, r.promptBlocks);
+  }
+
+  @Override
+  public String toString() {
+    return "LeaseRequest[model=" + model + ", excludeBackends=" + excludeBackends + ", maxWait=" + maxWait
+        + ", promptBlocks=" + promptBlocks.length + "]";
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(model, excludeBackends, maxWait, Arrays.hashCode(promptBlocks));
   }
 }

@@ -9,7 +9,6 @@ import io.pickspin.scaling.driver.ReplicaStatus;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -18,6 +17,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * One model's replicas, leases and hold queue, without actors: the {@code ModelPool} entity wraps it and the simulator
@@ -25,8 +25,11 @@ import java.util.Set;
  * sending them, so every request gets exactly one {@link Reply}: at once from {@link #acquire}, or later from the call
  * that freed capacity or expired it.
  *
- * <p>Leases go to the READY replica with the fewest requests in flight, healthy ones before suspect ones, up to
- * {@link PoolSettings#slotsPerReplica} per replica. When none has room the request waits in a bounded FIFO hold queue
+ * <p>Leases go to a READY replica with room, up to {@link PoolSettings#slotsPerReplica} per replica, pinned ones first,
+ * healthy ones before suspect ones, and among those by {@link PoolSettings#replicaChoice}: the fewest requests in
+ * flight, or (prefix-aware) the fewest in flight less a weight per 1,000 tokens of the prompt's leading blocks the pool
+ * sent to that replica before ({@link PrefixIndex}), so that a prompt goes where its prefix is likely cached unless that
+ * replica is busier by more than the prefix is worth: the prefill a hit saves grows with the cached tokens. When none has room the request waits in a bounded FIFO hold queue
  * until a replica has room, its {@link LeaseRequest#maxWait} passes (TIMED_OUT), or no replica can ever serve it
  * (UNAVAILABLE). A full queue refuses with OVERLOADED and a Retry-After estimate.
  *
@@ -91,7 +94,44 @@ public final class PoolCore<H> {
     }
   }
 
-  private record Held<H>(LeaseRequest request, H handle, long arrivedMs, long deadlineMs) {}
+  /** A request waiting for a replica. Identity matters: two held requests may carry equal values. */
+  private static final class Held<H> {
+    final LeaseRequest request;
+    final long[] blocks;
+    final H handle;
+    final long arrivedMs;
+    final long deadlineMs;
+    /** Later requests served before this one because their prefix was on the freed replica. */
+    int bypassed;
+
+    Held(LeaseRequest request, long[] blocks, H handle, long arrivedMs, long deadlineMs) {
+      this.request = request;
+      this.blocks = blocks;
+      this.handle = handle;
+      this.arrivedMs = arrivedMs;
+      this.deadlineMs = deadlineMs;
+    }
+
+    LeaseRequest request() {
+      return request;
+    }
+
+    long[] blocks() {
+      return blocks;
+    }
+
+    H handle() {
+      return handle;
+    }
+
+    long arrivedMs() {
+      return arrivedMs;
+    }
+
+    long deadlineMs() {
+      return deadlineMs;
+    }
+  }
 
   /** The replica object, not its id: a replica that left and came back is a new object with its own counts. */
   private record Active(Lease lease, Replica replica) {}
@@ -109,6 +149,8 @@ public final class PoolCore<H> {
   private int maxReplicas;
   /** When a replica last entered rotation: a queue only shows missing capacity once it outlasts new capacity. */
   private long lastCapacityGainMs = -1;
+  private final PrefixIndex prefixes;
+  private final SplittableRandom random;
 
   /**
    * @param stats the model's telemetry window; the core records arrivals and completions into it
@@ -125,6 +167,8 @@ public final class PoolCore<H> {
     this.slotsPerReplica = settings.slotsPerReplica(spec.latency().maxBatch());
     this.nextLeaseId = firstLeaseId;
     this.maxReplicas = spec.maxReplicas();
+    this.prefixes = new PrefixIndex(settings.prefixBlocksPerReplica(), settings.prefixTtl().toMillis());
+    this.random = new SplittableRandom(firstLeaseId);
   }
 
   // ---- requests
@@ -138,8 +182,9 @@ public final class PoolCore<H> {
     if (everyReplicaExcluded(request.excludeBackends())) {
       return Optional.of(refuse(handle, PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
     }
-    Replica r = pick(request.excludeBackends());
-    if (r != null) return Optional.of(grant(r, handle));
+    long[] blocks = prefixBlocks(request);
+    Replica r = pick(request.excludeBackends(), blocks, nowMs);
+    if (r != null) return Optional.of(grant(r, handle, blocks, nowMs));
     if (request.maxWait().isZero() || held.size() >= settings.holdQueueCapacity()) {
       return Optional.of(
           refuse(
@@ -148,7 +193,7 @@ public final class PoolCore<H> {
               "model " + spec.id() + " is at capacity (" + held.size() + " requests waiting)",
               nowMs));
     }
-    held.addLast(new Held<>(request, handle, nowMs, nowMs + request.maxWait().toMillis()));
+    held.addLast(new Held<>(request, blocks, handle, nowMs, nowMs + request.maxWait().toMillis()));
     return Optional.empty();
   }
 
@@ -232,6 +277,7 @@ public final class PoolCore<H> {
     long before = inRotationCount();
     replicas.clear();
     replicas.putAll(next);
+    prefixes.retain(replicas.keySet());
     if (inRotationCount() > before) lastCapacityGainMs = nowMs;
     return drain(nowMs);
   }
@@ -332,19 +378,49 @@ public final class PoolCore<H> {
     return r.phase == ReplicaPhase.READY && r.endpoint != null && r.health != Health.FAILED && r.mode != Mode.DRAINED;
   }
 
-  /** Least outstanding requests among replicas with room; pinned first, healthy before suspect; ties to the least used. */
-  private Replica pick(Set<String> excluded) {
-    return replicas.values().stream()
-        .filter(r -> inRotation(r) && r.inFlight < slotsPerReplica && !r.excludedBy(excluded))
-        .min(
-            Comparator.comparing((Replica r) -> r.mode != Mode.PINNED)
-                .thenComparing(r -> r.health)
-                .thenComparingInt(r -> r.inFlight)
-                .thenComparingLong(r -> r.leasesGranted))
-        .orElse(null);
+  private long[] prefixBlocks(LeaseRequest request) {
+    return settings.replicaChoice().usesPrefixes() ? request.promptBlocks() : NO_BLOCKS;
   }
 
-  private Reply<H> grant(Replica r, H handle) {
+  private static final long[] NO_BLOCKS = new long[0];
+
+  /** Among replicas with room: pinned first, healthy before suspect, then the replica choice; ties to the least used. */
+  private Replica pick(Set<String> excluded, long[] blocks, long nowMs) {
+    Replica best = null;
+    double bestScore = 0;
+    for (Replica r : replicas.values()) {
+      if (!inRotation(r) || r.inFlight >= slotsPerReplica || r.excludedBy(excluded)) continue;
+      double score = score(r, blocks, nowMs);
+      if (best == null || better(r, score, best, bestScore)) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  private static boolean better(Replica r, double score, Replica best, double bestScore) {
+    boolean pinned = r.mode == Mode.PINNED, bestPinned = best.mode == Mode.PINNED;
+    if (pinned != bestPinned) return pinned;
+    if (r.health != best.health) return r.health.compareTo(best.health) < 0;
+    if (score != bestScore) return score < bestScore;
+    return r.leasesGranted < best.leasesGranted;
+  }
+
+  /** Lower is better. */
+  private double score(Replica r, long[] blocks, long nowMs) {
+    return switch (settings.replicaChoice()) {
+      case LEAST_OUTSTANDING -> r.inFlight;
+      case RANDOM -> random.nextDouble();
+      case PREFIX_ONLY -> blocks.length == 0 ? r.inFlight
+          : -(double) prefixes.matched(r.id, blocks, nowMs) * (slotsPerReplica + 1) + r.inFlight;
+      case PREFIX_AWARE -> blocks.length == 0 ? r.inFlight
+          : r.inFlight - settings.prefixWeight() / 1000.0 * settings.prefixBlockTokens() * prefixes.matched(r.id, blocks, nowMs);
+    };
+  }
+
+  private Reply<H> grant(Replica r, H handle, long[] blocks, long nowMs) {
+    prefixes.sent(r.id, blocks, nowMs);
     r.inFlight++;
     r.leasesGranted++;
     Lease lease = new Lease(nextLeaseId++, spec.id(), r.endpoint);
@@ -371,27 +447,69 @@ public final class PoolCore<H> {
     return live > 0 && live >= maxReplicas;
   }
 
-  /** Serves held requests in arrival order while replicas have room; drops those that can never be served. */
+  /**
+   * Serves held requests in arrival order while replicas have room; drops those that can never be served. Prefix-aware,
+   * a freed replica goes to a later held request (among the next slots-per-replica) that it likely holds more of the
+   * prompt of: a saturated fleet keeps its caches warm instead of sending each request to whichever replica frees
+   * first. A held request lets at most slots-per-replica later ones go first.
+   */
   private List<Reply<H>> drain(long nowMs) {
     if (held.isEmpty()) return List.of();
     List<Reply<H>> out = new ArrayList<>();
-    for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
-      Held<H> h = it.next();
-      if (maxReplicas == 0) {
-        it.remove();
-        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
-      } else if (everyReplicaExcluded(h.request().excludeBackends())) {
-        it.remove();
-        out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
-      } else {
-        Replica r = pick(h.request().excludeBackends());
-        if (r != null) {
+    boolean again = true;
+    while (again) {
+      again = false;
+      for (Iterator<Held<H>> it = held.iterator(); it.hasNext(); ) {
+        Held<H> h = it.next();
+        if (maxReplicas == 0) {
           it.remove();
-          out.add(grant(r, h.handle()));
+          out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
+        } else if (everyReplicaExcluded(h.request().excludeBackends())) {
+          it.remove();
+          out.add(refuse(h.handle(), PoolException.Reason.UNAVAILABLE, allTriedMessage(), nowMs));
+        } else {
+          Replica r = pick(h.request().excludeBackends(), h.blocks(), nowMs);
+          if (r == null) continue;
+          Held<H> warmer = warmerFor(r, h, nowMs);
+          if (warmer != null) {
+            held.removeFirstOccurrence(warmer);
+            h.bypassed++;
+            out.add(grant(r, warmer.handle(), warmer.blocks(), nowMs));
+            again = true; // the queue changed under the iterator
+            break;
+          }
+          it.remove();
+          out.add(grant(r, h.handle(), h.blocks(), nowMs));
         }
       }
     }
     return out;
+  }
+
+  /** Prefix-aware: the held request after {@code h} that replica {@code r} likely holds the longest prefix of, if longer. */
+  private Held<H> warmerFor(Replica r, Held<H> h, long nowMs) {
+    if (settings.replicaChoice() != ReplicaChoice.PREFIX_AWARE || h.bypassed >= slotsPerReplica || held.size() < 2) {
+      return null;
+    }
+    int best = h.blocks().length == 0 ? 0 : prefixes.matched(r.id, h.blocks(), nowMs);
+    Held<H> warmer = null;
+    int seen = 0;
+    boolean after = false;
+    for (Held<H> x : held) {
+      if (x == h) {
+        after = true;
+        continue;
+      }
+      if (!after) continue;
+      if (++seen > slotsPerReplica) break;
+      if (x.blocks().length == 0 || r.excludedBy(x.request().excludeBackends())) continue;
+      int m = prefixes.matched(r.id, x.blocks(), nowMs);
+      if (m > best) {
+        best = m;
+        warmer = x;
+      }
+    }
+    return warmer;
   }
 
   private void resetHealth(Replica r) {

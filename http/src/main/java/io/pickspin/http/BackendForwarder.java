@@ -122,6 +122,8 @@ final class BackendForwarder {
   private final org.apache.pekko.event.LoggingAdapter clientLog;
   /** Backend URIs by base URL and endpoint: parsing a URI string costs more than building the rest of a request. */
   private final Map<java.net.URI, Uri[]> uris = new ConcurrentHashMap<>();
+  /** Tokens per prompt block when the pools choose replicas by prompt prefix (pickspin.pool.replica-choice), else 0. */
+  private final int promptBlockTokens;
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -148,6 +150,9 @@ final class BackendForwarder {
     this.observer = observer;
     this.json = json;
     this.clientLog = system.classicSystem().log();
+    io.pickspin.pool.PoolSettings poolSettings =
+        io.pickspin.pool.PoolSettings.fromConfig(system.settings().config().getConfig("pickspin.pool"));
+    this.promptBlockTokens = poolSettings.replicaChoice().usesPrefixes() ? poolSettings.prefixBlockTokens() : 0;
     int maxConnections = settings.backendMaxConnections();
     this.pool =
         ConnectionPoolSettings.create(system.classicSystem())
@@ -208,6 +213,8 @@ final class BackendForwarder {
       tried.put(model, new HashSet<>(broken));
     }
 
+    private long[] promptBlocks;
+
     Attempt(
         CompletionRequest request, CompletionStage<Done> clientGone, RouteExplanation route, long startNanos, long routeNanos,
         ApiKey key) {
@@ -237,6 +244,15 @@ final class BackendForwarder {
       if (modelIndex + 1 >= models.size()) return false;
       modelIndex++;
       return true;
+    }
+
+    /** The prompt's block hashes for a prefix-aware pool (hashed once, on the first lease); empty when not needed. */
+    long[] promptBlocks() {
+      if (promptBlocks == null) {
+        promptBlocks = promptBlockTokens == 0 ? new long[0]
+            : io.pickspin.prefix.OpenAiPromptBlocks.of(request.body(request.route().requestedModel()), promptBlockTokens);
+      }
+      return promptBlocks;
     }
 
     Duration holdLeft() {
@@ -278,7 +294,7 @@ final class BackendForwarder {
     }
     long askedNanos = System.nanoTime();
     Set<String> exclude = a.tried.getOrDefault(model, Set.of());
-    CompletionStage<Lease> leased = leases.acquire(new LeaseRequest(model, exclude, a.holdLeft()));
+    CompletionStage<Lease> leased = leases.acquire(new LeaseRequest(model, exclude, a.holdLeft(), a.promptBlocks()));
     if (!leased.toCompletableFuture().isDone()) a.waitedForReplica = true;
     return leased
         .handleAsync(

@@ -44,12 +44,14 @@ public final class BatchingEngine<T> {
     double alloc; // prefill tokens per step in the current mix
     boolean decoding;
 
-    Seq(T request, int inputTokens, int outputTokens) {
+    Seq(T request, int inputTokens, int cachedTokens, int outputTokens) {
       this.request = request;
       this.inputTokens = inputTokens;
       this.outputTokens = outputTokens;
       this.kvReserved = deployment.arch().kvBytes(inputTokens + outputTokens);
-      this.prefillLeft = inputTokens;
+      // a cached prefix is not computed again: prefill starts after it, attending to it
+      this.prefillLeft = inputTokens - cachedTokens;
+      this.context = cachedTokens;
     }
   }
 
@@ -85,8 +87,19 @@ public final class BatchingEngine<T> {
 
   /** A request reaches the engine now (any per-request overhead before that is the caller's). */
   public void enqueue(T request, int inputTokens, int outputTokens) {
+    enqueue(request, inputTokens, 0, outputTokens);
+  }
+
+  /**
+   * A request whose first {@code cachedTokens} prompt tokens are in the replica's prefix cache: only the rest is
+   * prefilled (at least one token).
+   */
+  public void enqueue(T request, int inputTokens, int cachedTokens, int outputTokens) {
+    if (cachedTokens < 0 || cachedTokens >= inputTokens) {
+      throw new IllegalArgumentException("cached tokens must be in [0, " + inputTokens + "), got " + cachedTokens);
+    }
     advance();
-    waiting.addLast(new Seq(request, inputTokens, outputTokens));
+    waiting.addLast(new Seq(request, inputTokens, cachedTokens, outputTokens));
     admit();
     reschedule();
   }

@@ -25,6 +25,12 @@ final class Job {
   boolean correct;
   /** Went to a warm fallback instead of waiting for its model's cold start. */
   boolean spilled;
+  /** The prompt's block hashes, for the pool's prefix-aware choice and the replica's prefix cache; null: none. */
+  long[] promptBlocks;
+  /** The blocks of prompt and answer together, cached once the answer is done (a later turn's prefix); null: none. */
+  long[] answeredBlocks;
+  /** Prompt tokens the replica's prefix cache served. */
+  int cachedTokens;
 
   Job(SimRequest request) {
     this.request = request;

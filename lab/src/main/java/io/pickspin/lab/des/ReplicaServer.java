@@ -1,13 +1,15 @@
 package io.pickspin.lab.des;
 
 import io.pickspin.model.BackendEndpoint;
+import io.pickspin.prefix.PrefixCache;
 import io.pickspin.scaling.driver.ReplicaPhase;
 import io.pickspin.scaling.driver.ReplicaStatus;
 import java.net.URI;
 
 /**
  * One simulated model server replica: its phase for the driver and the pool, and a {@link BatchingEngine} with
- * vLLM-style continuous batching that a leased request reaches after the per-request overhead.
+ * vLLM-style continuous batching that a leased request reaches after the per-request overhead; with a {@link
+ * PrefixCache}, a request whose prompt carries block hashes prefills only what the cache does not hold.
  */
 final class ReplicaServer {
   /** Callbacks into the simulation. */
@@ -27,6 +29,8 @@ final class ReplicaServer {
   private final LatencyModel latency;
   private final BatchingEngine<Job> engine;
   private int arriving;
+  /** The replica's prefix cache; null: no prefix caching. */
+  PrefixCache cache;
 
   ReplicaServer(String id, SimPool pool, ReplicaPhase phase, EventQueue events, LatencyModel latency,
       LatencyModel.Deployment deployment, int maxSeqs, Listener listener) {
@@ -44,6 +48,8 @@ final class ReplicaServer {
 
           @Override
           public void finished(Job job, double now) {
+            // the answer's KV blocks stay cached too: a next turn that carries it reuses them
+            if (cache != null && job.answeredBlocks != null) cache.insert(job.answeredBlocks);
             listener.finished(ReplicaServer.this, job, now);
           }
         });
@@ -68,7 +74,10 @@ final class ReplicaServer {
     arriving++;
     events.after(latency.settings().requestOverheadMs(), () -> {
       arriving--;
-      engine.enqueue(job, job.request.inputTokens(), job.request.outputTokens());
+      int input = job.request.inputTokens();
+      int cached = cache == null || job.promptBlocks == null ? 0 : cache.admit(job.promptBlocks, input);
+      job.cachedTokens = cached;
+      engine.enqueue(job, input, cached, job.request.outputTokens());
     });
   }
 }

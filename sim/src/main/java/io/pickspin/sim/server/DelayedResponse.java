@@ -11,6 +11,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  */
 final class DelayedResponse implements InFlight.Work {
   private final ModelRuntime model;
+  private final long ttftNanos;
   private final int tokens;
   private final HttpResponse result;
   private final boolean injectedReset;
@@ -27,9 +28,10 @@ final class DelayedResponse implements InFlight.Work {
   /**
    * @param result what to answer when the time has come: the JSON body, or for an injected reset a connection abort
    */
-  private DelayedResponse(ModelRuntime model, int tokens, HttpResponse result, boolean injectedReset,
+  private DelayedResponse(ModelRuntime model, long ttftNanos, int tokens, HttpResponse result, boolean injectedReset,
       PreciseTimer timer, InFlight inFlight) {
     this.model = model;
+    this.ttftNanos = ttftNanos;
     this.tokens = tokens;
     this.result = result;
     this.injectedReset = injectedReset;
@@ -37,9 +39,10 @@ final class DelayedResponse implements InFlight.Work {
     this.inFlight = inFlight;
   }
 
-  static CompletionStage<HttpResponse> start(ModelRuntime model, int tokens, HttpResponse result,
+  /** @param ttftNanos the request's time to first token once it has a batch slot */
+  static CompletionStage<HttpResponse> start(ModelRuntime model, long ttftNanos, int tokens, HttpResponse result,
       boolean injectedReset, PreciseTimer timer, InFlight inFlight) {
-    DelayedResponse work = new DelayedResponse(model, tokens, result, injectedReset, timer, inFlight);
+    DelayedResponse work = new DelayedResponse(model, ttftNanos, tokens, result, injectedReset, timer, inFlight);
     inFlight.add(work);
     CompletableFuture<Void> slot = model.slots.acquire();
     if (slot == null) {
@@ -58,7 +61,7 @@ final class DelayedResponse implements InFlight.Work {
       if (!finished) {
         waiter = null;
         holdingSlot = true;
-        pendingTimer = timer.schedule(this::finish, model.generationNanos(tokens));
+        pendingTimer = timer.schedule(this::finish, model.generationNanos(ttftNanos, tokens));
         return;
       }
     }

@@ -1,6 +1,9 @@
 package io.pickspin.sim.server;
 
+import io.pickspin.prefix.OpenAiPromptBlocks;
+import io.pickspin.prefix.PrefixCache;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.pekko.util.ByteString;
 
 /** The live state of one served model: its batch, its cold start and what it has done so far. */
 final class ModelRuntime {
@@ -11,6 +14,8 @@ final class ModelRuntime {
   private final long tpotNanos;
   private final double batchTpotSlope;
   private final long readyAtNanos;
+  /** The model's prefix cache; null: none. */
+  final PrefixCache prefixCache;
 
   final LongAdder received = new LongAdder();
   final LongAdder completed = new LongAdder();
@@ -19,6 +24,12 @@ final class ModelRuntime {
   final LongAdder outputTokens = new LongAdder();
 
   ModelRuntime(SimModel model, double batchTpotSlope, long startNanos) {
+    this(model, batchTpotSlope, 0, 1, startNanos);
+  }
+
+  /** @param prefixCacheTokens KV memory for the prefix cache, in tokens (0: none) */
+  ModelRuntime(SimModel model, double batchTpotSlope, long prefixCacheTokens, int blockTokens, long startNanos) {
+    this.prefixCache = prefixCacheTokens > 0 ? new PrefixCache(prefixCacheTokens / blockTokens, blockTokens) : null;
     this.model = model;
     this.quotedName = Json.quote(model.name());
     this.slots = new BatchSlots(model.latency().maxBatch());
@@ -45,7 +56,22 @@ final class ModelRuntime {
 
   /** Time from getting a batch slot to the last of {@code tokens} output tokens, at the current batch size. */
   long generationNanos(int tokens) {
-    return ttftNanos + tpotNanos() * Math.max(0, tokens - 1);
+    return generationNanos(ttftNanos, tokens);
+  }
+
+  /** As {@link #generationNanos(int)}, for a request with its own time to first token. */
+  long generationNanos(long ttft, int tokens) {
+    return ttft + tpotNanos() * Math.max(0, tokens - 1);
+  }
+
+  /**
+   * A request's time to first token: with a prefix cache, the prefill of what the cache does not hold (the profile's
+   * TTFT x the share of the prompt's tokens not cached), and its blocks are cached from now on.
+   */
+  long ttftNanos(int promptTokens, ByteString body) {
+    if (prefixCache == null || promptTokens < 1) return ttftNanos;
+    int cached = prefixCache.admit(OpenAiPromptBlocks.of(body.toArray(), prefixCache.blockTokens()), promptTokens);
+    return Math.round(ttftNanos * (double) (promptTokens - cached) / promptTokens);
   }
 
   void finished(int tokens) {

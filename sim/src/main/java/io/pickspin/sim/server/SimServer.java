@@ -122,7 +122,8 @@ public final class SimServer implements AutoCloseable {
     this.settings = settings;
     long now = System.nanoTime();
     for (SimModel model : served) {
-      if (models.put(model.name(), new ModelRuntime(model, settings.batchTpotSlope(), now)) != null) {
+      if (models.put(model.name(), new ModelRuntime(model, settings.batchTpotSlope(),
+          settings.prefixCacheTokens(), settings.prefixBlockTokens(), now)) != null) {
         throw new IllegalArgumentException("model '" + model.name() + "' is listed twice");
       }
     }
@@ -273,14 +274,15 @@ public final class SimServer implements AutoCloseable {
       long now = System.nanoTime();
       if (model.loading(now)) throw ApiError.loading(model.model.name(), model.secondsUntilReady(now));
       model.received.increment();
-      return generate(request, parsed, model, fault.orElse(null));
+      return generate(request, parsed, model, fault.orElse(null), model.ttftNanos(parsed.promptTokens(), body));
     } catch (ApiError e) {
       return CompletableFuture.completedFuture(errorResponse(e));
     }
   }
 
+  /** @param ttftNanos the request's time to first token once it has a batch slot */
   private CompletionStage<HttpResponse> generate(
-      HttpRequest request, SimRequest parsed, ModelRuntime model, Fault fault) {
+      HttpRequest request, SimRequest parsed, ModelRuntime model, Fault fault, long ttftNanos) {
     if (inFlight.closed()) return CompletableFuture.completedFuture(Fault.abortConnection("sim server stopped"));
     int resetAfter = 0;
     if (fault != null) {
@@ -310,7 +312,7 @@ public final class SimServer implements AutoCloseable {
         model.finished(parsed.outputTokens());
       } else {
         events = Source.fromGraph(
-            new TokenStream(model, answer, resetAfter, settings.faultResetGapNanos(), timer, inFlight));
+            new TokenStream(model, answer, ttftNanos, resetAfter, settings.faultResetGapNanos(), timer, inFlight));
       }
       return CompletableFuture.completedFuture(
           HttpResponse.create().addHeader(NO_CACHE).withEntity(HttpEntities.createChunked(SSE, events)));
@@ -322,7 +324,7 @@ public final class SimServer implements AutoCloseable {
     HttpResponse result = resetAfter > 0
         ? Fault.abortConnection("x-sim-fault " + Fault.RESET_MID_STREAM.value)
         : json(answer.body());
-    return DelayedResponse.start(model, parsed.outputTokens(), result, resetAfter > 0, timer, inFlight);
+    return DelayedResponse.start(model, ttftNanos, parsed.outputTokens(), result, resetAfter > 0, timer, inFlight);
   }
 
   /** A request that is never answered, until the server stops. */
@@ -379,7 +381,13 @@ public final class SimServer implements AutoCloseable {
           .append(",\"completed\":").append(model.completed.sum())
           .append(",\"faulted\":").append(model.faulted.sum())
           .append(",\"cancelled\":").append(model.cancelled.sum())
-          .append(",\"output_tokens\":").append(model.outputTokens.sum()).append('}');
+          .append(",\"output_tokens\":").append(model.outputTokens.sum());
+      if (model.prefixCache != null) {
+        out.append(",\"prompt_tokens\":").append(model.prefixCache.promptTokens())
+            .append(",\"cached_prompt_tokens\":").append(model.prefixCache.cachedTokens())
+            .append(",\"prefix_cache_hit_rate\":").append(model.prefixCache.hitRate());
+      }
+      out.append('}');
       separator = ",";
     }
     return json(ByteString.fromString(out.append("]}").toString()));

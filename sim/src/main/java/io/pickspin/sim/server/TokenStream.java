@@ -25,15 +25,18 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
   private final SourceShape<ByteString> shape = SourceShape.of(out);
   private final ModelRuntime model;
   private final Answer answer;
+  private final long ttftNanos;
   private final int resetAfter;
   private final long resetGapNanos;
   private final PreciseTimer timer;
   private final InFlight inFlight;
 
-  TokenStream(ModelRuntime model, Answer answer, int resetAfter, long resetGapNanos, PreciseTimer timer,
+  /** @param ttftNanos the request's time to first token once it has a batch slot */
+  TokenStream(ModelRuntime model, Answer answer, long ttftNanos, int resetAfter, long resetGapNanos, PreciseTimer timer,
       InFlight inFlight) {
     this.model = model;
     this.answer = answer;
+    this.ttftNanos = ttftNanos;
     this.resetAfter = resetAfter;
     this.resetGapNanos = resetGapNanos;
     this.timer = timer;
@@ -88,7 +91,7 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
     private void granted() {
       waiter = null;
       holdingSlot = true;
-      nextDueNanos = System.nanoTime() + model.ttftNanos;
+      nextDueNanos = System.nanoTime() + ttftNanos;
       advance();
     }
 
