@@ -48,6 +48,8 @@ final class ClassifierDispatcher implements AutoCloseable {
         new ThreadPoolExecutor(
             threads, threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueSize), daemonThreads("pickspin-classifier-"),
             new ThreadPoolExecutor.AbortPolicy());
+    // started now: a decision must not count a thread's start-up as time waited for it
+    executor.prestartAllCoreThreads();
   }
 
   /** As {@link #explain}, the decision alone. */

@@ -47,6 +47,9 @@ public record GatewaySettings(
   /** How long a decision may wait for a classifier thread unless configured. */
   static final Duration DEFAULT_CLASSIFIER_MAX_WAIT = Duration.ofMillis(10);
 
+  /** No bound on the wait for a classifier thread (only the queue's length bounds it). */
+  static final Duration UNBOUNDED_CLASSIFIER_WAIT = Duration.ofDays(1);
+
   /** How often a streamed answer may resume on another replica unless configured. */
   static final int DEFAULT_RESUME_MAX_ATTEMPTS = 2;
 
@@ -68,7 +71,7 @@ public record GatewaySettings(
     this(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
         keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
-        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS, DEFAULT_CLASSIFIER_MAX_WAIT);
+        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS, UNBOUNDED_CLASSIFIER_WAIT);
   }
 
   public GatewaySettings {
@@ -138,6 +141,13 @@ public record GatewaySettings(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
         auth, keySyncInterval, tls, newBodyTimeout, resumeMaxAttempts, classifierMaxWait);
+  }
+
+  public GatewaySettings withClassifierMaxWait(Duration newClassifierMaxWait) {
+    return new GatewaySettings(
+        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
+        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
+        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, newClassifierMaxWait);
   }
 
   public GatewaySettings withResumeMaxAttempts(int newResumeMaxAttempts) {
