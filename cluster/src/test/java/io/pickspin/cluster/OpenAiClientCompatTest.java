@@ -88,7 +88,10 @@ class OpenAiClientCompatTest {
     Process p =
         new ProcessBuilder(List.of("npm", "ci", "--no-audit", "--no-fund"))
             .directory(NODE_PROJECT.toFile())
-            .inheritIO()
+            // not the test JVM's stdin: npm makes it non-blocking, and surefire reads its commands from it
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     if (!p.waitFor(300, TimeUnit.SECONDS)) {
       p.destroyForcibly();
