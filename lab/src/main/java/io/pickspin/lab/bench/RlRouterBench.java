@@ -277,11 +277,11 @@ public final class RlRouterBench {
       unpredictableTables(tables, setups, uRates, unpredictable);
       goals(summary, headline, setups, rates, sweep, limits, uRates, unpredictable);
       md.append(tables);
-      limits(md, setups);
       if (inference) {
         log(t0, "inference latency ...");
         inference(md, x, best().policy());
       }
+      limits(md, setups);
       if (!SpreadFleet.NAME.equals(fleet)) {
         log(t0, "%s: the DES itself ...", fleet);
         desCrossCheck(md, x, best().policy(), Math.min(2, o.seeds), t0);
@@ -375,7 +375,7 @@ public final class RlRouterBench {
             c.weight(), c.seed(), c.policy().training().get("bestEpisode"), c.validationQuality(), c.weight() == weight ? "yes" : "no"));
       boolean selected = candidates.stream().mapToDouble(Candidate::weight).distinct().count() > 1;
       md.append(String.format(Locale.ROOT, selected
-          ? "%nThe weight (%.0f) is the one with the best validation quality at the first training seed; the other seeds were then trained at it."
+          ? "%nThe weight (%.0f) is the one with the best validation quality at the first training seed; the DQN row runs every seed trained at it."
           : "%nOnly weight %.0f was trained on this fleet: it was not selected on this fleet's validation but taken from the qwen3 fleet's "
               + "(the best there among the weights trained by then), to fit the training time.", weight));
       md.append(String.format(Locale.ROOT, " Threshold heuristic: the large model while the estimated arrival rate (the RL "
