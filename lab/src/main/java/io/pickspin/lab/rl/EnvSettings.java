@@ -31,7 +31,12 @@ import java.util.Map;
  * @param decisionsPerUpdate one gradient update every this many routing decisions
  * @param episodes training episodes
  * @param evalEvery greedy evaluation (and best-policy selection) every this many episodes
- * @param evalRates mean rates of the evaluation episodes
+ * @param evalRates mean rates of the validation episodes (checkpoint and reward-weight selection)
+ * @param validationShape trace rows of the validation episodes, a function the benchmark does not replay
+ * @param validationSeed first workload seed of the validation episodes (the benchmark's seeds start elsewhere)
+ * @param thinkingOutputFactor output tokens of a thinking-mode model = this x the request's answer tokens
+ * @param availabilityRates mean rates of the benchmark's availability sweep
+ * @param unpredictableRates mean rates of the benchmark's unpredictable workloads
  */
 public record EnvSettings(
     String fleet,
@@ -56,18 +61,29 @@ public record EnvSettings(
     int decisionsPerUpdate,
     int episodes,
     int evalEvery,
-    List<Double> evalRates) {
+    List<Double> evalRates,
+    String validationShape,
+    long validationSeed,
+    double thinkingOutputFactor,
+    List<Double> availabilityRates,
+    List<Double> unpredictableRates) {
 
   public EnvSettings {
     replicas = Map.copyOf(replicas);
     deadlineSlack = List.copyOf(deadlineSlack);
     evalRates = List.copyOf(evalRates);
+    availabilityRates = List.copyOf(availabilityRates);
+    unpredictableRates = List.copyOf(unpredictableRates);
+    if (thinkingOutputFactor < 1) throw new IllegalArgumentException("thinking output factor must be >= 1");
     if (deadlineSlack.isEmpty() || deadlineSlack.stream().anyMatch(d -> d <= 0)) throw new IllegalArgumentException("deadline slack must be > 0");
     if (!(rateMin > 0) || rateMax < rateMin) throw new IllegalArgumentException("need 0 < rate-min <= rate-max");
     if (decisionsPerUpdate < 1 || episodes < 1 || evalEvery < 1) throw new IllegalArgumentException("counts must be >= 1");
   }
 
+  /** @param env the env block; its {@code fleet-overrides.<fleet>} block, if any, overrides it for that fleet */
   public static EnvSettings fromConfig(Config env) {
+    String fleetOverrides = "fleet-overrides.\"" + env.getString("fleet") + "\"";
+    if (env.hasPath(fleetOverrides)) env = env.getConfig(fleetOverrides).withFallback(env);
     Map<Tier, Integer> replicas = new EnumMap<>(Tier.class);
     for (Tier t : Tier.values()) replicas.put(t, env.getConfig("replicas").getInt(t.name().toLowerCase(java.util.Locale.ROOT)));
     Config s = env.getConfig("scales");
@@ -94,6 +110,11 @@ public record EnvSettings(
         env.getInt("decisions-per-update"),
         env.getInt("episodes"),
         env.getInt("eval-every"),
-        env.getDoubleList("eval-rates"));
+        env.getDoubleList("eval-rates"),
+        env.getString("validation.shape"),
+        env.getLong("validation.seed"),
+        env.getDouble("thinking-output-factor"),
+        env.getDoubleList("bench.availability-rates"),
+        env.getDoubleList("bench.unpredictable-rates"));
   }
 }

@@ -43,6 +43,8 @@ public final class RlExperiment implements AutoCloseable {
   public final double[] stableShape;
   public final double[] burstyShape;
   public final RouterState.Encoder encoder;
+  /** The validation episodes' arrival shape: a trace function the benchmark does not replay. */
+  public final double[] validationShape;
   public final Path shared;
 
   /** @param tierSource hybrid or keyword */
@@ -52,15 +54,20 @@ public final class RlExperiment implements AutoCloseable {
     Config rl = config.getConfig("pickspin.routing.rl");
     this.env = EnvSettings.fromConfig(rl.getConfig("training.env"));
     this.dqn = DoubleDqnTrainer.Settings.fromConfig(rl.getConfig("training.dqn"));
-    this.setup = SimSetup.load(shared, !"keyword".equals(tierSource), env.answerSeed(), env.fleet());
-    this.fleet = setup.fleet;
+    boolean spread = SpreadFleet.NAME.equals(env.fleet());
+    this.setup = SimSetup.load(shared, !"keyword".equals(tierSource), env.answerSeed(), spread ? "qwen3" : env.fleet());
+    this.fleet = spread
+        ? new ModelFleet(SpreadFleet.NAME, SpreadFleet.models(), setup.fleet.latency(), setup.answers, setup.prompts)
+        : setup.fleet;
     this.catalog = fleet.catalog();
     List<ModelSpec> models = catalog.models();
     LatencyModel latency = fleet.latency();
     List<LatencyModel.Deployment> deployments = models.stream().map(m -> fleet.model(m.id()).deployment()).toList();
     int[] maxBatch = models.stream().mapToInt(m -> m.latency().maxBatch()).toArray();
-    this.routing = new RoutingEnv(catalog, new CalibratedServers.Model(latency, deployments, maxBatch), env.reward(),
-        env.regretWeight());
+    ServerModel servers = new CalibratedServers.Model(latency, deployments, maxBatch);
+    double[] thinking = SpreadFleet.outputFactors(fleet, env.thinkingOutputFactor());
+    if (java.util.Arrays.stream(thinking).anyMatch(f -> f != 1)) servers = new ThinkingServers(servers, thinking);
+    this.routing = new RoutingEnv(catalog, servers, env.reward(), env.regretWeight());
     if (setup.learned.isPresent()) {
       this.tierSource = "hybrid";
       this.rlClassifier = new MemoClassifier(new HybridClassifier(setup.keyword, setup.learned.get()));
@@ -81,6 +88,7 @@ public final class RlExperiment implements AutoCloseable {
     Path trace = shared.resolve(env.traceFile());
     this.stableShape = Workload.traceShape(trace, env.stableShape());
     this.burstyShape = Workload.traceShape(trace, env.burstyShape());
+    this.validationShape = Workload.traceShape(trace, env.validationShape());
     this.encoder = new RouterState.Encoder(routing.modelIds(), maxBatch, env.scales());
   }
 

@@ -23,6 +23,19 @@ public final class Routers {
     return a -> model;
   }
 
+  /**
+   * The arrival-rate threshold heuristic: the large model while the estimated arrival rate (the RL router's own
+   * estimator) is at most {@code ratePerSecond}, the small model above it.
+   */
+  public static RoutingEnv.Router threshold(double rateTimeConstantMs, int small, int large, double ratePerSecond, ServingSimulator sim) {
+    ArrivalRateEstimator rate = new ArrivalRateEstimator(rateTimeConstantMs);
+    return a -> {
+      long now = (long) sim.nowMs();
+      rate.recordArrival(now);
+      return rate.ratePerSecond(now) > ratePerSecond ? small : large;
+    };
+  }
+
   /** The product's {@link RlRoutingPolicy} with the simulator's queues and virtual clock. */
   public static RoutingEnv.Router rl(RlExperiment x, DqnPolicy policy, ServingSimulator sim) {
     RlRoutingPolicy router = new RlRoutingPolicy(x.catalog, policy, x.rlClassifier, x.routing.poolView(sim),

@@ -47,6 +47,7 @@ public final class TrainRlRouter {
     @Option(names = "--episode-seconds", description = "virtual seconds per episode (default: the configuration's)") Integer episodeSeconds;
     @Option(names = "--seed", description = "training seed (default: the configuration's)") Long seed;
     @Option(names = "--reward", description = "hard or soft (default: the configuration's)") String reward;
+    @Option(names = "--regret-weight", description = "reward shaping weight (default: the configuration's)") Double regretWeight;
     @Option(names = "--fleet", description = "qwen3 or mixed (default: the configuration's)") String fleet;
     @Option(names = "--tier-source", description = "hybrid or keyword") String tierSource = "hybrid";
     @Option(names = "--out", description = "policy file") Path out = Path.of("core/src/main/resources/pickspin/rl/policy.json");
@@ -62,6 +63,7 @@ public final class TrainRlRouter {
     if (a.episodeSeconds != null) overrides.put(p + "env.episode", a.episodeSeconds + "s");
     if (a.seed != null) overrides.put(p + "dqn.seed", a.seed.toString());
     if (a.reward != null) overrides.put(p + "env.reward.mode", a.reward);
+    if (a.regretWeight != null) overrides.put(p + "env.reward.regret-weight", a.regretWeight.toString());
     if (a.fleet != null) overrides.put(p + "env.fleet", a.fleet);
     Path out = a.out.toAbsolutePath();
     Path shared = a.shared != null ? a.shared : PromptCorpus.sharedDir();
@@ -120,7 +122,7 @@ public final class TrainRlRouter {
           double r = evaluate(x, net, replicas);
           Map<String, Object> e = new LinkedHashMap<>();
           e.put("episode", ep);
-          e.put("meanReward", round(r));
+          e.put("validationQuality", round(r));
           evals.add(e);
           boolean better = r > bestEval;
           if (better) {
@@ -133,7 +135,7 @@ public final class TrainRlRouter {
               sofar.write(checkpoint);
             }
           }
-          log(t0, "  greedy evaluation after episode %d: mean reward %+.4f over rates %s%s", ep, r, env.evalRates(),
+          log(t0, "  greedy validation after episode %d: quality %.4f of peak over rates %s%s", ep, r, env.evalRates(),
               better ? "  (best so far)" : "");
         }
       }
@@ -143,6 +145,9 @@ public final class TrainRlRouter {
     training.put("algorithm", "double-dqn");
     training.put("environment", "io.pickspin.lab.rl.RoutingEnv on CalibratedServers (the DES's calibrated "
         + "latency model, continuous batching), fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
+    training.put("fleet", x.fleet.name());
+    training.put("validation", validationText(x));
+    training.put("validationQuality", round(bestEval));
     training.put("actionBinding", "by model id, else the catalogue's default model of the action's tier");
     training.put("tierSource", x.tierSource);
     training.put("seed", dqn.seed());
@@ -161,7 +166,7 @@ public final class TrainRlRouter {
     training.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
     List<DqnPolicy.Action> actions = new ArrayList<>();
     for (ModelSpec m : x.routing.models()) actions.add(new DqnPolicy.Action(m.id(), m.tier(), m.latency().maxBatch()));
-    log(t0, "best greedy policy: episode %d, evaluation mean reward %+.4f", bestEpisode, bestEval);
+    log(t0, "best greedy policy: episode %d, validation quality %.4f of peak", bestEpisode, bestEval);
     return new DqnPolicy(actions, env.scales(), env.defaultDeadlineMs(), env.reward(), best, training);
   }
 
@@ -222,36 +227,40 @@ public final class TrainRlRouter {
   }
 
   /**
-   * Mean reward per request of the greedy policy on fixed workloads (one bursty, shifting-mix episode per evaluation
-   * rate, fixed seeds), averaged over the rates so that busy rates do not outweigh quiet ones, routed by the product's
-   * RlRoutingPolicy.
+   * Validation score of the greedy policy, routed by the product's RlRoutingPolicy: utility credited / utility had the
+   * large model served every request on time, over one shifting-mix episode per validation rate (the validation trace
+   * function and seeds, which the benchmark does not use), averaged over the rates so that busy rates do not outweigh
+   * quiet ones. It does not depend on the reward's shaping weight, so it also compares policies trained with
+   * different weights.
    */
-  static double evaluate(RlExperiment x, QNetwork net, int[] replicas) {
+  public static double evaluate(RlExperiment x, QNetwork net, int[] replicas) {
     DqnPolicy policy = new DqnPolicy(actions(x), x.env.scales(), x.env.defaultDeadlineMs(), x.env.reward(), net, Map.of());
+    return validate(x, sim -> Routers.rl(x, policy, sim), replicas);
+  }
+
+  /** The validation score ({@link #evaluate}) of any router on {@code replicas}. */
+  public static double validate(RlExperiment x, java.util.function.Function<ServingSimulator, RoutingEnv.Router> router, int[] replicas) {
     double sum = 0;
     int k = 0;
     for (double rate : x.env.evalRates()) {
-      Random rng = new Random(1000 + k++);
-      Workload.Spec spec = new Workload.Spec(rate, x.burstyShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(),
+      Random rng = new Random(x.env.validationSeed() + k++);
+      Workload.Spec spec = new Workload.Spec(rate, x.validationShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(),
           x.env.deadlineSlack(), x.referenceMs(), x.env.episodeMs());
       List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
       ServingSimulator sim = x.routing.newSimulator(replicas);
-      RoutingEnv.Router greedy = Routers.rl(x, policy, sim);
-      double[] r = {0};
-      x.routing.run(arrivals, sim, new RoutingEnv.Router() {
-        @Override
-        public int route(Workload.Arrival a) {
-          return greedy.route(a);
-        }
-
-        @Override
-        public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
-          r[0] += x.routing.reward(model, a, served, latencyMs);
-        }
-      });
-      sum += r[0] / Math.max(1, arrivals.size());
+      double got = 0, peak = 0;
+      for (ServingMetrics.Served s : x.routing.run(arrivals, sim, router.apply(sim))) {
+        got += s.credit();
+        peak += s.peakUtility();
+      }
+      sum += peak > 0 ? got / peak : 0;
     }
     return sum / Math.max(1, k);
+  }
+
+  public static String validationText(RlExperiment x) {
+    return String.format(Locale.ROOT, "trace %s, seeds %d+, rates %s/s, %d s each, shifting mix", x.env.validationShape(),
+        x.env.validationSeed(), x.env.evalRates(), x.env.episodeMs() / 1000);
   }
 
   static List<DqnPolicy.Action> actions(RlExperiment x) {
