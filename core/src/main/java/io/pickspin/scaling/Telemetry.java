@@ -49,26 +49,6 @@ public record Telemetry(
     if (deadlines == null) deadlines = DeadlineSlack.NONE;
   }
 
-  /** A reading without a recent rate. */
-  public Telemetry(
-      String model,
-      long atMs,
-      long windowMs,
-      long arrivals,
-      double ratePerSecond,
-      long completions,
-      double meanLatencyMs,
-      int inFlight,
-      int held,
-      long backlogAgeMs,
-      int ready,
-      int starting,
-      long lastArrivalMs,
-      DeadlineSlack deadlines) {
-    this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
-        ready, starting, lastArrivalMs, deadlines, -1);
-  }
-
   /** A reading without deadlines. */
   public Telemetry(
       String model,
