@@ -4,6 +4,7 @@ import static io.pickspin.settings.SettingsErrors.naming;
 
 import com.typesafe.config.Config;
 import io.pickspin.pool.PoolSettings;
+import io.pickspin.routing.Profile;
 import io.pickspin.scaling.ScalingSettings;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,9 +41,13 @@ public record SpinSettings(
   public static SpinSettings fromConfig(Config pickspin) {
     Config scaling = naming("pickspin.scaling", () -> pickspin.getConfig("scaling"));
     Config pool = naming("pickspin.pool", () -> pickspin.getConfig("pool"));
-    String profile = pickspin.hasPath("routing.default-profile") ? pickspin.getString("routing.default-profile") : "";
     return new SpinSettings(
-        naming("pickspin.scaling", () -> ScalingSettings.fromConfig(scaling).forProfile(profile)),
+        naming("pickspin.scaling", () -> {
+          ScalingSettings s = ScalingSettings.fromConfig(scaling);
+          return pickspin.hasPath("routing.default-profile")
+              ? s.forProfile(Profile.parse(pickspin.getString("routing.default-profile")))
+              : s;
+        }),
         naming("pickspin.pool", () -> PoolSettings.fromConfig(pool)),
         naming("pickspin.scaling.singleton-role", () -> scaling.getString("singleton-role")),
         naming("pickspin.pool.acquire-resend-interval", () -> pool.getDuration("acquire-resend-interval")),

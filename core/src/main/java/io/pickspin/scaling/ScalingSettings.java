@@ -2,6 +2,7 @@ package io.pickspin.scaling;
 
 import com.typesafe.config.Config;
 import io.pickspin.model.Tier;
+import io.pickspin.routing.Profile;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -146,7 +147,7 @@ public record ScalingSettings(
    *     the larger model: 0); the fleet consolidates by the default profile's ({@link #forProfile})
    */
   public record Consolidation(
-      boolean enabled, double qualityTolerance, int anchorWarm, Map<String, Double> toleranceByProfile) {
+      boolean enabled, double qualityTolerance, int anchorWarm, Map<Profile, Double> toleranceByProfile) {
     public Consolidation {
       toleranceByProfile = Map.copyOf(toleranceByProfile == null ? Map.of() : toleranceByProfile);
       for (double t : toleranceByProfile.values()) check(t);
@@ -168,8 +169,8 @@ public record ScalingSettings(
       this(enabled, qualityTolerance, 0);
     }
 
-    /** The consolidation in force when {@code profile} (a routing profile's wire name) is the default profile. */
-    public Consolidation forProfile(String profile) {
+    /** The consolidation in force when {@code profile} is the default routing profile. */
+    public Consolidation forProfile(Profile profile) {
       return new Consolidation(enabled, toleranceByProfile.getOrDefault(profile, qualityTolerance), anchorWarm,
           toleranceByProfile);
     }
@@ -260,14 +261,14 @@ public record ScalingSettings(
             : null);
   }
 
-  private static Map<String, Double> tolerances(Config c) {
-    Map<String, Double> m = new java.util.LinkedHashMap<>();
-    for (String profile : c.root().keySet()) m.put(profile, c.getDouble(profile));
+  private static Map<Profile, Double> tolerances(Config c) {
+    Map<Profile, Double> m = new EnumMap<>(Profile.class);
+    for (String profile : c.root().keySet()) m.put(Profile.parse(profile), c.getDouble(profile));
     return m;
   }
 
   /** The same settings with the consolidation in force when {@code profile} is the default routing profile. */
-  public ScalingSettings forProfile(String profile) {
+  public ScalingSettings forProfile(Profile profile) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
         scaleDown, consolidation.forProfile(profile));

@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pickspin.model.Tier;
 import io.pickspin.pool.PoolSettings;
+import io.pickspin.routing.Profile;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -36,9 +37,9 @@ class ScalingSettingsTest {
   void theQualityProfileNeverConsolidatesIntoAWorseModel() {
     ScalingSettings s =
         ScalingSettings.fromConfig(ConfigFactory.defaultReference().resolve().getConfig("pickspin.scaling"));
-    assertEquals(0.03, s.forProfile("balanced").consolidation().qualityTolerance(), 1e-12);
-    assertEquals(0.0, s.forProfile("quality").consolidation().qualityTolerance(), 1e-12);
-    assertEquals(0.03, s.forProfile("cost").consolidation().qualityTolerance(), 1e-12);
+    assertEquals(0.03, s.forProfile(Profile.BALANCED).consolidation().qualityTolerance(), 1e-12);
+    assertEquals(0.0, s.forProfile(Profile.QUALITY).consolidation().qualityTolerance(), 1e-12);
+    assertEquals(0.03, s.forProfile(Profile.COST).consolidation().qualityTolerance(), 1e-12);
     assertThrows(IllegalArgumentException.class, () -> ScalingSettings.fromConfig(ConfigFactory
         .parseString("consolidation.profile-quality-tolerance.cost = 1.5")
         .withFallback(ConfigFactory.defaultReference().resolve().getConfig("pickspin.scaling"))));

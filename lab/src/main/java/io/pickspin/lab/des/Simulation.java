@@ -103,7 +103,7 @@ public final class Simulation implements ReplicaServer.Listener {
     this.fleet = fleet;
     this.scenario = scenario;
     // the fleet consolidates by the row's routing profile, as the node does by its default profile
-    this.scaling = scenario.profile() == null ? scaling : scaling.forProfile(scenario.profile().wireName());
+    this.scaling = scenario.profile() == null ? scaling : scaling.forProfile(scenario.profile());
     this.poolSettings = pool;
     this.settings = settings;
     this.scalingPolicy = new ScalingPolicy(this.scaling);
