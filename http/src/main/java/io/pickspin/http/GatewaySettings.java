@@ -122,41 +122,6 @@ public record GatewaySettings(
         auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
   }
 
-  public GatewaySettings withAuth(Auth newAuth) {
-    return new GatewaySettings(
-        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        newAuth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
-  }
-
-  public GatewaySettings withTls(ServerTls newTls) {
-    return new GatewaySettings(
-        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, newTls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
-  }
-
-  public GatewaySettings withBodyTimeout(Duration newBodyTimeout) {
-    return new GatewaySettings(
-        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, newBodyTimeout, resumeMaxAttempts, classifierMaxWait);
-  }
-
-  public GatewaySettings withClassifierMaxWait(Duration newClassifierMaxWait) {
-    return new GatewaySettings(
-        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, newClassifierMaxWait);
-  }
-
-  public GatewaySettings withResumeMaxAttempts(int newResumeMaxAttempts) {
-    return new GatewaySettings(
-        host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
-        streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout, newResumeMaxAttempts, classifierMaxWait);
-  }
-
   /** "https" with TLS, else "http". */
   public String scheme() {
     return tls == null ? "http" : "https";

@@ -200,7 +200,7 @@ class BackendConnectionsTest {
 
   /** @param idleTimeout the answer streams' idle timeout, or null for the default */
   private static GatewaySettings settings(int backendMaxConnections, Duration idleTimeout) {
-    GatewaySettings s = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
+    GatewaySettings s = TestGatewaySettings.of(kit.system());
     return new GatewaySettings(
         s.host(), 0, s.maxBodyBytes(), s.connectTimeout(), s.firstByteTimeout(), idleTimeout != null ? idleTimeout : s.idleTimeout(),
         s.maxHold(), s.maxAttempts(), s.streamHoldGrace(), s.keepAliveInterval(), backendMaxConnections, s.classifierThreads(),

@@ -117,7 +117,7 @@ class GatewayKeysTest {
     Catalog catalog = catalog();
     KeyGuard keys = new KeyGuard(Clock.systemUTC());
     GatewaySettings settings =
-        GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0).withAuth(GatewaySettings.Auth.KEYS);
+        TestGatewaySettings.of(kit.system(), "auth = keys");
     RoutingDefaults defaults = RoutingDefaults.of(RoutingSettings.fromConfig(kit.system().settings().config().getConfig("pickspin.routing")));
     Gateway g = Gateway.start(kit.system(), settings, catalog, policy(catalog), new StaticLeaseProvider(catalog),
             GatewayObserver.NONE, defaults, Map.of(), new Gateway.Services(keys, credentials, Gateway.Services.NONE.readiness()))

@@ -54,7 +54,7 @@ class GatewayPromptBlocksTest {
           real.release(lease, outcome);
         }
       };
-      GatewaySettings settings = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
+      GatewaySettings settings = TestGatewaySettings.of(kit.system());
       Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), recording)
           .toCompletableFuture().get(10, TimeUnit.SECONDS);
       try {

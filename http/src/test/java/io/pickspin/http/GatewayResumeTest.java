@@ -97,8 +97,7 @@ class GatewayResumeTest {
       Catalog catalog =
           new Catalog(List.of(new ModelSpec("m", Tier.LOW, "m", 0.5, 1, 2.0, PACED, 0, replicas, backends)));
       RecordingLeases leases = new RecordingLeases(catalog);
-      GatewaySettings settings = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin"))
-          .withPort(0).withResumeMaxAttempts(resumeMaxAttempts);
+      GatewaySettings settings = TestGatewaySettings.of(kit.system(), "resume.max-attempts = " + resumeMaxAttempts);
       Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), leases)
           .toCompletableFuture().get(10, TimeUnit.SECONDS);
       try {

@@ -13,7 +13,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -32,8 +31,7 @@ class GatewaySlowClientTest {
     Catalog catalog = new Catalog(List.of(new ModelSpec(
         "small", Tier.LOW, "small", 0.5, 1, 2.0, new LatencyProfile(5, 1, 8, 0), 0, 1,
         List.of(new BackendEndpoint("sim-0", "sim", URI.create("http://127.0.0.1:9"))))));
-    GatewaySettings settings = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin"))
-        .withPort(0).withBodyTimeout(Duration.ofSeconds(1));
+    GatewaySettings settings = TestGatewaySettings.of(kit.system(), "body-timeout = 1s");
     gateway = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), new StaticLeaseProvider(catalog))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

@@ -95,7 +95,7 @@ class GatewayTest {
   }
 
   private static GatewaySettings settings() {
-    return GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0);
+    return TestGatewaySettings.of(kit.system());
   }
 
   private static RoutingDefaults routingDefaults() {

@@ -40,7 +40,7 @@ class GatewayTlsTest {
         "small", io.pickspin.model.Tier.LOW, "small", 0.5, 1, 2.0, new io.pickspin.model.LatencyProfile(5, 1, 8, 0), 0, 1,
         List.of(new io.pickspin.model.BackendEndpoint("sim-0", "sim", URI.create("http://127.0.0.1:9"))))));
     GatewaySettings settings =
-        GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0).withTls(new ServerTls(CERT, KEY));
+        TestGatewaySettings.of(kit.system(), "tls { cert-file = \"" + CERT + "\", key-file = \"" + KEY + "\" }");
     gateway = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), new StaticLeaseProvider(catalog))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

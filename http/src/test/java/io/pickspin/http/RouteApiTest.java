@@ -134,8 +134,7 @@ class RouteApiTest {
         ComplexityRoutingPolicy.create(catalog, routing, SCRIPTED, m -> loads.getOrDefault(m, PoolStateView.ModelLoad.IDLE));
     leases = new CountingLeases(catalog);
     // decisions here are the scripted classifier's, however slow the machine: no keyword fallback after a wait
-    GatewaySettings settings = GatewaySettings.fromConfig(kit.system().settings().config().getConfig("pickspin")).withPort(0)
-        .withClassifierMaxWait(Duration.ofMinutes(1));
+    GatewaySettings settings = TestGatewaySettings.of(kit.system(), "classifier-max-wait = 1m");
     gateway = Gateway.start(kit.system(), settings, catalog, policy, leases, GatewayObserver.NONE, RoutingDefaults.of(routing), Map.of())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     url = "http://127.0.0.1:" + gateway.port();
