@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Runs the routing decisions that may call the learned complexity classifier (an "auto" request under the classifier,
@@ -62,21 +63,15 @@ final class ClassifierDispatcher implements AutoCloseable {
    * later (on a classifier thread) otherwise. It fails as {@link RoutingPolicy#explain} throws.
    */
   CompletableFuture<RouteExplanation> explain(RouteRequest request) {
-    if (!mayClassify(request)) return explainHere(request);
+    if (!mayClassify(request)) return now(() -> routing.explain(request));
     CompletableFuture<RouteExplanation> explained = new CompletableFuture<>();
     long queuedAt = System.nanoTime();
     try {
       executor.execute(() -> {
-        if (System.nanoTime() - queuedAt > maxWaitNanos) {
-          onFallback.run();
-          byKeyword(request).whenComplete((x, e) -> {
-            if (e != null) explained.completeExceptionally(e);
-            else explained.complete(x);
-          });
-          return;
-        }
+        boolean waitedTooLong = System.nanoTime() - queuedAt > maxWaitNanos;
+        if (waitedTooLong) onFallback.run();
         try {
-          explained.complete(routing.explain(request));
+          explained.complete(waitedTooLong ? byKeyword(request) : routing.explain(request));
         } catch (RuntimeException e) {
           explained.completeExceptionally(e);
         }
@@ -84,13 +79,14 @@ final class ClassifierDispatcher implements AutoCloseable {
       return explained;
     } catch (RejectedExecutionException saturated) {
       if (!executor.isShutdown()) onFallback.run();
-      return byKeyword(request);
+      return now(() -> byKeyword(request));
     }
   }
 
   /** The request routed by the keyword router instead, its decision marked as saturated. */
-  private CompletableFuture<RouteExplanation> byKeyword(RouteRequest request) {
-    return explainHere(keywordInstead(request)).thenApply(x -> x.withDecision(saturated(request, x.decision())));
+  private RouteExplanation byKeyword(RouteRequest request) {
+    RouteExplanation x = routing.explain(keywordInstead(request));
+    return x.withDecision(saturated(request, x.decision()));
   }
 
   /** Whether routing the request may call the learned classifier. */
@@ -98,9 +94,10 @@ final class ClassifierDispatcher implements AutoCloseable {
     return request.isAuto() && request.router() != RouterKind.KEYWORD;
   }
 
-  private CompletableFuture<RouteExplanation> explainHere(RouteRequest request) {
+  /** A decision made on the caller's thread, as a completed (or failed) future. */
+  private static CompletableFuture<RouteExplanation> now(Supplier<RouteExplanation> decision) {
     try {
-      return CompletableFuture.completedFuture(routing.explain(request));
+      return CompletableFuture.completedFuture(decision.get());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
