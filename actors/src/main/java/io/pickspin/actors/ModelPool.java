@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
@@ -76,6 +77,12 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
   /** An operator drains, pins or restores one replica (admin API); answered with the pool's status after the change. */
   public record SetReplicaMode(String replicaId, PoolCore.Mode mode, ActorRef<StatusReply<PoolStatus>> replyTo)
       implements Command, CborSerializable {}
+
+  /**
+   * The operator modes the scaling supervisor persisted for this model (replicas not named are NORMAL), sent every
+   * tick while any is set: a new incarnation of the pool starts with every replica NORMAL.
+   */
+  public record OperatorModes(Map<String, PoolCore.Mode> modes) implements Command, CborSerializable {}
 
   enum HealthTick implements Command {
     INSTANCE
@@ -187,6 +194,7 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
         .onMessage(ScalingTarget.class, t -> answer(core.setTarget(t.desired(), t.maxReplicas(), now())))
         .onMessage(ExpireHeld.class, e -> answer(core.expire(now())))
         .onMessage(SetReplicaMode.class, this::onSetReplicaMode)
+        .onMessage(OperatorModes.class, this::onOperatorModes)
         .onMessage(HealthTick.class, t -> onHealthTick())
         .onMessage(HealthChecked.class, this::onHealthChecked)
         .onMessage(
@@ -239,6 +247,16 @@ public final class ModelPool extends AbstractBehavior<ModelPool.Command> {
     getContext().getLog().info("model {}: replica {} set to {} by an operator", spec.id(), m.replicaId(), m.mode());
     answer(served);
     m.replyTo().tell(StatusReply.success(core.status()));
+    return this;
+  }
+
+  private Behavior<Command> onOperatorModes(OperatorModes m) {
+    for (PoolStatus.ReplicaView r : core.status().replicas()) {
+      PoolCore.Mode wanted = m.modes().getOrDefault(r.id(), PoolCore.Mode.NORMAL);
+      if (r.mode() == wanted) continue;
+      getContext().getLog().info("model {}: replica {} set to {} (restored from the supervisor)", spec.id(), r.id(), wanted);
+      answer(core.setMode(r.id(), wanted, now()));
+    }
     return this;
   }
 

@@ -3,6 +3,8 @@ package io.pickspin.actors;
 import io.pickspin.CborSerializable;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
+import io.pickspin.pool.PoolCore;
+import io.pickspin.pool.PoolStatus;
 import io.pickspin.scaling.Consolidator;
 import io.pickspin.scaling.ModelMemory;
 import io.pickspin.scaling.ReplicaLimits;
@@ -56,6 +58,13 @@ public final class ScalingSupervisor
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("scaling-supervisor");
 
+  /**
+   * The longest back-off between restarts after a failed write or recovery (journal down). Short, because a request for
+   * a model at zero waits for the first decision the journal takes after it returns; a restart while the journal's
+   * breaker is open costs one call that fails fast.
+   */
+  public static final Duration JOURNAL_BACKOFF_MAX = Duration.ofSeconds(2);
+
   // ---- commands
 
   public sealed interface Command {}
@@ -73,6 +82,13 @@ public final class ScalingSupervisor
 
   /** Operator override of a model's bounds; answered once persisted. */
   public record SetLimits(String model, int minReplicas, int maxReplicas, int warm, ActorRef<StatusReply<Done>> replyTo)
+      implements Command, CborSerializable {}
+
+  /**
+   * An operator drains, pins or restores one replica (admin API). Persisted, so that the mode outlives the pool's
+   * incarnation (a rebalance or a lost node restarts it empty); answered by the pool with its status after the change.
+   */
+  public record SetReplicaMode(String model, String replicaId, PoolCore.Mode mode, ActorRef<StatusReply<PoolStatus>> replyTo)
       implements Command, CborSerializable {}
 
   public record GetState(ActorRef<State> replyTo) implements Command, CborSerializable {}
@@ -105,19 +121,34 @@ public final class ScalingSupervisor
 
   public record LimitsSet(String model, ReplicaLimits limits, long atMs) implements Event {}
 
+  public record ReplicaModeSet(String model, String replicaId, PoolCore.Mode mode, long atMs) implements Event {}
+
   // ---- state
 
   /**
    * @param models memory per model id; a model without an entry (or with desired -1) has had no decision yet
    * @param recent the latest decisions, oldest first, for the admin API
+   * @param replicaModes operator modes other than NORMAL, per model and replica id (drained, pinned)
    */
-  public record State(Map<String, ModelMemory> models, List<ScaleDecided> recent) implements CborSerializable {
-    public static final State EMPTY = new State(Map.of(), List.of());
+  public record State(
+      Map<String, ModelMemory> models, List<ScaleDecided> recent, Map<String, Map<String, PoolCore.Mode>> replicaModes)
+      implements CborSerializable {
+    public static final State EMPTY = new State(Map.of(), List.of(), Map.of());
+
+    /** A snapshot taken before modes were persisted has none. */
+    public State {
+      replicaModes = replicaModes == null ? Map.of() : replicaModes;
+    }
 
     /** Desired replicas of a model, or -1 if no decision was taken for it yet. */
     public int desired(String model) {
       ModelMemory m = models.get(model);
       return m == null ? ModelMemory.NEVER_DECIDED : m.desired();
+    }
+
+    /** The operator modes of a model's replicas that are not NORMAL. */
+    public Map<String, PoolCore.Mode> modes(String model) {
+      return replicaModes.getOrDefault(model, Map.of());
     }
 
     State with(String model, ModelMemory memory, ScaleDecided decision, int keepRecent) {
@@ -129,7 +160,17 @@ public final class ScalingSupervisor
         l.add(decision);
         r = List.copyOf(l.subList(Math.max(0, l.size() - keepRecent), l.size()));
       }
-      return new State(Map.copyOf(m), r);
+      return new State(Map.copyOf(m), r, replicaModes);
+    }
+
+    State withMode(String model, String replicaId, PoolCore.Mode mode) {
+      Map<String, PoolCore.Mode> forModel = new LinkedHashMap<>(modes(model));
+      if (mode == PoolCore.Mode.NORMAL) forModel.remove(replicaId);
+      else forModel.put(replicaId, mode);
+      Map<String, Map<String, PoolCore.Mode>> all = new LinkedHashMap<>(replicaModes);
+      if (forModel.isEmpty()) all.remove(model);
+      else all.put(model, Map.copyOf(forModel));
+      return new State(models, recent, Map.copyOf(all));
     }
   }
 
@@ -184,9 +225,7 @@ public final class ScalingSupervisor
       ReplicaDriver driver,
       Function<String, RecipientRef<ModelPool.Command>> pools,
       Clock clock) {
-    super(
-        PERSISTENCE_ID,
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    super(PERSISTENCE_ID, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), JOURNAL_BACKOFF_MAX, 0.2));
     this.ctx = ctx;
     this.timers = timers;
     this.catalog = catalog;
@@ -249,6 +288,7 @@ public final class ScalingSupervisor
         .onCommand(TelemetryReceived.class, this::onTelemetry)
         .onCommand(DriverChanged.class, (s, c) -> onDriverChanged(c))
         .onCommand(SetLimits.class, this::onSetLimits)
+        .onCommand(SetReplicaMode.class, this::onSetReplicaMode)
         .onCommand(GetState.class, (s, g) -> Effect().reply(g.replyTo(), s))
         .onCommand(RecentDecisions.class, this::onRecentDecisions)
         .onCommand(Stop.class, (s, c) -> Effect().stop())
@@ -270,6 +310,9 @@ public final class ScalingSupervisor
     RecipientRef<ModelPool.Command> pool = pools.apply(spec.id());
     ModelMemory memory = memory(state, spec);
     pool.tell(new ModelPool.ReplicasChanged(driver.replicas(spec.id())));
+    // a pool that restarted empty (rebalance, lost node) gets the operator's modes back; none set: nothing to restore
+    Map<String, PoolCore.Mode> modes = state.modes(spec.id());
+    if (!modes.isEmpty()) pool.tell(new ModelPool.OperatorModes(modes));
     pool.tell(new ModelPool.ScalingTarget(memory.desired(), policy.limits(spec, memory).maxReplicas()));
     ctx.ask(
         Telemetry.class,
@@ -338,6 +381,23 @@ public final class ScalingSupervisor
             });
   }
 
+  private Effect<Event, State> onSetReplicaMode(State state, SetReplicaMode c) {
+    if (catalog.find(c.model()).isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.error("unknown model " + c.model()));
+    }
+    List<String> known = driver.replicas(c.model()).stream().map(r -> r.replicaId()).toList();
+    if (!known.contains(c.replicaId())) {
+      return Effect()
+          .reply(
+              c.replyTo(),
+              StatusReply.error(
+                  "model " + c.model() + " has no replica '" + c.replicaId() + "' (replicas: " + String.join(", ", known) + ")"));
+    }
+    return Effect()
+        .persist(new ReplicaModeSet(c.model(), c.replicaId(), c.mode(), clock.millis()))
+        .thenRun(s -> pools.apply(c.model()).tell(new ModelPool.SetReplicaMode(c.replicaId(), c.mode(), c.replyTo())));
+  }
+
   private Effect<Event, State> onRecentDecisions(State state, RecentDecisions c) {
     List<ScaleDecided> all = state.recent();
     int n = Math.max(0, Math.min(c.n(), all.size()));
@@ -360,6 +420,7 @@ public final class ScalingSupervisor
               ModelMemory m = s.models().getOrDefault(e.model(), ModelMemory.initial(ModelMemory.NEVER_DECIDED));
               return s.with(e.model(), m.withLimits(e.limits()), null, settings.recentDecisions());
             })
+        .onEvent(ReplicaModeSet.class, (s, e) -> s.withMode(e.model(), e.replicaId(), e.mode()))
         .build();
   }
 

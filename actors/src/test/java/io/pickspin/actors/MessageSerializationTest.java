@@ -78,7 +78,11 @@ class MessageSerializationTest {
     roundTrip(
         new ScalingSupervisor.State(
             Map.of("m", new ModelMemory(3, 1000, -1, 999, new ReplicaLimits(1, 5, 1)), "n", ModelMemory.initial(0)),
-            List.of(decided)));
+            List.of(decided),
+            Map.of("m", Map.of("m-0", PoolCore.Mode.DRAINED, "m-1", PoolCore.Mode.PINNED))));
+    roundTrip(new ScalingSupervisor.ReplicaModeSet("m", "m-0", PoolCore.Mode.DRAINED, 7));
+    roundTrip(new ScalingSupervisor.SetReplicaMode("m", "m-0", PoolCore.Mode.PINNED, testKit.<StatusReply<PoolStatus>>createTestProbe().getRef()));
+    roundTrip(new ModelPool.OperatorModes(Map.of("m-0", PoolCore.Mode.DRAINED)));
     roundTrip(new ScalingSupervisor.Nudge("m"));
     roundTrip(new ScalingSupervisor.SetLimits("m", 0, 4, 1, testKit.<StatusReply<Done>>createTestProbe().getRef()));
     roundTrip(new ScalingSupervisor.GetState(testKit.<ScalingSupervisor.State>createTestProbe().getRef()));

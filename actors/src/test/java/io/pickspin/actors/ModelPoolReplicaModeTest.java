@@ -58,6 +58,21 @@ class ModelPoolReplicaModeTest {
   }
 
   @Test
+  void theSupervisorsModesAreAppliedAndReplicasItDoesNotNameAreNormal() {
+    ActorRef<ModelPool.Command> pool = pool();
+    TestProbe<StatusReply<PoolStatus>> reply = testKit.createTestProbe();
+    pool.tell(new ModelPool.SetReplicaMode("b", PoolCore.Mode.PINNED, reply.getRef()));
+    reply.receiveMessage();
+    // the persisted modes say: a drained, b normal (unknown replicas are ignored)
+    pool.tell(new ModelPool.OperatorModes(java.util.Map.of("a", PoolCore.Mode.DRAINED, "gone", PoolCore.Mode.PINNED)));
+    TestProbe<PoolStatus> status = testKit.createTestProbe();
+    pool.tell(new ModelPool.GetStatus(status.getRef()));
+    java.util.Map<String, PoolCore.Mode> modes = new java.util.TreeMap<>();
+    status.receiveMessage().replicas().forEach(r -> modes.put(r.id(), r.mode()));
+    assertEquals(java.util.Map.of("a", PoolCore.Mode.DRAINED, "b", PoolCore.Mode.NORMAL), modes);
+  }
+
+  @Test
   void anUnknownReplicaOrModelIsAnError() {
     TestProbe<StatusReply<PoolStatus>> reply = testKit.createTestProbe();
     pool().tell(new ModelPool.SetReplicaMode("zz", PoolCore.Mode.PINNED, reply.getRef()));

@@ -9,6 +9,8 @@ import com.typesafe.config.Config;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
+import io.pickspin.pool.PoolCore;
+import io.pickspin.pool.PoolStatus;
 import io.pickspin.scaling.FakeReplicaDriver;
 import io.pickspin.scaling.ManualClock;
 import io.pickspin.scaling.ReplicaLimits;
@@ -18,6 +20,7 @@ import io.pickspin.scaling.Telemetry;
 import io.pickspin.scaling.TestModels;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -67,6 +70,9 @@ class ScalingSupervisorTest {
             m -> {
               poolInbox.getRef().tell(m);
               if (m instanceof ModelPool.GetTelemetry g && poolReading.get() != null) g.replyTo().tell(poolReading.get());
+              if (m instanceof ModelPool.SetReplicaMode s) {
+                s.replyTo().tell(StatusReply.success(new PoolStatus("m", 0, 0, 0, 0, List.of())));
+              }
               return Behaviors.same();
             })
         .build();
@@ -216,6 +222,46 @@ class ScalingSupervisorTest {
     assertEquals(List.of(8, 3), recent.decisions().stream().map(ScalingSupervisor.ScaleDecided::to).toList());
     var last = kit.<ScalingSupervisor.Decisions>runCommand(r -> new ScalingSupervisor.RecentDecisions(1, r)).reply();
     assertEquals(3, last.decisions().get(0).to());
+  }
+
+  @Test
+  void operatorModesArePersistedSurviveARestartAndAreGivenBackToAPoolThatLostThem() {
+    startKit();
+    kit.runCommand(received(load(4, 0))); // 0 -> 2: replicas m-0 and m-1
+    awaitCalls(1);
+    var unknown = kit.<StatusReply<PoolStatus>>runCommand(r -> new ScalingSupervisor.SetReplicaMode("m", "m-9", PoolCore.Mode.DRAINED, r));
+    assertTrue(unknown.reply().isError() && unknown.reply().getError().getMessage().contains("m-9"), unknown.reply().toString());
+    assertTrue(unknown.hasNoEvents());
+    var drained = kit.<StatusReply<PoolStatus>>runCommand(r -> new ScalingSupervisor.SetReplicaMode("m", "m-0", PoolCore.Mode.DRAINED, r));
+    assertTrue(drained.reply().isSuccess(), drained.reply().toString());
+    assertInstanceOf(ScalingSupervisor.ReplicaModeSet.class, drained.event());
+    kit.<StatusReply<PoolStatus>>runCommand(r -> new ScalingSupervisor.SetReplicaMode("m", "m-1", PoolCore.Mode.PINNED, r));
+    // the pool heard each change (after it was persisted)
+    List<String> told = new java.util.ArrayList<>();
+    poolInbox.fishForMessage(Duration.ofSeconds(3), m -> {
+      if (m instanceof ModelPool.SetReplicaMode c) told.add(c.replicaId() + "=" + c.mode());
+      return told.size() == 2
+          ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+          : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+    });
+    assertEquals(List.of("m-0=DRAINED", "m-1=PINNED"), told);
+    Map<String, PoolCore.Mode> expected = Map.of("m-0", PoolCore.Mode.DRAINED, "m-1", PoolCore.Mode.PINNED);
+
+    // a new incarnation (fail-over) recovers the modes, and its tick gives them to the pool, which may have restarted empty
+    ScalingSupervisor.State after = kit.restart().state();
+    assertEquals(expected, after.modes("m"));
+    kit.runCommand(ScalingSupervisor.Tick.INSTANCE);
+    assertEquals(
+        new ModelPool.OperatorModes(expected),
+        poolInbox.fishForMessage(Duration.ofSeconds(3), m -> m instanceof ModelPool.OperatorModes
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+            .stream().reduce((a, b) -> b).orElseThrow());
+
+    // back to normal: the entry goes, and so does the restoring message
+    kit.<StatusReply<PoolStatus>>runCommand(r -> new ScalingSupervisor.SetReplicaMode("m", "m-0", PoolCore.Mode.NORMAL, r));
+    kit.<StatusReply<PoolStatus>>runCommand(r -> new ScalingSupervisor.SetReplicaMode("m", "m-1", PoolCore.Mode.NORMAL, r));
+    assertEquals(Map.of(), kit.restart().state().modes("m"));
   }
 
   @Test

@@ -646,9 +646,10 @@ public final class AdminApi {
         spec.id() + "/" + replicaId,
         details,
         () ->
-            AskPattern.<ModelPool.Command, PoolStatus>askWithStatus(
-                    deps.pools().apply(spec.id()),
-                    r -> new ModelPool.SetReplicaMode(replicaId, mode, r),
+            // through the supervisor, which persists the mode before the pool applies it: it survives the pool
+            AskPattern.<ScalingSupervisor.Command, PoolStatus>askWithStatus(
+                    deps.supervisor(),
+                    r -> new ScalingSupervisor.SetReplicaMode(spec.id(), replicaId, mode, r),
                     settings.askTimeout(),
                     system.scheduler())
                 .exceptionally(t -> { throw refusedOrUnavailable("the pool of " + spec.id(), t, 404, "replica_not_found"); })
