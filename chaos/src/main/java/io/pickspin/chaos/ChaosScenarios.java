@@ -46,7 +46,8 @@ public final class ChaosScenarios {
 
   /** Every scenario, in the order the full suite runs them. */
   public static final List<String> NAMES = List.of("kill-9-singleton-node", "kill-9-other-node", "sigterm-singleton-node",
-      "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x", "replica-kill-mid-stream");
+      "sigstop-singleton-node", "cassandra-restart", "backend-crash", "burst-10x", "replica-kill-mid-stream",
+      "journal-down-cold-model", "failover-state", "rolling-restart-streams");
 
   /** Tokens per streamed answer in replica-kill-mid-stream: long enough that many streams are in flight at the kill. */
   static final int STREAM_TOKENS = 400;
@@ -77,6 +78,7 @@ public final class ChaosScenarios {
   }
 
   public ScenarioResult run(String name) throws Exception {
+    if (ReliabilityScenarios.NAMES.contains(name)) return new ReliabilityScenarios(cluster, settings).run(name);
     AtomicInteger rate = new AtomicInteger(settings.ratePerSecond());
     Fault fault =
         switch (name) {
@@ -151,7 +153,7 @@ public final class ChaosScenarios {
   }
 
   /** The sim's answer of {@code tokens} tokens when nothing breaks (it does not depend on the prompt). */
-  private static String uninterruptedAnswer(SimProcess sim, int tokens) throws Exception {
+  static String uninterruptedAnswer(SimProcess sim, int tokens) throws Exception {
     String body = "{\"model\":\"" + ChaosCluster.MODELS.get(0).name() + "\",\"max_tokens\":" + tokens
         + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(

@@ -40,16 +40,22 @@ final class StreamLoad {
    * @param resumes resume notes, and the tokens the client had at each (resent to be continued)
    * @param gapMs the longest time between the last token before a resume note and the first one after, -1 without one
    * @param failure how the connection failed, or null
+   * @param firstTokenAtMs when the first token arrived, -1 without one
+   * @param errorText the error event's message, or the error status's body, if any
    */
   record Stream(
       long sentAtMs, long endAtMs, int status, String backend, String text, int tokens, int dones, boolean error,
-      int resumes, long resentTokens, long gapMs, String failure, boolean timedOut) {}
+      int resumes, long resentTokens, long gapMs, String failure, boolean timedOut, long firstTokenAtMs,
+      String errorText) {}
 
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
   private final List<URI> gateways;
   private final Duration clientTimeout;
   private final int maxTokens;
+  private final String model;
+  private volatile boolean stopped;
+  private final java.util.concurrent.atomic.AtomicLong failovers = new java.util.concurrent.atomic.AtomicLong();
   private final List<Stream> streams = Collections.synchronizedList(new ArrayList<>());
   private final ExecutorService readers = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "stream-load");
@@ -58,9 +64,24 @@ final class StreamLoad {
   });
 
   StreamLoad(List<URI> gateways, Duration clientTimeout, int maxTokens) {
+    this(gateways, clientTimeout, maxTokens, "auto");
+  }
+
+  StreamLoad(List<URI> gateways, Duration clientTimeout, int maxTokens, String model) {
     this.gateways = List.copyOf(gateways);
     this.clientTimeout = clientTimeout;
     this.maxTokens = maxTokens;
+    this.model = model;
+  }
+
+  /** Ends {@link #run} early: no more streams are sent; those in flight are still awaited. */
+  void stop() {
+    stopped = true;
+  }
+
+  /** Streams that a refused connection sent to another gateway. */
+  long failovers() {
+    return failovers.get();
   }
 
   private static final List<String> PROMPTS =
@@ -80,7 +101,7 @@ final class StreamLoad {
   List<Stream> run(int ratePerSecond, Duration duration) throws InterruptedException {
     long start = System.nanoTime();
     long sent = 0;
-    while (System.nanoTime() - start < duration.toNanos()) {
+    while (!stopped && System.nanoTime() - start < duration.toNanos()) {
       long due = (System.nanoTime() - start) * ratePerSecond / 1_000_000_000L + 1;
       for (; sent < due; sent++) {
         long n = sent;
@@ -95,18 +116,26 @@ final class StreamLoad {
   }
 
   private Stream stream(long n) {
-    String body = "{\"model\":\"auto\",\"stream\":true,\"max_tokens\":" + maxTokens + ",\"pickspin_router\":\"keyword\","
+    String body = "{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":" + maxTokens + ",\"pickspin_router\":\"keyword\","
         + "\"messages\":[{\"role\":\"user\",\"content\":\"" + PROMPTS.get((int) (n % PROMPTS.size())) + "\"}]}";
     long sentAt = System.currentTimeMillis();
     StringBuilder text = new StringBuilder();
     int tokens = 0, dones = 0, resumes = 0, status = 0;
-    long resent = 0, gap = -1, lastTokenAt = -1, resumedAt = -1;
+    long resent = 0, gap = -1, lastTokenAt = -1, resumedAt = -1, firstTokenAt = -1;
     boolean error = false;
+    String errorText = null;
     String backend = "";
     try {
       HttpResponse<InputStream> r = send(n, body);
       status = r.statusCode();
       backend = r.headers().firstValue("x-pickspin-backend").orElse("");
+      if (status != 200) {
+        try (InputStream body0 = r.body()) {
+          errorText = new String(body0.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        return new Stream(sentAt, System.currentTimeMillis(), status, backend, "", 0, 0, false, 0, 0, -1, null, false, -1,
+            errorText);
+      }
       try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
         for (String line; (line = in.readLine()) != null; ) {
           long now = System.currentTimeMillis();
@@ -126,12 +155,14 @@ final class StreamLoad {
           JsonNode event = JSON.readTree(data);
           if (event.has("error")) {
             error = true;
+            errorText = event.path("error").toString();
             continue;
           }
           String piece = event.path("choices").path(0).path("delta").path("content").asText("");
           if (piece.isEmpty()) continue;
           text.append(piece);
           tokens++;
+          if (firstTokenAt < 0) firstTokenAt = now;
           if (resumedAt >= 0) {
             gap = Math.max(gap, now - resumedAt);
             resumedAt = -1;
@@ -140,11 +171,11 @@ final class StreamLoad {
         }
       }
       return new Stream(sentAt, System.currentTimeMillis(), status, backend, text.toString(), tokens, dones, error, resumes,
-          resent, gap, null, false);
+          resent, gap, null, false, firstTokenAt, errorText);
     } catch (IOException | InterruptedException e) {
       boolean timedOut = e instanceof java.net.http.HttpTimeoutException;
       return new Stream(sentAt, System.currentTimeMillis(), status, backend, text.toString(), tokens, dones, error,
-          resumes, resent, gap, e.toString(), timedOut);
+          resumes, resent, gap, e.toString(), timedOut, firstTokenAt, errorText);
     }
   }
 
@@ -159,6 +190,7 @@ final class StreamLoad {
         return client.send(req, HttpResponse.BodyHandlers.ofInputStream());
       } catch (java.net.ConnectException e) {
         last = e;
+        if (i + 1 < gateways.size()) failovers.incrementAndGet();
       }
     }
     throw last;
