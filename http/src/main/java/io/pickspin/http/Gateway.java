@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible front door: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
- * {@code GET /v1/models}, {@code GET /health}, and {@code POST /v1/route}, which answers the routing decision for a
- * chat or completion body without forwarding it. It validates, asks the routing policy for a model (through
+ * {@code POST /v1/embeddings} (to the catalogue's embeddings models), {@code GET /v1/models}, {@code GET /alive},
+ * {@code GET /ready}, and {@code POST /v1/route}, which answers the routing decision for a chat or completion body
+ * without forwarding it. It validates, asks the routing policy for a model (through
  * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
  * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
@@ -242,6 +243,8 @@ public final class Gateway {
           return completion(request, CompletionRequest.Endpoint.CHAT, clientGone, admitted(request));
         case "/v1/completions":
           return completion(request, CompletionRequest.Endpoint.TEXT, clientGone, admitted(request));
+        case "/v1/embeddings":
+          return completion(request, CompletionRequest.Endpoint.EMBEDDINGS, clientGone, admitted(request));
         case "/v1/route":
           authenticated(request);
           return post(request, path, bytes -> route(request, bytes));
@@ -271,8 +274,8 @@ public final class Gateway {
           request.discardEntityBytes(materializer);
           throw ApiError.notFound(
               "No such endpoint: " + request.method().value() + " " + path
-                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions, POST /v1/route and"
-                  + " GET /v1/models.");
+                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings,"
+                  + " POST /v1/route and GET /v1/models.");
       }
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
@@ -370,6 +373,16 @@ public final class Gateway {
       ApiKey key) {
     CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get(), settings.streamUsage());
     long routeStart = System.nanoTime();
+    if (endpoint == CompletionRequest.Endpoint.EMBEDDINGS) {
+      // nothing to route: the client names the embeddings model
+      RouteExplanation named = RouteExplanation.of(embeddingsDecision(request.route().requestedModel()), request.route().profile());
+      return routed(request, CompletableFuture.completedFuture(named), clientGone, start, routeStart, key);
+    }
+    String model = request.route().requestedModel();
+    if (catalog.find(model).filter(ModelSpec::embeddings).isPresent()) {
+      throw ApiError.invalid(
+          "model", "Model '" + model + "' is an embeddings model: it serves POST /v1/embeddings only, not " + endpoint.path + ".");
+    }
     return whenExplained(
         dispatcher.explain(request.route()), explained -> routed(request, explained, clientGone, start, routeStart, key));
   }
@@ -431,6 +444,26 @@ public final class Gateway {
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
     return early.thenApply(r -> r != null ? r : heldStream(answer, route, streamGone));
+  }
+
+  /**
+   * The route of an embeddings request: the model it names, which must be an embeddings model of the catalogue.
+   *
+   * @throws ApiError 400 for "auto" or a completion model, 404 for a model the catalogue does not have
+   */
+  private RouteDecision embeddingsDecision(String model) {
+    List<String> embeddingsModels = catalog.models().stream().filter(ModelSpec::embeddings).map(ModelSpec::id).toList();
+    String which = embeddingsModels.isEmpty()
+        ? "This gateway's catalogue has no embeddings model (a model with embeddings = true)."
+        : "Its embeddings models: " + String.join(", ", embeddingsModels) + ".";
+    if (RouteRequest.AUTO.equals(model)) {
+      throw ApiError.invalid("model", "POST /v1/embeddings needs a named model, not \"auto\". " + which);
+    }
+    ModelSpec spec = catalog.find(model).orElseThrow(() -> ApiError.modelNotFound(model));
+    if (!spec.embeddings()) {
+      throw ApiError.invalid("model", "Model '" + model + "' is not an embeddings model. " + which);
+    }
+    return new RouteDecision(spec.id(), spec.tier(), "explicit", List.of());
   }
 
   /**
@@ -550,6 +583,7 @@ public final class Gateway {
       ObjectNode n = modelJson(m.id(), "pickspin");
       n.put("tier", m.tier().name().toLowerCase(Locale.ROOT));
       n.put("served_name", m.servedName());
+      if (m.embeddings()) n.put("embeddings", true);
       data.add(n);
     }
     return root.toString().getBytes();
