@@ -35,8 +35,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -63,8 +61,8 @@ import org.slf4j.LoggerFactory;
  * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
  * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
- * <p>It serves on Pekko HTTP's server ({@code bindFlow}) with one {@link ConnectionHandler} blueprint for every
- * connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
+ * <p>It serves on Pekko HTTP's server layer ({@link GatewayServer}, which adds a request-head timeout) with one
+ * {@link ConnectionHandler} blueprint for every connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
  */
 public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -86,7 +84,7 @@ public final class Gateway {
   /** The keys' limits and usage; null when clients do not authenticate. */
   private final KeyGuard keys;
   private final Supplier<CompletionStage<List<String>>> readiness;
-  private volatile ServerBinding binding;
+  private volatile GatewayServer server;
 
   /**
    * What a gateway needs beyond routing and leases.
@@ -171,10 +169,13 @@ public final class Gateway {
     // one blueprint for every connection (each run makes its own stage logic)
     Flow<HttpRequest, HttpResponse, ?> perConnection =
         Flow.fromGraph(new ConnectionHandler(g::handle, Gateway::unexpected, g.materializer));
-    var server = Http.get(system).newServerAt(settings.host(), settings.port());
-    if (settings.tls() != null) server = server.enableHttps(settings.tls().connectionContext());
-    return server
-        .bindFlow(perConnection)
+    CompletionStage<GatewayServer> bound;
+    try {
+      bound = GatewayServer.bind(system, settings, () -> perConnection);
+    } catch (RuntimeException e) {
+      bound = CompletableFuture.failedFuture(e);
+    }
+    return bound
         .handle(
             (b, err) -> {
               if (err != null) {
@@ -185,28 +186,28 @@ public final class Gateway {
                 failure.initCause(cause);
                 throw new CompletionException(failure);
               }
-              g.binding = b;
+              g.server = b;
               return g;
             });
   }
 
   public int port() {
-    return binding.localAddress().getPort();
+    return server.localAddress().getPort();
   }
 
   /**
    * Stops accepting connections and gives requests in flight up to {@code drain} to finish, streamed answers to their
-   * last byte: Pekko's own terminate counts a request as done once its response headers are out, and would cut a
-   * stream that is still flowing.
+   * last byte (a request counts until its answer's last byte, not only its response headers), then closes the
+   * connections left.
    */
   public CompletionStage<Done> stop(Duration drain) {
-    ServerBinding b = binding;
-    if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
+    GatewayServer s = server;
+    if (s == null) return CompletableFuture.completedFuture(Done.getInstance());
     long deadline = System.nanoTime() + drain.toNanos();
-    return b.unbind()
+    return s.unbind()
         .thenCompose(unbound -> whenNothingInFlight(deadline))
-        // terminate needs a positive deadline; past the drain, what is left is cut at once
-        .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()))))
+        // past the drain, or with nothing left in flight, the connections left (idle ones, cut streams) close
+        .thenCompose(idle -> s.closeConnections())
         .thenApply(
             t -> {
               dispatcher.close();
