@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * them to the cluster's key store every sync interval; the store answers with the other nodes' counts and the key's
  * lifetime usage, which this node adds to its own. So a node sees its own traffic at once and the others' one sync
  * late: the cluster can overshoot a limit by what the other nodes admitted within about one sync interval (plus the
- * tokens of requests already running, whose usage is only known when they end). A node that cannot reach the store
- * keeps its last view and goes on counting its own traffic.
+ * tokens of plain answers already running, whose usage is only known when they end). A streamed answer's tokens count
+ * against the node's view of the budget as they go out, and the answer ends when the budget does. A node that cannot
+ * reach the store keeps its last view and goes on counting its own traffic.
  */
 public final class KeyGuard {
   private final Clock clock;
@@ -39,9 +40,11 @@ public final class KeyGuard {
     long storedTokens;
     Map<String, TokenUsage> unreported = new HashMap<>();
     Map<String, TokenUsage> reporting = new HashMap<>();
+    /** Tokens of answers still streaming, taken from the budget as they went out; their usage is not recorded yet. */
+    long streaming;
 
     long usedTokens() {
-      long t = storedTokens;
+      long t = storedTokens + streaming;
       for (TokenUsage u : unreported.values()) t += u.tokens();
       for (TokenUsage u : reporting.values()) t += u.tokens();
       return t;
@@ -117,10 +120,30 @@ public final class KeyGuard {
   }
 
   private static void checkQuota(ApiKey key, Meter m) {
-    if (key.maxTokensTotal() > 0 && m.usedTokens() >= key.maxTokensTotal()) {
-      throw new ApiError(
-          429, "insufficient_quota", "insufficient_quota", null,
-          "Key " + key.name() + " has used its budget of " + key.maxTokensTotal() + " tokens (max_tokens_total).", 0);
+    if (key.maxTokensTotal() > 0 && m.usedTokens() >= key.maxTokensTotal()) throw budgetSpent(key);
+  }
+
+  /** The error of a key whose lifetime budget is spent: 429 {@code insufficient_quota}. */
+  public static ApiError budgetSpent(ApiKey key) {
+    return new ApiError(
+        429, "insufficient_quota", "insufficient_quota", null,
+        "Key " + key.name() + " has used its budget of " + key.maxTokensTotal() + " tokens (max_tokens_total).", 0);
+  }
+
+  /**
+   * Takes one token of a streamed answer from the key's lifetime budget as it goes out, before the answer's usage is
+   * known, so that an answer stops where the budget does and concurrent streams of the key share what is left. The
+   * tokens taken count until the answer's usage is recorded ({@link #record(String, String, long, long, long)}).
+   *
+   * @return false, and nothing taken, when the budget has no token left
+   */
+  public boolean takeStreamedToken(ApiKey key) {
+    if (key.maxTokensTotal() <= 0) return true;
+    Meter m = meter(key.name());
+    synchronized (m) {
+      if (m.usedTokens() >= key.maxTokensTotal()) return false;
+      m.streaming++;
+      return true;
     }
   }
 
@@ -135,9 +158,18 @@ public final class KeyGuard {
 
   /** Counts one answered request of {@code keyName} by {@code model} and the tokens its usage reported. */
   public void record(String keyName, String model, long promptTokens, long completionTokens) {
+    record(keyName, model, promptTokens, completionTokens, 0);
+  }
+
+  /**
+   * As {@link #record(String, String, long, long)}, for a streamed answer that took {@code streamedTokens} from the
+   * budget as it went out ({@link #takeStreamedToken}): its usage counts them now.
+   */
+  public void record(String keyName, String model, long promptTokens, long completionTokens, long streamedTokens) {
     long now = clock.millis();
     Meter m = meter(keyName);
     synchronized (m) {
+      m.streaming = Math.max(0, m.streaming - streamedTokens);
       m.tokens.add(promptTokens + completionTokens, now);
       m.unreported.merge(model, new TokenUsage(1, promptTokens, completionTokens), TokenUsage::plus);
     }

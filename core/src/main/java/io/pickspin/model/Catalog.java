@@ -64,17 +64,17 @@ public final class Catalog {
     return s;
   }
 
-  /** The models of a tier, cheapest replica first. */
+  /** The completion models of a tier, cheapest replica first (embeddings models have no tier to route by). */
   public List<ModelSpec> ofTier(Tier tier) {
     return ordered.stream()
-        .filter(s -> s.tier() == tier)
+        .filter(s -> s.tier() == tier && !s.embeddings())
         .sorted(Comparator.comparingDouble(ModelSpec::replicaHourlyCost))
         .toList();
   }
 
   /**
-   * The model that serves a tier by default: the cheapest of that tier, else the nearest larger tier, else the
-   * nearest smaller one.
+   * The completion model that serves a tier by default: the cheapest of that tier, else the nearest larger tier, else
+   * the nearest smaller one.
    */
   public ModelSpec defaultFor(Tier tier) {
     for (int d = 0; d < Tier.values().length; d++) {
@@ -134,10 +134,12 @@ public final class Catalog {
           }
         }
         Config l = c.getConfig("latency");
+        boolean embeddings = c.hasPath("embeddings") && c.getBoolean("embeddings");
         specs.add(
             new ModelSpec(
                 id,
-                Tier.parse(c.getString("tier")),
+                // the router does not tier embeddings models: theirs is only what the status page shows
+                embeddings && !c.hasPath("tier") ? Tier.LOW : Tier.parse(c.getString("tier")),
                 c.hasPath("served-name") ? c.getString("served-name") : id,
                 c.hasPath("quality") ? c.getDouble("quality") : 0.5,
                 c.hasPath("gpus-per-replica") ? c.getInt("gpus-per-replica") : 1,
@@ -150,7 +152,8 @@ public final class Catalog {
                     l.hasPath("tpot-at-max-batch-ms") ? l.getDouble("tpot-at-max-batch-ms") : 0),
                 c.hasPath("min-replicas") ? c.getInt("min-replicas") : 0,
                 c.hasPath("max-replicas") ? c.getInt("max-replicas") : Math.max(1, listed),
-                backends));
+                backends,
+                embeddings));
       } catch (ConfigException | IllegalArgumentException e) {
         throw new IllegalArgumentException("bad configuration for model " + id + ": " + e.getMessage(), e);
       }

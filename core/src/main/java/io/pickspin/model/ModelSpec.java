@@ -15,6 +15,8 @@ import java.util.List;
  * @param minReplicas warm-pool minimum: never scaled below this
  * @param maxReplicas never scaled above this
  * @param backends endpoints known up front (static backends, or the demo's sim servers)
+ * @param embeddings an embeddings model: it serves {@code /v1/embeddings} only (as vLLM serves a model run for
+ *     embedding), so the router never picks it for a chat or text completion
  */
 public record ModelSpec(
     String id,
@@ -26,7 +28,8 @@ public record ModelSpec(
     LatencyProfile latency,
     int minReplicas,
     int maxReplicas,
-    List<BackendEndpoint> backends) {
+    List<BackendEndpoint> backends,
+    boolean embeddings) {
 
   public ModelSpec {
     if (id == null || id.isBlank()) throw new IllegalArgumentException("model id is required");
@@ -39,13 +42,29 @@ public record ModelSpec(
     backends = List.copyOf(backends == null ? List.of() : backends);
   }
 
-  /** Dollars per hour that one running replica costs. */
+  /** A completion model (chat and text), not an embeddings one. */
+  public ModelSpec(
+      String id,
+      Tier tier,
+      String servedName,
+      double quality,
+      int gpusPerReplica,
+      double gpuHourlyCost,
+      LatencyProfile latency,
+      int minReplicas,
+      int maxReplicas,
+      List<BackendEndpoint> backends) {
+    this(id, tier, servedName, quality, gpusPerReplica, gpuHourlyCost, latency, minReplicas, maxReplicas, backends, false);
+  }
+
   /** The same model with other backends. */
   public ModelSpec withBackends(List<BackendEndpoint> newBackends) {
     return new ModelSpec(
-        id, tier, servedName, quality, gpusPerReplica, gpuHourlyCost, latency, minReplicas, maxReplicas, newBackends);
+        id, tier, servedName, quality, gpusPerReplica, gpuHourlyCost, latency, minReplicas, maxReplicas, newBackends,
+        embeddings);
   }
 
+  /** Dollars per hour that one running replica costs. */
   public double replicaHourlyCost() {
     return gpusPerReplica * gpuHourlyCost;
   }

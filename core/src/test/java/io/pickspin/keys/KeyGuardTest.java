@@ -1,6 +1,7 @@
 package io.pickspin.keys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -112,6 +113,29 @@ class KeyGuardTest {
     guard.record("k", "small", 0, 1);
     refused(429, "insufficient_quota", () -> guard.checkQuota(k));
     refused(429, "insufficient_quota", () -> guard.admit(k));
+  }
+
+  @Test
+  void streamedTokensAreTakenFromTheBudgetAsTheyGoOutAndCountOnceTheirUsageIsRecorded() {
+    ApiKey k = key("k", "s", List.of("*"), 0, 0, 10);
+    guard.setKeys(1, List.of(k));
+    guard.record("k", "small", 4, 3);
+    // a stream takes 2 of the 3 tokens left; its usage, once recorded, counts them once, not twice
+    assertTrue(guard.takeStreamedToken(k));
+    assertTrue(guard.takeStreamedToken(k));
+    guard.record("k", "small", 0, 2, 2);
+    guard.checkQuota(k);
+    // two streams share the last token: the second gets none, and new requests are refused meanwhile
+    assertTrue(guard.takeStreamedToken(k));
+    assertFalse(guard.takeStreamedToken(k));
+    refused(429, "insufficient_quota", () -> guard.admit(k));
+    guard.record("k", "small", 0, 1, 1);
+    assertEquals(new TokenUsage(3, 4, 6), guard.report().get("k").usage().get("small"));
+    refused(429, "insufficient_quota", () -> guard.checkQuota(k));
+    // a key without a budget takes streamed tokens without counting them
+    ApiKey free = key("free", "f", List.of("*"), 0, 0, 0);
+    guard.setKeys(2, List.of(k, free));
+    assertTrue(guard.takeStreamedToken(free));
   }
 
   @Test

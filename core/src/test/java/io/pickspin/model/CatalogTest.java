@@ -42,6 +42,22 @@ class CatalogTest {
   }
 
   @Test
+  void anEmbeddingsModelIsMarkedNeedsNoTierAndServesNoTier() {
+    Catalog c =
+        parse(
+            """
+            [{ id = chat, tier = low, latency { ttft-ms = 50, tpot-ms = 5 } },
+             { id = embed, embeddings = true, gpu-hourly-cost = 0.1, latency { ttft-ms = 10, tpot-ms = 0 } }]
+            """);
+    assertTrue(c.get("embed").embeddings());
+    assertTrue(!c.get("chat").embeddings());
+    assertEquals(Tier.LOW, c.get("embed").tier());
+    assertEquals(List.of("chat"), c.ofTier(Tier.LOW).stream().map(ModelSpec::id).toList(), "cheaper, but not a chat model");
+    assertEquals("chat", c.defaultFor(Tier.LOW).id());
+    assertTrue(c.withLocalSims(Map.of()).get("embed").embeddings(), "kept when backends change");
+  }
+
+  @Test
   void aLocalSimNeedsItsUrlAndABackendOfAnotherKindNeedsABaseUrl() {
     Catalog c = parse("[{ id = m, tier = low, latency { ttft-ms = 50, tpot-ms = 5 }, backends = [{ kind = sim }] }]");
     assertThrows(IllegalArgumentException.class, () -> c.withLocalSims(Map.of()));

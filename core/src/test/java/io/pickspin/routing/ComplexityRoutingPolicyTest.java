@@ -52,6 +52,24 @@ class ComplexityRoutingPolicyTest {
   }
 
   @Test
+  void anEmbeddingsModelIsNeverAChoiceNorAFallbackForAuto() {
+    List<io.pickspin.model.ModelSpec> models = new java.util.ArrayList<>(TestCatalogs.threeTiers().models());
+    io.pickspin.model.ModelSpec cheap = TestCatalogs.model("embed", Tier.LOW, 1.0, 0, 1, 1, "vllm");
+    models.add(0, new io.pickspin.model.ModelSpec(cheap.id(), cheap.tier(), cheap.servedName(), cheap.quality(), 0, 0,
+        cheap.latency(), 0, 2, cheap.backends(), true));
+    ComplexityRoutingPolicy withEmbeddings =
+        ComplexityRoutingPolicy.create(new io.pickspin.model.Catalog(models),
+            RoutingSettings.fromConfig(ConfigFactory.load().getConfig("pickspin.routing")), SCRIPTED);
+    for (Profile p : Profile.values()) {
+      for (String prompt : List.of("What is the capital of France?", "a hard question", "Prove that sqrt(2) is irrational.")) {
+        RouteExplanation x = withEmbeddings.explain(auto(prompt, p, RouterKind.HYBRID));
+        assertTrue(!x.decision().model().equals("embed") && !x.decision().fallbacks().contains("embed"), x.toString());
+        assertTrue(!x.scores().containsKey("embed"), x.toString());
+      }
+    }
+  }
+
+  @Test
   void keywordRouterTiersAndTheProfileChooses() {
     RouteDecision easy = policy.decide(auto("What is the capital of France?", Profile.BALANCED, RouterKind.KEYWORD));
     assertEquals(new RouteDecision("small", Tier.LOW, "keyword", List.of("medium", "large")), easy);

@@ -444,7 +444,8 @@ final class BackendForwarder {
       return relaySpliced(a, lease, response, sentNanos);
     }
     // usage counts only in answers that succeeded; the usage event goes when the gateway asked for it, not the client
-    UsageTap tap = success ? new UsageTap(json, sse, settings.streamUsage() && !a.request.clientWantsStreamUsage()) : null;
+    UsageTap tap =
+        success ? new UsageTap(json, sse, settings.streamUsage() && !a.request.clientWantsStreamUsage(), budget(a)) : null;
     if (entity.isStrict()) {
       long ms = millisSince(sentNanos);
       ResponseEntity strict = entity;
@@ -480,6 +481,23 @@ final class BackendForwarder {
     return HttpResponse.create().withStatus(response.status()).withEntity(relayed).addHeaders(headers);
   }
 
+  /** The budget a streamed answer's tokens are taken from as they go out: its key's, when it has one; else null. */
+  private UsageTap.Budget budget(Attempt a) {
+    ApiKey key = a.key;
+    if (key == null || key.maxTokensTotal() <= 0 || !a.request.stream()) return null;
+    return new UsageTap.Budget() {
+      @Override
+      public boolean take() {
+        return keys.takeStreamedToken(key);
+      }
+
+      @Override
+      public ApiError spent() {
+        return KeyGuard.budgetSpent(key);
+      }
+    };
+  }
+
   /**
    * A streamed answer that survives its replica: the replica's events pass through a {@link StreamSplice}, and when the
    * answer breaks off, its continuation from another replica takes over ({@link #resumed}), up to
@@ -488,7 +506,7 @@ final class BackendForwarder {
   private HttpResponse relaySpliced(Attempt a, Lease lease, HttpResponse response, long sentNanos) {
     StreamSplice splice = new StreamSplice(json, a.request.endpoint());
     Splicing s = new Splicing(lease, sentNanos);
-    UsageTap tap = new UsageTap(json, true, settings.streamUsage() && !a.request.clientWantsStreamUsage());
+    UsageTap tap = new UsageTap(json, true, settings.streamUsage() && !a.request.clientWantsStreamUsage(), budget(a));
     Source<ByteString, NotUsed> answer =
         segment(response.entity().getDataBytes(), splice)
             .recoverWithRetries(
@@ -756,6 +774,10 @@ final class BackendForwarder {
               ByteString chunk = bytesOf.apply(grab(in));
               if (!chunk.isEmpty() && firstByteNanos < 0) firstByteNanos = System.nanoTime();
               if (tap != null) chunk = tap.onBytes(chunk);
+              if (tap != null && tap.cut()) {
+                endForBudget(chunk);
+                return;
+              }
               if (chunk.isEmpty()) {
                 pull(in);
                 return;
@@ -801,6 +823,20 @@ final class BackendForwarder {
           ByteString p = pending;
           pending = ByteString.emptyByteString();
           return partOf.apply(p);
+        }
+
+        /**
+         * The key's budget ran out mid-answer: what it paid for goes out, then the tap's closing events; the replica's
+         * rest is not wanted, so it stops generating. The answer ended well as far as the replica is concerned.
+         */
+        private void endForBudget(ByteString last) {
+          cancel(in);
+          report(null);
+          List<O> closing = new ArrayList<>(3);
+          if (!pending.isEmpty()) closing.add(takePending());
+          if (!last.isEmpty()) closing.add(partOf.apply(last));
+          closing.add(partOf.apply(tap.cutEvents()));
+          emitMultiple(out, closing.iterator(), this::completeStage);
         }
 
         private void failOrClose(Throwable cause) {
@@ -867,7 +903,9 @@ final class BackendForwarder {
     }
     // a key's request counts once it was sent, with the tokens its answer reported (none when it reported none)
     if (a.key != null) {
-      keys.record(a.key.name(), lease.model(), tap != null ? tap.promptTokens() : 0, tap != null ? tap.completionTokens() : 0);
+      keys.record(
+          a.key.name(), lease.model(), tap != null ? tap.promptTokens() : 0, tap != null ? tap.completionTokens() : 0,
+          tap != null ? tap.budgetTaken() : 0);
     }
     telemetry.record(lease.model(), lease.backend().kind(), outcome);
     long total = System.nanoTime() - a.startNanos;

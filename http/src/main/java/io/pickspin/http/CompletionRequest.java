@@ -29,7 +29,8 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
 /**
- * A validated OpenAI chat or text completion request, with the Pick and Spin controls taken out of it.
+ * A validated OpenAI chat or text completion request, or embeddings request, with the Pick and Spin controls taken out
+ * of it. An embeddings request names its model (the router does not choose one for it) and is never streamed.
  *
  * <p>Controls come from headers ({@code x-pickspin-profile}, {@code x-pickspin-router}, {@code x-pickspin-deadline-ms})
  * or from body fields ({@code pickspin_profile}, {@code pickspin_router}, {@code pickspin_deadline_ms}); a header wins.
@@ -41,10 +42,11 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  */
 public final class CompletionRequest {
 
-  /** The two completion endpoints: the backend path is the same as the gateway's. */
+  /** The endpoints the gateway forwards: the backend path is the same as the gateway's. */
   public enum Endpoint {
     CHAT("/v1/chat/completions"),
-    TEXT("/v1/completions");
+    TEXT("/v1/completions"),
+    EMBEDDINGS("/v1/embeddings");
 
     public final String path;
 
@@ -276,20 +278,28 @@ public final class CompletionRequest {
     }
 
     private void readFields() throws IOException {
-      String promptField = endpoint == Endpoint.CHAT ? "messages" : "prompt";
+      String promptField = switch (endpoint) {
+        case CHAT -> "messages";
+        case TEXT -> "prompt";
+        case EMBEDDINGS -> "input";
+      };
+      boolean streams = endpoint != Endpoint.EMBEDDINGS;
       while (p.nextToken() != END_OBJECT) {
         String field = p.currentName();
         JsonToken value = p.nextToken();
         if (field.equals("model")) {
           readModel();
-        } else if (field.equals("stream")) {
+        } else if (streams && field.equals("stream")) {
           stream = value;
           p.skipChildren();
-        } else if (field.equals("stream_options")) {
+        } else if (streams && field.equals("stream_options")) {
           readStreamOptions(value);
         } else if (field.equals(promptField)) {
-          if (endpoint == Endpoint.CHAT) readMessages();
-          else readTextPrompt();
+          switch (endpoint) {
+            case CHAT -> readMessages();
+            case TEXT -> readTextPrompt();
+            case EMBEDDINGS -> readInput();
+          }
         } else {
           hasControls |= field.startsWith(FIELD_PREFIX);
           textPrompt |= endpoint == Endpoint.CHAT && field.equals("prompt");
@@ -405,6 +415,31 @@ public final class CompletionRequest {
       }
     }
 
+    /**
+     * An embeddings input: a string, or a non-empty array of strings, of token ids, or of token id arrays, all of one
+     * kind. Its text is not routed on, so only its shape is read.
+     */
+    private void readInput() throws IOException {
+      startPrompt();
+      if (prompt == VALUE_STRING) {
+        promptText = "";
+        return;
+      }
+      if (prompt != START_ARRAY) {
+        p.skipChildren();
+        return;
+      }
+      JsonToken kind = null;
+      for (; p.nextToken() != END_ARRAY; promptItems++) {
+        JsonToken item = p.currentToken();
+        boolean allowed = item == VALUE_STRING || item == JsonToken.VALUE_NUMBER_INT || item == START_ARRAY;
+        if (kind == null) kind = item;
+        if (badItem < 0 && (!allowed || item != kind)) badItem = promptItems;
+        p.skipChildren();
+      }
+      promptText = "";
+    }
+
     private void startPrompt() {
       prompt = p.currentToken();
       promptText = null;
@@ -437,8 +472,16 @@ public final class CompletionRequest {
       return stream == VALUE_TRUE;
     }
 
-    /** The text the router classifies. */
+    /** The text the router classifies (an embeddings input is not classified: empty). */
     String prompt() {
+      if (endpoint == Endpoint.EMBEDDINGS) {
+        if (prompt == null || prompt == VALUE_NULL) {
+          throw ApiError.invalid("input", "'input' is required: a string, or an array of strings or of token ids.");
+        }
+        if (prompt == VALUE_STRING || (prompt == START_ARRAY && promptItems > 0 && badItem < 0)) return promptText;
+        throw ApiError.invalid(
+            "input", "'input' must be a string, or a non-empty array of strings, of token ids or of token id arrays.");
+      }
       if (endpoint == Endpoint.CHAT) {
         if (prompt == null || prompt == VALUE_NULL) {
           throw ApiError.invalid("messages", "'messages' is required: a non-empty array of {role, content} objects.");

@@ -35,8 +35,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -57,13 +55,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible front door: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
- * {@code GET /v1/models}, {@code GET /health}, and {@code POST /v1/route}, which answers the routing decision for a
- * chat or completion body without forwarding it. It validates, asks the routing policy for a model (through
+ * {@code POST /v1/embeddings} (to the catalogue's embeddings models), {@code GET /v1/models}, {@code GET /alive},
+ * {@code GET /ready}, and {@code POST /v1/route}, which answers the routing decision for a chat or completion body
+ * without forwarding it. It validates, asks the routing policy for a model (through
  * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
  * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
- * <p>It serves on Pekko HTTP's server ({@code bindFlow}) with one {@link ConnectionHandler} blueprint for every
- * connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
+ * <p>It serves on Pekko HTTP's server layer ({@link GatewayServer}, which adds a request-head timeout) with one
+ * {@link ConnectionHandler} blueprint for every connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
  */
 public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -85,7 +84,7 @@ public final class Gateway {
   /** The keys' limits and usage; null when clients do not authenticate. */
   private final KeyGuard keys;
   private final Supplier<CompletionStage<List<String>>> readiness;
-  private volatile ServerBinding binding;
+  private volatile GatewayServer server;
 
   /**
    * What a gateway needs beyond routing and leases.
@@ -170,10 +169,13 @@ public final class Gateway {
     // one blueprint for every connection (each run makes its own stage logic)
     Flow<HttpRequest, HttpResponse, ?> perConnection =
         Flow.fromGraph(new ConnectionHandler(g::handle, Gateway::unexpected, g.materializer));
-    var server = Http.get(system).newServerAt(settings.host(), settings.port());
-    if (settings.tls() != null) server = server.enableHttps(settings.tls().connectionContext());
-    return server
-        .bindFlow(perConnection)
+    CompletionStage<GatewayServer> bound;
+    try {
+      bound = GatewayServer.bind(system, settings, () -> perConnection);
+    } catch (RuntimeException e) {
+      bound = CompletableFuture.failedFuture(e);
+    }
+    return bound
         .handle(
             (b, err) -> {
               if (err != null) {
@@ -184,28 +186,28 @@ public final class Gateway {
                 failure.initCause(cause);
                 throw new CompletionException(failure);
               }
-              g.binding = b;
+              g.server = b;
               return g;
             });
   }
 
   public int port() {
-    return binding.localAddress().getPort();
+    return server.localAddress().getPort();
   }
 
   /**
    * Stops accepting connections and gives requests in flight up to {@code drain} to finish, streamed answers to their
-   * last byte: Pekko's own terminate counts a request as done once its response headers are out, and would cut a
-   * stream that is still flowing.
+   * last byte (a request counts until its answer's last byte, not only its response headers), then closes the
+   * connections left.
    */
   public CompletionStage<Done> stop(Duration drain) {
-    ServerBinding b = binding;
-    if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
+    GatewayServer s = server;
+    if (s == null) return CompletableFuture.completedFuture(Done.getInstance());
     long deadline = System.nanoTime() + drain.toNanos();
-    return b.unbind()
+    return s.unbind()
         .thenCompose(unbound -> whenNothingInFlight(deadline))
-        // terminate needs a positive deadline; past the drain, what is left is cut at once
-        .thenCompose(idle -> b.terminate(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()))))
+        // past the drain, or with nothing left in flight, the connections left (idle ones, cut streams) close
+        .thenCompose(idle -> s.closeConnections())
         .thenApply(
             t -> {
               dispatcher.close();
@@ -242,6 +244,8 @@ public final class Gateway {
           return completion(request, CompletionRequest.Endpoint.CHAT, clientGone, admitted(request));
         case "/v1/completions":
           return completion(request, CompletionRequest.Endpoint.TEXT, clientGone, admitted(request));
+        case "/v1/embeddings":
+          return completion(request, CompletionRequest.Endpoint.EMBEDDINGS, clientGone, admitted(request));
         case "/v1/route":
           authenticated(request);
           return post(request, path, bytes -> route(request, bytes));
@@ -271,8 +275,8 @@ public final class Gateway {
           request.discardEntityBytes(materializer);
           throw ApiError.notFound(
               "No such endpoint: " + request.method().value() + " " + path
-                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions, POST /v1/route and"
-                  + " GET /v1/models.");
+                  + ". This gateway serves POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings,"
+                  + " POST /v1/route and GET /v1/models.");
       }
     } catch (ApiError e) {
       request.discardEntityBytes(materializer);
@@ -370,6 +374,16 @@ public final class Gateway {
       ApiKey key) {
     CompletionRequest request = CompletionRequest.parse(json, endpoint, bytes, http, defaults.get(), settings.streamUsage());
     long routeStart = System.nanoTime();
+    if (endpoint == CompletionRequest.Endpoint.EMBEDDINGS) {
+      // nothing to route: the client names the embeddings model
+      RouteExplanation named = RouteExplanation.of(embeddingsDecision(request.route().requestedModel()), request.route().profile());
+      return routed(request, CompletableFuture.completedFuture(named), clientGone, start, routeStart, key);
+    }
+    String model = request.route().requestedModel();
+    if (catalog.find(model).filter(ModelSpec::embeddings).isPresent()) {
+      throw ApiError.invalid(
+          "model", "Model '" + model + "' is an embeddings model: it serves POST /v1/embeddings only, not " + endpoint.path + ".");
+    }
     return whenExplained(
         dispatcher.explain(request.route()), explained -> routed(request, explained, clientGone, start, routeStart, key));
   }
@@ -431,6 +445,26 @@ public final class Gateway {
     CompletableFuture<HttpResponse> early = answer.copy();
     early.completeOnTimeout(null, settings.streamHoldGrace().toMillis(), TimeUnit.MILLISECONDS);
     return early.thenApply(r -> r != null ? r : heldStream(answer, route, streamGone));
+  }
+
+  /**
+   * The route of an embeddings request: the model it names, which must be an embeddings model of the catalogue.
+   *
+   * @throws ApiError 400 for "auto" or a completion model, 404 for a model the catalogue does not have
+   */
+  private RouteDecision embeddingsDecision(String model) {
+    List<String> embeddingsModels = catalog.models().stream().filter(ModelSpec::embeddings).map(ModelSpec::id).toList();
+    String which = embeddingsModels.isEmpty()
+        ? "This gateway's catalogue has no embeddings model (a model with embeddings = true)."
+        : "Its embeddings models: " + String.join(", ", embeddingsModels) + ".";
+    if (RouteRequest.AUTO.equals(model)) {
+      throw ApiError.invalid("model", "POST /v1/embeddings needs a named model, not \"auto\". " + which);
+    }
+    ModelSpec spec = catalog.find(model).orElseThrow(() -> ApiError.modelNotFound(model));
+    if (!spec.embeddings()) {
+      throw ApiError.invalid("model", "Model '" + model + "' is not an embeddings model. " + which);
+    }
+    return new RouteDecision(spec.id(), spec.tier(), "explicit", List.of());
   }
 
   /**
@@ -550,6 +584,7 @@ public final class Gateway {
       ObjectNode n = modelJson(m.id(), "pickspin");
       n.put("tier", m.tier().name().toLowerCase(Locale.ROOT));
       n.put("served_name", m.servedName());
+      if (m.embeddings()) n.put("embeddings", true);
       data.add(n);
     }
     return root.toString().getBytes();

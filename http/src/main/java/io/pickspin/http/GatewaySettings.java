@@ -28,7 +28,8 @@ public record GatewaySettings(
     ServerTls tls,
     Duration bodyTimeout,
     int resumeMaxAttempts,
-    Duration classifierMaxWait) {
+    Duration classifierMaxWait,
+    Duration headerTimeout) {
 
   /** How clients authenticate: not at all, or with API keys made through the admin API. */
   public enum Auth {
@@ -49,6 +50,9 @@ public record GatewaySettings(
 
   /** No bound on the wait for a classifier thread (only the queue's length bounds it). */
   static final Duration UNBOUNDED_CLASSIFIER_WAIT = Duration.ofDays(1);
+
+  /** How long a request head may take to arrive unless configured. */
+  static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
 
   /** How often a streamed answer may resume on another replica unless configured. */
   static final int DEFAULT_RESUME_MAX_ATTEMPTS = 2;
@@ -71,7 +75,8 @@ public record GatewaySettings(
     this(
         host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts, streamHoldGrace,
         keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, true, Auth.NONE,
-        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS, UNBOUNDED_CLASSIFIER_WAIT);
+        Duration.ofSeconds(1), null, idleTimeout, DEFAULT_RESUME_MAX_ATTEMPTS, UNBOUNDED_CLASSIFIER_WAIT,
+        DEFAULT_HEADER_TIMEOUT);
   }
 
   public GatewaySettings {
@@ -86,6 +91,8 @@ public record GatewaySettings(
     if (classifierMaxWait.isNegative()) throw new IllegalArgumentException("classifier-max-wait must be >= 0");
     if (auth == null) throw new IllegalArgumentException("auth is required");
     if (bodyTimeout.isNegative() || bodyTimeout.isZero()) throw new IllegalArgumentException("body-timeout must be > 0");
+    if (headerTimeout == null) headerTimeout = DEFAULT_HEADER_TIMEOUT;
+    if (headerTimeout.isNegative() || headerTimeout.isZero()) throw new IllegalArgumentException("header-timeout must be > 0");
     if (keySyncInterval.isNegative() || keySyncInterval.isZero()) throw new IllegalArgumentException("keys.sync-interval must be > 0");
   }
 
@@ -112,14 +119,15 @@ public record GatewaySettings(
         ServerTls.fromConfig(g.getConfig("tls")),
         g.getDuration("body-timeout"),
         g.getInt("resume.max-attempts"),
-        g.getDuration("classifier-max-wait"));
+        g.getDuration("classifier-max-wait"),
+        g.getDuration("header-timeout"));
   }
 
   public GatewaySettings withPort(int newPort) {
     return new GatewaySettings(
         host, newPort, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxHold, maxAttempts,
         streamHoldGrace, keepAliveInterval, backendMaxConnections, classifierThreads, classifierQueueSize, streamUsage,
-        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait);
+        auth, keySyncInterval, tls, bodyTimeout, resumeMaxAttempts, classifierMaxWait, headerTimeout);
   }
 
   /** "https" with TLS, else "http". */

@@ -42,6 +42,11 @@ public record ServerTls(Path certFile, Path keyFile) {
 
   /** Loads the files; their errors name the file, never its content. */
   public HttpsConnectionContext connectionContext() {
+    return ConnectionContext.httpsServer(sslContext());
+  }
+
+  /** The server's SSL context from the files; their errors name the file, never its content. */
+  public SSLContext sslContext() {
     try {
       List<Certificate> chain = new ArrayList<>();
       CertificateFactory x509 = CertificateFactory.getInstance("X.509");
@@ -58,7 +63,7 @@ public record ServerTls(Path certFile, Path keyFile) {
       kmf.init(store, none);
       SSLContext ssl = SSLContext.getInstance("TLS");
       ssl.init(kmf.getKeyManagers(), null, null);
-      return ConnectionContext.httpsServer(ssl);
+      return ssl;
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the TLS files " + certFile + " / " + keyFile + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {

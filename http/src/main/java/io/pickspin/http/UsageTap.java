@@ -2,37 +2,65 @@ package io.pickspin.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pickspin.api.ApiError;
 import java.nio.charset.StandardCharsets;
 import org.apache.pekko.util.ByteString;
 
 /**
  * Reads the {@code usage} of a backend's answer as its bytes pass: from the JSON of a plain answer, or from the events
  * of a streamed one (the chunk that {@code stream_options.include_usage} asks for). Where the gateway asked for that
- * chunk and the client did not, the tap takes it out again: then it holds back an event until its end has arrived,
- * else it passes every byte on at once. Not thread-safe: one answer's stream stage uses it.
+ * chunk and the client did not, the tap takes it out again; where the client's key has a token budget, each event
+ * that carries a token takes it from the budget before it goes on, and the answer is cut ({@link #cut()}) at the first
+ * token the budget no longer has. In either case the tap holds back an event until its end has arrived, so that only
+ * whole events go on; else it passes every byte on at once. Not thread-safe: one answer's stream stage uses it.
  */
 final class UsageTap {
   /** A plain answer larger than this is passed on without its usage being read. */
   static final int MAX_PLAIN_BYTES = 4 << 20;
   private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+  private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
+
+  /** A key's lifetime token budget, spent by a streamed answer token by token as it goes out. */
+  interface Budget {
+    /** Takes one token; false, and nothing taken, when the budget has none left. */
+    boolean take();
+
+    /** The error that ends an answer cut for its budget. */
+    ApiError spent();
+  }
 
   private final ObjectMapper json;
   private final boolean events;
   private final boolean dropUsageEvent;
+  /** The budget a streamed answer's tokens are taken from, or null. */
+  private final Budget budget;
+  /** Only whole events go on. */
+  private final boolean wholeEvents;
   /** A plain answer so far, or a streamed answer's event that has not ended yet. */
   private ByteString held = ByteString.emptyByteString();
   private boolean tooLarge;
   private long promptTokens = -1;
   private long completionTokens = -1;
+  /** Tokens taken from the budget. */
+  private long taken;
+  /** The budget ran out: nothing more goes on. */
+  private boolean cut;
 
   /**
    * @param events the answer is a stream of server-sent events
    * @param dropUsageEvent take out the usage-only event (empty choices), which the client did not ask for
    */
   UsageTap(ObjectMapper json, boolean events, boolean dropUsageEvent) {
+    this(json, events, dropUsageEvent, null);
+  }
+
+  /** @param budget where a streamed answer's tokens are taken from as they go out, or null for no budget */
+  UsageTap(ObjectMapper json, boolean events, boolean dropUsageEvent, Budget budget) {
     this.json = json;
     this.events = events;
     this.dropUsageEvent = events && dropUsageEvent;
+    this.budget = events ? budget : null;
+    this.wholeEvents = this.dropUsageEvent || this.budget != null;
   }
 
   /** Takes the next bytes of the answer; returns what goes on to the client now. */
@@ -48,17 +76,18 @@ final class UsageTap {
       }
       return chunk;
     }
+    if (cut) return ByteString.emptyByteString();
     ByteString all = held.concat(chunk);
     int end = lastEventEnd(all);
     if (end < 0) {
       held = all;
-      return dropUsageEvent ? ByteString.emptyByteString() : chunk;
+      return wholeEvents ? ByteString.emptyByteString() : chunk;
     }
     ByteString complete = all.take(end);
     held = all.drop(end);
     ByteString passed = readEvents(complete);
-    // without dropping, every byte went on as it came; the events are only read
-    return dropUsageEvent ? passed : chunk;
+    // without holding back, every byte went on as it came; the events are only read
+    return wholeEvents ? passed : chunk;
   }
 
   /** The answer ended; returns what is still to go to the client. */
@@ -69,50 +98,102 @@ final class UsageTap {
       if (!tooLarge && !rest.isEmpty()) readUsage(rest.toArray(), 0, rest.size());
       return ByteString.emptyByteString();
     }
+    if (cut) return ByteString.emptyByteString();
     ByteString passed = rest.isEmpty() ? rest : readEvents(rest);
-    return dropUsageEvent ? passed : ByteString.emptyByteString();
+    return wholeEvents ? passed : ByteString.emptyByteString();
   }
 
+  /** The budget ran out mid-answer: the rest of the answer is not wanted, and {@link #cutEvents()} end it. */
+  boolean cut() {
+    return cut;
+  }
+
+  /** What ends an answer cut for its budget: an error event in OpenAI's shape, then [DONE]. */
+  ByteString cutEvents() {
+    return ByteString.fromString("data: " + budget.spent().json() + "\n\n").concat(DONE);
+  }
+
+  /** The answer's usage is known: its backend reported it, or its tokens were counted against a budget. */
   boolean found() {
-    return promptTokens >= 0 || completionTokens >= 0;
+    return taken > 0 || cut || promptTokens >= 0 || completionTokens >= 0;
   }
 
+  /** The prompt's tokens as the backend reported them; 0 when it did not (an answer cut before its usage came). */
   long promptTokens() {
     return Math.max(0, promptTokens);
   }
 
+  /**
+   * The answer's tokens as the backend reported them, and at least those counted against a budget as they went out
+   * (all an answer that was cut, or broke off, has to show).
+   */
   long completionTokens() {
-    return Math.max(0, completionTokens);
+    return Math.max(taken, Math.max(0, completionTokens));
   }
 
-  /** Reads complete events; returns them, less a usage-only event when it is to be dropped. */
+  /** Tokens taken from the budget as they went out: they count as the key's until its usage is recorded. */
+  long budgetTaken() {
+    return taken;
+  }
+
+  /**
+   * Reads complete events; returns them, less a usage-only event when it is to be dropped, and up to the first token
+   * the budget no longer has.
+   */
   private ByteString readEvents(ByteString complete) {
     byte[] b = complete.toArray();
-    if (indexOf(b, USAGE, 0, b.length) < 0) return complete;
+    if (budget == null && indexOf(b, USAGE, 0, b.length) < 0) return complete;
     ByteString kept = ByteString.emptyByteString();
     int from = 0;
     while (from < b.length) {
       int end = eventEnd(b, from);
       if (end < 0) end = b.length;
-      boolean usageOnly = indexOf(b, USAGE, from, end) >= 0 && readEvent(b, from, end);
-      if (!(usageOnly && dropUsageEvent)) kept = kept.concat(ByteString.fromArray(b, from, end - from));
+      // with a budget every event is read, for its token; else only one that may hold the usage
+      JsonNode root = budget != null || indexOf(b, USAGE, from, end) >= 0 ? readEvent(b, from, end) : null;
+      if (root != null && budget != null && carriesToken(root)) {
+        if (!budget.take()) {
+          cut = true;
+          held = ByteString.emptyByteString();
+          break;
+        }
+        taken++;
+      }
+      if (!(dropUsageEvent && root != null && usageOnly(root))) kept = kept.concat(ByteString.fromArray(b, from, end - from));
       from = end;
     }
     return kept;
   }
 
-  /** Reads an event's usage; true when the event is the usage-only chunk (its choices are empty). */
-  private boolean readEvent(byte[] b, int from, int to) {
+  /** Reads an event's data as JSON and notes its usage, if it has one; the JSON, or null when the data is not JSON. */
+  private JsonNode readEvent(byte[] b, int from, int to) {
     String event = new String(b, from, to - from, StandardCharsets.UTF_8);
     StringBuilder data = new StringBuilder();
     for (String line : event.split("\r?\n")) {
-      if (line.startsWith("data:")) data.append(line.substring(line.charAt(5) == ' ' ? 6 : 5));
+      if (line.startsWith("data:")) data.append(line.substring(line.length() > 5 && line.charAt(5) == ' ' ? 6 : 5));
     }
     byte[] d = data.toString().getBytes(StandardCharsets.UTF_8);
-    JsonNode root = readUsage(d, 0, d.length);
-    if (root == null) return false;
+    return readUsage(d, 0, d.length);
+  }
+
+  /** The usage-only chunk: its choices are empty. */
+  private static boolean usageOnly(JsonNode root) {
     JsonNode choices = root.get("choices");
     return root.path("usage").isObject() && choices != null && choices.isArray() && choices.isEmpty();
+  }
+
+  /**
+   * An event that carries a generated token: its choice has text, content, reasoning or a tool call (one token per
+   * such event, as backends stream them; a backend that packs several into one event spends the budget slower, and its
+   * usage, when it comes, counts them all).
+   */
+  private static boolean carriesToken(JsonNode root) {
+    JsonNode choice = root.path("choices").path(0);
+    if (choice.isMissingNode()) return false;
+    JsonNode delta = choice.path("delta");
+    return !choice.path("text").asText("").isEmpty()
+        || !delta.path("content").asText("").isEmpty()
+        || !delta.path("reasoning_content").asText("").isEmpty()
+        || delta.has("tool_calls");
   }
 
   /** Parses a JSON object and notes its usage, if it has one; the object, or null when the bytes are not one. */

@@ -42,6 +42,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The gateway with {@code auth = keys}: every refusal (missing, invalid, revoked key; a model outside the key's list;
@@ -114,10 +116,15 @@ class GatewayKeysTest {
   }
 
   private static void withGateway(BackendCredentials credentials, Body body) throws Exception {
+    withGateway(credentials, "", body);
+  }
+
+  /** @param overrides HOCON inside {@code pickspin.gateway} beside {@code auth = keys} */
+  private static void withGateway(BackendCredentials credentials, String overrides, Body body) throws Exception {
     Catalog catalog = catalog();
     KeyGuard keys = new KeyGuard(Clock.systemUTC());
     GatewaySettings settings =
-        TestGatewaySettings.of(kit.system(), "auth = keys");
+        TestGatewaySettings.of(kit.system(), "auth = keys\n" + overrides);
     RoutingDefaults defaults = RoutingDefaults.of(RoutingSettings.fromConfig(kit.system().settings().config().getConfig("pickspin.routing")));
     Gateway g = Gateway.start(kit.system(), settings, catalog, policy(catalog), new StaticLeaseProvider(catalog),
             GatewayObserver.NONE, defaults, Map.of(), new Gateway.Services(keys, credentials, Gateway.Services.NONE.readiness()))
@@ -220,6 +227,34 @@ class GatewayKeysTest {
     withGateway(BackendCredentials.NONE, (url, keys) -> {
       String secret = secret(keys, "budget-team", List.of("*"), 0, 0, 25);
       assertEquals(200, chat(url, secret, "small", 30, "").statusCode());
+      error(chat(url, secret, "small", 1, ""), 429, "insufficient_quota");
+    });
+  }
+
+  /**
+   * The budget runs out while a streamed answer is in flight: the answer stops at the budget's last token and ends
+   * cleanly with an insufficient_quota error event and [DONE]; the tokens sent count as the key's usage. Both relays:
+   * the one that resumes broken streams, and the plain one.
+   */
+  @ParameterizedTest(name = "resume.max-attempts = {0}")
+  @ValueSource(ints = {2, 0})
+  void aBudgetThatRunsOutMidStreamEndsTheStreamWithAnErrorEventAndCountsTheTokensSent(int resumeAttempts) throws Exception {
+    withGateway(BackendCredentials.NONE, "resume.max-attempts = " + resumeAttempts, (url, keys) -> {
+      String secret = secret(keys, "mid-stream", List.of("*"), 0, 0, 12);
+      HttpResponse<String> r = chat(url, secret, "small", 30, ",\"stream\":true");
+      assertEquals(200, r.statusCode(), r.body());
+      List<String> events = List.of(r.body().split("\n\n"));
+      List<String> tokens = events.stream().filter(e -> e.contains("\"content\":")).toList();
+      assertEquals(12, tokens.size(), "the budget's 12 tokens, no more: " + r.body());
+      assertFalse(r.body().contains("finish_reason\":\"length"), "the answer did not run to its own end: " + r.body());
+      assertEquals("data: [DONE]", events.get(events.size() - 1).trim(), r.body());
+      String last = events.get(events.size() - 2);
+      assertTrue(last.startsWith("data: "), last);
+      JsonNode err = JSON.readTree(last.substring("data: ".length())).get("error");
+      assertNotNull(err, last);
+      assertEquals("insufficient_quota", err.get("code").asText(), last);
+      // the prompt's tokens come with the usage at the answer's end, which a cut answer never gets
+      assertEquals(new TokenUsage(1, 0, 12), reported(keys, "mid-stream", "small"));
       error(chat(url, secret, "small", 1, ""), 429, "insufficient_quota");
     });
   }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pickspin.model.Catalog;
 import io.pickspin.pool.StaticLeaseProvider;
 import java.io.InputStream;
@@ -16,13 +18,17 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -77,6 +83,49 @@ class GatewayTlsTest {
     HttpResponse<String> ready = client.send(
         HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.port() + "/ready")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, ready.statusCode(), ready.body());
+  }
+
+  /**
+   * The README's command, as it stands there (with the test gateway's port), run with the real curl from the
+   * repository's root: it must reach the gateway and get the model list.
+   */
+  @Test
+  void theReadmesCurlCacertCommandReachesTheGateway() throws Exception {
+    Assumptions.assumeTrue(onPath("curl"), "curl is not on PATH: the README's curl --cacert command was not run");
+    Path root = Path.of("..");
+    for (Path doc : List.of(root.resolve("README.md"), root.resolve("examples/tls/README.md"))) {
+      Matcher command = README_CURL.matcher(Files.readString(doc));
+      assertTrue(command.find(), doc + " shows the curl --cacert command of the example certificate");
+      List<String> args = new ArrayList<>(List.of(command.group().replace(":8080/", ":" + gateway.port() + "/").split(" ")));
+      // besides: no progress meter, errors shown, bounded in time, the status after the body
+      args.addAll(1, List.of("-sS", "--max-time", "10", "-w", "\n%{http_code}"));
+      ProcessBuilder curl = new ProcessBuilder(args).directory(root.toFile()).redirectErrorStream(true);
+      curl.environment().keySet().removeIf(k -> k.toLowerCase(java.util.Locale.ROOT).endsWith("_proxy"));
+      Process p = curl.start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS), "curl finished");
+      assertEquals(0, p.exitValue(), String.join(" ", args) + " -> " + out);
+      int status = out.lastIndexOf('\n');
+      assertEquals("200", out.substring(status + 1), out);
+      JsonNode list = new ObjectMapper().readTree(out.substring(0, status));
+      assertEquals("list", list.get("object").asText(), out);
+      List<String> ids = new ArrayList<>();
+      list.get("data").forEach(m -> ids.add(m.get("id").asText()));
+      assertEquals(List.of("auto", "small"), ids, out);
+    }
+  }
+
+  /** The README's command: the example CA, the default port. */
+  private static final Pattern README_CURL =
+      Pattern.compile("(?m)^curl --cacert examples/tls/example-cert\\.pem https://127\\.0\\.0\\.1:8080/v1/models$");
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) return false;
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+    }
+    return false;
   }
 
   @Test

@@ -188,6 +188,7 @@ public final class ServiceMatrix {
     this.typicalOutputTokens = settings.expectedOutputTokens();
     List<Entry> l = new ArrayList<>();
     for (ModelSpec m : catalog.models()) {
+      if (m.embeddings()) continue; // never a candidate for a completion
       Set<String> kinds = new LinkedHashSet<>();
       for (BackendEndpoint b : m.backends()) kinds.add(b.kind());
       if (kinds.isEmpty()) kinds.add(ANY_BACKEND);
@@ -227,15 +228,15 @@ public final class ServiceMatrix {
 
   /**
    * Feeds one completed request's outcome into the statistics of its (model, backend kind). Unknown models are
-   * ignored (the catalogue may have changed under a request in flight); a new backend kind of a known model gets an
-   * entry.
+   * ignored (the catalogue may have changed under a request in flight), and so are embeddings models (no candidates);
+   * a new backend kind of a known model gets an entry.
    */
   public void record(String model, String backendKind, Outcome outcome) {
     String kind = backendKind == null || backendKind.isBlank() ? ANY_BACKEND : backendKind;
     Entry e = find(model, kind);
     if (e == null) {
       ModelSpec spec = catalog.find(model).orElse(null);
-      if (spec == null) return;
+      if (spec == null || spec.embeddings()) return;
       e = insert(spec, kind);
     }
     if (outcome.ok() && outcome.outputTokens() > 0) observeOutput(outcome.outputTokens());

@@ -65,7 +65,7 @@ public final class RlRoutingPolicy implements RoutingPolicy {
     int[] maxBatch = new int[n];
     for (int i = 0; i < n; i++) {
       DqnPolicy.Action a = policy.actions().get(i);
-      ModelSpec m = catalog.find(a.model()).orElse(null);
+      ModelSpec m = catalog.find(a.model()).filter(spec -> !spec.embeddings()).orElse(null);
       if (m == null) {
         m = catalog.defaultFor(a.tier());
         log.info("RL policy action '{}' ({}) is not in the catalogue: routing it to '{}'", a.model(), a.tier(), m.id());

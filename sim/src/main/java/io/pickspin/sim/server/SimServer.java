@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -54,6 +55,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code stream: true}: {@code text/event-stream}, one {@code data: {chunk}} event per token (the first carries
  *       the assistant role), a finish chunk, a usage chunk with empty choices if
  *       {@code stream_options.include_usage}, then {@code data: [DONE]}.
+ *   <li>{@code POST /v1/embeddings} (input: a string, strings, token ids or token id arrays): OpenAI's embeddings
+ *       response, with deterministic unit vectors ({@link Embeddings}; 64 dimensions unless the request asks for
+ *       {@code dimensions}; {@code encoding_format} float or base64) and usage.prompt_tokens counting the words. Every
+ *       model the server serves answers it, after its TTFT.
  *   <li>{@code GET /v1/models}: the OpenAI model list. {@code GET /health}: 200 {"status":"ok"} once every model has
  *       loaded, 503 {"status":"loading"} before. {@code GET /metrics-lite}: per-model counters as JSON.
  * </ul>
@@ -209,6 +214,8 @@ public final class SimServer implements AutoCloseable {
           return completion(request, SimRequest.Kind.CHAT);
         case "/v1/completions":
           return completion(request, SimRequest.Kind.TEXT);
+        case "/v1/embeddings":
+          return post(request, body -> embeddings(body));
         case "/v1/models":
           return get(request, modelList);
         case "/health":
@@ -233,19 +240,50 @@ public final class SimServer implements AutoCloseable {
   }
 
   private CompletionStage<HttpResponse> completion(HttpRequest request, SimRequest.Kind kind) {
+    return post(request, body -> answer(request, kind, body));
+  }
+
+  /** Reads a POST's body, bounded by max-request-bytes, and hands it to {@code answer}. */
+  private CompletionStage<HttpResponse> post(
+      HttpRequest request, Function<ByteString, CompletionStage<HttpResponse>> answer) {
     if (request.method() != HttpMethods.POST) {
       throw ApiError.methodNotAllowed(request.method().name(), request.getUri().path(), "POST");
     }
     HttpEntity entity = request.entity();
-    if (entity instanceof HttpEntity.Strict strict) return answer(request, kind, strict.getData());
+    if (entity instanceof HttpEntity.Strict strict) return answer.apply(strict.getData());
     if (entity.getContentLengthOption().orElse(0) > settings.maxRequestBytes()) {
       throw tooLarge();
     }
     return entity.toStrict(settings.requestReadTimeoutMs(), settings.maxRequestBytes(), materializer)
         .handle((strict, failure) -> failure == null
-            ? answer(request, kind, strict.getData())
+            ? answer.apply(strict.getData())
             : CompletableFuture.completedFuture(unreadableBody(failure)))
         .thenCompose(response -> response);
+  }
+
+  /**
+   * An embeddings answer: one prefill, so it goes out after the model's TTFT and holds a batch slot meanwhile (at once
+   * for a model without delays).
+   */
+  private CompletionStage<HttpResponse> embeddings(ByteString body) {
+    try {
+      if (body.size() > settings.maxRequestBytes()) throw tooLarge();
+      Embeddings parsed = Embeddings.parse(body);
+      ModelRuntime model = models.get(parsed.model());
+      if (model == null) throw ApiError.modelNotFound(parsed.model());
+      long now = System.nanoTime();
+      if (model.loading(now)) throw ApiError.loading(model.model.name(), model.secondsUntilReady(now));
+      model.received.increment();
+      HttpResponse result = json(parsed.body(model.quotedName));
+      if (model.model.instant()) {
+        model.finished(0);
+        return CompletableFuture.completedFuture(result);
+      }
+      if (inFlight.closed()) return CompletableFuture.completedFuture(Fault.abortConnection("sim server stopped"));
+      return DelayedResponse.start(model, model.ttftNanos, 0, result, false, timer, inFlight);
+    } catch (ApiError e) {
+      return CompletableFuture.completedFuture(errorResponse(e));
+    }
   }
 
   private HttpResponse unreadableBody(Throwable failure) {

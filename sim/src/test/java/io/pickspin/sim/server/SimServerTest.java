@@ -178,6 +178,70 @@ class SimServerTest {
   }
 
   @Test
+  void embeddingsHaveOpenAiShapeUsageAndDeterministicUnitVectors() throws Exception {
+    HttpResponse<String> response = http.post("/v1/embeddings",
+        "{\"model\":\"fast\",\"input\":[\"the cat sat\",\"The  cat sat\",\"stock prices fell sharply\"]}");
+    assertEquals(200, response.statusCode(), response.body());
+    JsonNode body = SimHttp.json(response.body());
+    assertEquals("list", body.get("object").asText());
+    assertEquals("fast", body.get("model").asText());
+    assertEquals(3 + 3 + 4, body.at("/usage/prompt_tokens").asInt());
+    assertEquals(10, body.at("/usage/total_tokens").asInt());
+    JsonNode data = body.get("data");
+    assertEquals(3, data.size());
+    double[][] v = new double[3][];
+    for (int i = 0; i < 3; i++) {
+      assertEquals("embedding", data.get(i).get("object").asText());
+      assertEquals(i, data.get(i).get("index").asInt());
+      JsonNode e = data.get(i).get("embedding");
+      assertEquals(Embeddings.DEFAULT_DIMENSIONS, e.size());
+      v[i] = new double[e.size()];
+      for (int k = 0; k < e.size(); k++) v[i][k] = e.get(k).asDouble();
+      assertEquals(1.0, dot(v[i], v[i]), 1e-5, "unit length");
+    }
+    assertEquals(1.0, dot(v[0], v[1]), 1e-6, "the same words in another case and spacing: the same vector");
+    assertTrue(dot(v[0], v[2]) < 0.9, "other words point elsewhere: " + dot(v[0], v[2]));
+    // again: the same answer
+    JsonNode again = SimHttp.json(http.post("/v1/embeddings", "{\"model\":\"fast\",\"input\":\"the cat sat\"}").body());
+    assertEquals(data.get(0).get("embedding"), again.at("/data/0/embedding"));
+
+    JsonNode ids = SimHttp.json(http.post("/v1/embeddings",
+        "{\"model\":\"fast\",\"input\":[1,2,3],\"dimensions\":8,\"encoding_format\":\"base64\"}").body());
+    assertEquals(3, ids.at("/usage/prompt_tokens").asInt());
+    byte[] packed = java.util.Base64.getDecoder().decode(ids.at("/data/0/embedding").asText());
+    assertEquals(8 * 4, packed.length, "8 little-endian float32s");
+  }
+
+  @Test
+  void badEmbeddingsRequestsAre4xxInOpenAisShape() throws Exception {
+    for (String bad : List.of("{\"model\":\"fast\"}", "{\"model\":\"fast\",\"input\":[]}",
+        "{\"model\":\"fast\",\"input\":\"  \"}", "{\"model\":\"fast\",\"input\":[\"a\",{}]}",
+        "{\"model\":\"fast\",\"input\":\"a\",\"dimensions\":0}", "{\"input\":\"a\"}")) {
+      HttpResponse<String> r = http.post("/v1/embeddings", bad);
+      assertEquals(400, r.statusCode(), bad + " -> " + r.body());
+      assertNotNull(SimHttp.json(r.body()).at("/error/message").textValue(), r.body());
+    }
+    HttpResponse<String> unknown = http.post("/v1/embeddings", "{\"model\":\"nope\",\"input\":\"a\"}");
+    assertEquals(404, unknown.statusCode());
+    assertEquals("model_not_found", SimHttp.json(unknown.body()).at("/error/code").asText());
+  }
+
+  @Test
+  void anEmbeddingsAnswerTakesTheModelsTtft() throws Exception {
+    long start = System.nanoTime();
+    HttpResponse<String> r = http.post("/v1/embeddings", "{\"model\":\"paced\",\"input\":\"hello\"}");
+    double ms = (System.nanoTime() - start) / 1e6;
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(ms >= PACED.ttftMs() && ms < PACED.ttftMs() + SLACK_MS, "took " + ms + " ms");
+  }
+
+  private static double dot(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  }
+
+  @Test
   void streamingCompletionsUseTextCompletionChunks() throws Exception {
     SimHttp.Stream stream = http.stream(http.postJson("/v1/completions",
         "{\"model\":\"fast\",\"prompt\":[\"a b\"],\"max_tokens\":4,\"stream\":true}"));
@@ -303,8 +367,9 @@ class SimServerTest {
     assertError(400, "max_tokens", http.post("/v1/chat/completions", chat("fast", ",\"max_tokens\":99999999")));
     assertError(400, "stream", http.post("/v1/chat/completions", chat("fast", ",\"stream\":\"yes\"")));
     assertError(400, "n", http.post("/v1/chat/completions", chat("fast", ",\"n\":3")));
-    assertError(404, null, http.get("/v1/embeddings"));
+    assertError(404, null, http.get("/v1/audio/speech"));
     assertError(405, null, http.get("/v1/chat/completions"));
+    assertError(405, null, http.get("/v1/embeddings"));
   }
 
   @Test
