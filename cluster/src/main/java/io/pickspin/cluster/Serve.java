@@ -37,7 +37,8 @@ final class Serve {
                 new Gateway.Services(
                     operate.keys(),
                     settings.backendCredentials(),
-                    new Readiness(system, catalog, spin.pools(), operate.keyStore(), settings.admin().askTimeout())::problems))
+                    new Readiness(system, catalog, spin.pools(), operate.keyStore(), settings.admin().askTimeout())::problems,
+                    spin.load()))
             .toCompletableFuture()
             .get(Node.START_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
   }

@@ -16,6 +16,8 @@ import io.pickspin.pool.PoolException;
 import io.pickspin.routing.RouteDecision;
 import io.pickspin.routing.RouteExplanation;
 import io.pickspin.routing.RoutingTelemetry;
+import io.pickspin.routing.rl.PoolStateView;
+import io.pickspin.scaling.Spill;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
@@ -127,6 +129,11 @@ final class BackendForwarder {
   /** Requests between {@link #forward} and their one end (answer streamed out, or failed): what a drain waits for. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
+  /** Ready replicas per model as this node last saw them (the cold start a spill avoids). */
+  private final PoolStateView pools;
+  /** Output tokens a request is assumed to ask for before the answer says (pickspin.scaling.assumed-output-tokens). */
+  private final int assumedOutputTokens;
+
   BackendForwarder(
       ActorSystem<?> system,
       GatewaySettings settings,
@@ -136,8 +143,11 @@ final class BackendForwarder {
       GatewayObserver observer,
       ObjectMapper json,
       KeyGuard keys,
-      BackendCredentials credentials) {
+      BackendCredentials credentials,
+      PoolStateView pools) {
     this.keys = keys;
+    this.pools = pools;
+    this.assumedOutputTokens = system.settings().config().getInt("pickspin.scaling.assumed-output-tokens");
     this.credentials = credentials;
     this.http = Http.get(system);
     this.https = http.defaultClientHttpsContext();
@@ -172,6 +182,26 @@ final class BackendForwarder {
   static final class ClientGone extends RuntimeException {
     ClientGone() {
       super("the client closed its connection before the answer started", null, false, false);
+    }
+  }
+
+  /**
+   * The gateway's half of {@link Spill}: when the router's choice has no ready replica and a cold start would take the
+   * request past its deadline, the first fallback with a ready replica goes first (the cold model stays a later
+   * fallback). The router already prices a cold start into its ranking; this covers a choice made when nothing fit.
+   */
+  private void spillFromCold(List<String> models, long deadlineMs) {
+    if (models.size() < 2 || pools.load(models.get(0)).replicas() > 0) return;
+    ModelSpec cold = catalog.find(models.get(0)).orElse(null);
+    if (cold == null) return;
+    double serviceMs = cold.latency().serviceMs(assumedOutputTokens);
+    if (!Spill.shouldSpill(true, deadlineMs, 0, cold.latency().coldStartMs(), serviceMs)) return;
+    for (int i = 1; i < models.size(); i++) {
+      if (pools.load(models.get(i)).replicas() > 0) {
+        models.add(0, models.remove(i));
+        observer.spilled(cold.id(), models.get(0));
+        return;
+      }
     }
   }
 
@@ -230,6 +260,7 @@ final class BackendForwarder {
       if (key == null || key.allows(decision.model())) models.add(decision.model());
       for (String f : decision.fallbacks()) if (!models.contains(f) && (key == null || key.allows(f))) models.add(f);
       if (models.isEmpty()) models.add(decision.model());
+      if (request.route().isAuto()) spillFromCold(models, request.route().deadlineMs());
     }
 
     String model() {

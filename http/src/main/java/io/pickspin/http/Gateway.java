@@ -19,6 +19,7 @@ import io.pickspin.routing.RoutingSettings;
 import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.UnknownModelException;
 import io.pickspin.routing.classify.Classification;
+import io.pickspin.routing.rl.PoolStateView;
 import java.net.BindException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,9 +95,20 @@ public final class Gateway {
    * @param readiness what keeps this node from serving ({@code GET /ready} answers 503 with it), empty when ready
    */
   public record Services(
-      KeyGuard keys, BackendCredentials backendCredentials, Supplier<CompletionStage<List<String>>> readiness) {
+      KeyGuard keys,
+      BackendCredentials backendCredentials,
+      Supplier<CompletionStage<List<String>>> readiness,
+      PoolStateView pools) {
     public static final Services NONE =
-        new Services(null, BackendCredentials.NONE, () -> CompletableFuture.completedFuture(List.of()));
+        new Services(null, BackendCredentials.NONE, () -> CompletableFuture.completedFuture(List.of()), m -> PoolStateView.ModelLoad.IDLE);
+
+    public Services {
+      if (pools == null) pools = m -> PoolStateView.ModelLoad.IDLE;
+    }
+
+    public Services(KeyGuard keys, BackendCredentials backendCredentials, Supplier<CompletionStage<List<String>>> readiness) {
+      this(keys, backendCredentials, readiness, null);
+    }
   }
 
   private Gateway(
@@ -126,7 +138,8 @@ public final class Gateway {
     this.afterClassifier = system.executionContext();
     RoutingTelemetry telemetry = routing instanceof RoutingTelemetry t ? t : (m, k, o) -> {};
     this.forwarder =
-        new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json, keys, services.backendCredentials());
+        new BackendForwarder(system, settings, catalog, leases, telemetry, observer, json, keys, services.backendCredentials(),
+            services.pools());
     this.modelList = modelListJson();
   }
 

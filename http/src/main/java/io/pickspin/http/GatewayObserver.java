@@ -46,4 +46,7 @@ public interface GatewayObserver {
 
   /** A streamed answer of {@code model} broke off after {@code tokensSent} tokens and is being resumed elsewhere. */
   default void resumed(String model, int tokensSent) {}
+
+  /** A request routed to {@code from}, which had no ready replica in time for its deadline, went to {@code to}. */
+  default void spilled(String from, String to) {}
 }

@@ -41,6 +41,7 @@ public final class KamonGatewayObserver implements GatewayObserver {
   private final Map<String, Timer> hold = new ConcurrentHashMap<>();
   private final Map<String, Counter[]> tokens = new ConcurrentHashMap<>();
   private final Counter classifierFallbacks = Kamon.counter("pickspin.classifier.fallbacks").withoutTags();
+  private final Map<String, Counter> spills = new ConcurrentHashMap<>();
 
   @Override
   public void routed(RouteDecision decision, long routeNanos) {
@@ -103,6 +104,12 @@ public final class KamonGatewayObserver implements GatewayObserver {
   @Override
   public void classifierFallback() {
     classifierFallbacks.increment();
+  }
+
+  @Override
+  public void spilled(String from, String to) {
+    spills.computeIfAbsent(from + "\n" + to, k -> Kamon.counter("pickspin.spills").withTag("from", from).withTag("to", to))
+        .increment();
   }
 
   /**

@@ -39,8 +39,9 @@ import java.util.Set;
  * <ul>
  *   <li>routing: the scenario's {@link RoutingPolicy} (ComplexityRoutingPolicy with its classifiers and service
  *       matrix, or the RL policy) decides each request at its arrival time; completed and timed-out requests feed the
- *       matrix as the gateway's telemetry does; a pool's immediate refusal tries the decision's fallbacks, up to {@link
- *       Settings#maxAttempts} models (the gateway's max-attempts);
+ *       matrix as the gateway's telemetry does; a pool without a replica to give tries the decision's fallbacks, up
+ *       to {@link Settings#maxAttempts} models (the gateway's max-attempts), a full hold queue only when {@link
+ *       Settings#fallbackOnOverload};
  *   <li>pools: one {@link PoolCore} per model (least-outstanding leases, bounded hold queue with the gateway's max hold,
  *       TIMED_OUT on expiry) with its {@link ArrivalStats};
  *   <li>scaling: per model a {@link ModelScaler} over {@link ScalingPolicy}, ticked every scaling tick interval and
@@ -59,10 +60,13 @@ public final class Simulation implements ReplicaServer.Listener {
    * @param maxAttempts models tried per request when pools refuse at once (pickspin.gateway.max-attempts)
    * @param spill an automatically routed request whose model has no ready replica goes to a warm fallback when the
    *     cold start would miss its deadline or the scaler keeps that pool closed ({@link Spill}); false: it is held
+   * @param fallbackOnOverload a pool whose hold queue is full sends the request to the next fallback, as LiteLLM does on
+   *     a 429; false: the request is refused, as the gateway answers 429 (it tries fallbacks only for a model that has
+   *     no replica to give), so that an overflow does not open cold pools for a spike the warm one queues
    */
-  public record Settings(Duration maxHold, int maxAttempts, boolean spill) {
+  public record Settings(Duration maxHold, int maxAttempts, boolean spill, boolean fallbackOnOverload) {
     public Settings(Duration maxHold, int maxAttempts) {
-      this(maxHold, maxAttempts, true);
+      this(maxHold, maxAttempts, true, false);
     }
 
     public static Settings defaults() {
@@ -70,7 +74,11 @@ public final class Simulation implements ReplicaServer.Listener {
     }
 
     public Settings withoutSpill() {
-      return new Settings(maxHold, maxAttempts, false);
+      return new Settings(maxHold, maxAttempts, false, fallbackOnOverload);
+    }
+
+    public Settings withFallbackOnOverload() {
+      return new Settings(maxHold, maxAttempts, spill, true);
     }
   }
 
@@ -240,7 +248,8 @@ public final class Simulation implements ReplicaServer.Listener {
     }
     List<String> fallbacks = job.decision.fallbacks();
     int next = job.attempts - 1;
-    if (job.attempts < settings.maxAttempts() && next < fallbacks.size()) {
+    boolean tryNext = e.reason() != PoolException.Reason.OVERLOADED || settings.fallbackOnOverload();
+    if (tryNext && job.attempts < settings.maxAttempts() && next < fallbacks.size()) {
       attempt(job, fallbacks.get(next));
     } else {
       end(job, Job.End.REJECTED);

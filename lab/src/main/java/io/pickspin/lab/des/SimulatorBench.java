@@ -357,13 +357,16 @@ public final class SimulatorBench {
       List<Scenario> others = new ArrayList<>();
       for (Profile p : List.of(Profile.QUALITY, Profile.COST, Profile.SPEED)) others.add(pickAndSpin(RouterKind.HYBRID, p, complexity));
       setup.rlRouter(fleet).ifPresent(f -> others.add(new Scenario("Pick and Spin rl (DQN policy), balanced", null, null, RouterKind.RL, Profile.BALANCED, f)));
-      others.add(new Scenario("LiteLLM-style router (cheapest healthy, least busy, no classifier) + scaler", null, null, null, null,
-          BaselineRouters.liteLlm(fleet)));
+      Scenario liteLlm = new Scenario("LiteLLM-style router (cheapest healthy, least busy, no classifier) + scaler", null, null,
+          null, null, BaselineRouters.liteLlm(fleet));
+      others.add(liteLlm);
       others.add(new Scenario("oracle router (cheapest correct model) + scaler", null, null, null, null,
           BaselineRouters.oracle(fleet, setup.prompts)));
       for (Scenario sc : others) {
         Cell c = new Cell(sc.name(), sc.name().startsWith("Pick and Spin") ? "pick-and-spin" : "baseline");
-        for (long s : seeds) c.runs.add(run(fleet, sc, shipped, simSettings, streams.get(s)));
+        // LiteLLM retries a 429 on the next deployment; the gateway answers it
+        Simulation.Settings sim = sc == liteLlm ? simSettings.withFallbackOnOverload() : simSettings;
+        for (long s : seeds) c.runs.add(run(fleet, sc, shipped, sim, streams.get(s)));
         cells.add(report(v, c));
       }
       for (Profile p : Profile.values()) preferred.put(p, routedShare(fleet, first.requests(), p).keySet());
@@ -464,6 +467,8 @@ public final class SimulatorBench {
     for (long w : new long[] {120, 300}) {
       for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, w, 0.9, 1800, 600));
     }
+    // a regretted scale-down holds for at most 15 minutes
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600));
     // without the regret backoff: the window stays at 120 s
     for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 120, 0));
     g.add(new Knobs(1.1, 1800, 0.9, 1800, 0));
@@ -608,7 +613,7 @@ public final class SimulatorBench {
         - Prompts are drawn independently of the trace's token lengths (trace lengths drive latency, the prompt text drives routing and correctness).
         - The latency model is a fitted roofline (linear layers from vidur, end-to-end overheads from vLLM runs); attention kernels are modelled, not measured (vidur's attention tables are absent), the KV cache is reserved for a request's whole length at admission (no preemption), prefix caching (Mooncake's hash_ids) is ignored.
         - The pools learn each request's tolerated slowdown from its deadline and its idle service time (PoolCore, on the lease's release). In the simulator that time comes from the calibrated latency model for the request's prompt and answer lengths; the live gateway passes the deadline and the answer's length (its usage), and the pool takes the profile's service time for that length, which ignores the prompt's length.
-        - The spill (a request the router sent to a pool without a ready replica goes to a warm fallback when the cold start would miss its deadline, or when the fleet keeps that pool closed) runs in the simulator's request path; core has the rule (Spill) and the scaler's advice, but the gateway does not apply it yet.
+        - The spill (a request the router sent to a pool without a ready replica goes to a warm fallback when the cold start would miss its deadline) runs in both the simulator's request path and the gateway (BackendForwarder, reading the node's pool board, refreshed every monitor interval). The simulator also spills a request away from a pool the fleet keeps closed (consolidated); the gateway does not see the scaler's consolidation advice, so a request without a deadline routed there is held and opens the pool (every simulated request has a deadline).
         - A RouteLLM-style threshold router (trained on routellm_evals) is not among the rows yet.
         - GPU prices are an assumption; cost ratios equal GPU-hour ratios because every model runs on H100s.
         - The DQN router's policy was trained on this fleet's calibrated servers with static deployments, not with the autoscaler: its rows run it on autoscaled pools it never saw in training.
@@ -662,7 +667,8 @@ public final class SimulatorBench {
         .append("(all models 1/1/1): completion >= +21.6 pp, mean latency (all requests, failures at the timeout) <= -30%, GPU-hours per request <= -33%, all three at once.\n");
     md.append("3. **No model starves**: in each Pick and Spin profile row, every model that profile routes some of the trace's prompts to on an idle fleet serves requests.\n");
     md.append("4. **The live product uses the simulator's default settings**: the default row reads pickspin-scaling.conf and pickspin-routing.conf from the classpath as the node does (SimSetup), no override; ")
-        .append("and the pools' deadline samples come through the same lease release (PoolCore) in both, but one input of the default row exists only in the simulator so far (see the known gaps): the spill of a request away from a cold pool.\n\n");
+        .append("the pools' deadline samples come through the same lease release (PoolCore) in both; a request whose cold start would miss its deadline spills to a warm model in both (Spill, see the known gaps); ")
+        .append("and a full hold queue refuses the request in both, as the gateway answers 429 (only the LiteLLM-style row retries a refusal on the next model, as LiteLLM does).\n\n");
     md.append("| trace | 1: GPU-h default / best static | 1: success diff pp (paired CI) | 1 met | 2: completion pp vs 1/1/1 | 2: mean latency vs 1/1/1 | 2: GPU-h / request vs 1/1/1 | 2 met | 3: starved models | 3 met |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|\n");
     int met1 = 0, n2 = 0, met2 = 0, met3 = 0, n3 = 0;
@@ -697,7 +703,7 @@ public final class SimulatorBench {
           d.stat(RunResult::gpuHours).mean(), b.stat(RunResult::gpuHours).mean(), rel(d.stat(RunResult::gpuHours).mean(), b.stat(RunResult::gpuHours).mean()),
           pm(diff, 100, "%+.2f"), met(ok1), g2a, g2b, g2c, g2, g3s, g3));
     }
-    md.append(String.format(Locale.ROOT, "%nGoal 1 met on %d of %d traces; goal 2 on %d of %d; goal 3 on %d of %d; goal 4 for the settings and the deadline samples, not yet for the spill.%n%n",
+    md.append(String.format(Locale.ROOT, "%nGoal 1 met on %d of %d traces; goal 2 on %d of %d; goal 3 on %d of %d; goal 4 for the settings, the deadline samples, the spill and the refusal of a full queue.%n%n",
         met1, reports.size(), met2, n2, met3, n3));
   }
 

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -182,7 +183,7 @@ class SimulationTest {
     assertTrue(spill.decisions().stream().noneMatch(d -> d.model().equals("qwen3-32b")), "no cold start for it: " + spill.decisions());
 
     Simulation hold = new Simulation(fleet, pickAndSpin(), scaling(1), pool(256),
-        new Simulation.Settings(Duration.ofMinutes(5), 3, false));
+        new Simulation.Settings(Duration.ofMinutes(5), 3).withoutSpill());
     RunResult h = hold.run(ReplayStream.of("one", List.of(new SimRequest(0, 5_000, high, 500, 50, 100))));
     assertEquals(0, h.spilled());
     assertEquals(1, h.servedBy().get("qwen3-32b"), "without spill it waits for the cold start");
@@ -192,6 +193,27 @@ class SimulationTest {
         .run(ReplayStream.of("one", List.of(new SimRequest(0, 5_000, high, 500, 50, 100))));
     assertEquals(0, n.spilled());
     assertEquals(1, n.servedBy().get("qwen3-32b"));
+  }
+
+  @Test
+  void aFullHoldQueueRefusesLikeTheGatewayInsteadOfOpeningAColdFallback() {
+    // LOW prompts only, 40/s for 20 s at one warm LOW replica with 4 hold slots: the queue overflows at once
+    List<SimRequest> burst = new ArrayList<>();
+    LabelledPrompt low = prompts.get(0);
+    for (int i = 0; i < 800; i++) burst.add(new SimRequest(i, i * 25.0, low, 500, 200, 60_000));
+    Simulation refusing = new Simulation(fleet, pickAndSpin(), scaling(1), pool(4), Simulation.Settings.defaults());
+    RunResult refused = refusing.run(ReplayStream.of("burst", burst));
+    assertTrue(refused.rejected() > 0, summary(refused));
+    assertEquals(Set.of("llama-3.1-8b"), scaled(refusing), "no other pool opened: " + refusing.decisions());
+
+    Simulation retrying = new Simulation(fleet, pickAndSpin(), scaling(1), pool(4),
+        Simulation.Settings.defaults().withFallbackOnOverload());
+    retrying.run(ReplayStream.of("burst", burst));
+    assertTrue(scaled(retrying).size() > 1, "as LiteLLM retries a 429 elsewhere: " + retrying.decisions());
+  }
+
+  private static Set<String> scaled(Simulation sim) {
+    return sim.decisions().stream().filter(d -> d.to() > 0).map(d -> d.model()).collect(java.util.stream.Collectors.toSet());
   }
 
   @Test
