@@ -81,6 +81,12 @@ public final class ApiError extends RuntimeException {
         "The model '" + model + "' is loading; retry in about " + retryAfterSeconds + " s.", retryAfterSeconds);
   }
 
+  /** 503 from a gateway that is shutting down: the client should retry (on another node), after 1 s at most. */
+  public static ApiError shuttingDown() {
+    return new ApiError(503, "service_unavailable", "shutting_down", null,
+        "This gateway is shutting down; retry the request (another node serves it).", 1);
+  }
+
   /** A failure on the server's side (or behind it), not the client's. */
   public static ApiError serverError(int status, String code, String message) {
     return new ApiError(status, "server_error", code, null, message, 0);

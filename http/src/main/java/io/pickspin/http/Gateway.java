@@ -45,6 +45,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
@@ -86,6 +87,8 @@ public final class Gateway {
   private final KeyGuard keys;
   private final Supplier<CompletionStage<List<String>>> readiness;
   private volatile GatewayServer server;
+  /** Set when stopping begins: a request arriving on a kept connection then gets a 503 that closes the connection. */
+  private volatile boolean stopping;
 
   /**
    * What a gateway needs beyond routing and leases.
@@ -217,6 +220,7 @@ public final class Gateway {
     GatewayServer s = server;
     if (s == null) return CompletableFuture.completedFuture(Done.getInstance());
     long deadline = System.nanoTime() + drain.toNanos();
+    stopping = true;
     return s.unbind()
         .thenCompose(unbound -> whenNothingInFlight(deadline))
         // past the drain, or with nothing left in flight, the connections left (idle ones, cut streams) close
@@ -250,6 +254,12 @@ public final class Gateway {
 
   /** @param clientGone completes if the client goes away before the answer went out */
   CompletionStage<HttpResponse> handle(HttpRequest request, CompletionStage<Done> clientGone) {
+    if (stopping) {
+      // as Pekko HTTP's graceful termination answers: the client learns to retry elsewhere instead of seeing a bare close
+      request.discardEntityBytes(materializer);
+      return CompletableFuture.completedFuture(
+          ErrorResponses.of(ApiError.shuttingDown()).addHeader(Connection.create("close")));
+    }
     String path = request.getUri().path();
     try {
       switch (path) {

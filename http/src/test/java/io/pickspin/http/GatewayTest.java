@@ -557,6 +557,52 @@ class GatewayTest {
     }
   }
 
+  @Test
+  void aRequestOnAKeptConnectionWhileStoppingGetsA503ThatClosesItAndTheOneInFlightFinishes() throws Exception {
+    Catalog catalog = catalog();
+    Gateway g = Gateway.start(kit.system(), settings(), catalog, new MediumTierPolicy(catalog), new StaticLeaseProvider(catalog))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    byte[] get = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    try (java.net.Socket kept = new java.net.Socket("127.0.0.1", g.port())) {
+      kept.setSoTimeout(10_000);
+      java.io.InputStream in = kept.getInputStream();
+      kept.getOutputStream().write(get);
+      assertTrue(response(in).startsWith("HTTP/1.1 200"));
+      // about 2 s of answer (50 ms a token) keeps the gateway draining
+      CompletableFuture<HttpResponse<String>> inFlight = CLIENT.sendAsync(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/v1/chat/completions"))
+              .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(chat("large", 40, false))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(300);
+      CompletionStage<?> stopped = g.stop(Duration.ofSeconds(10));
+      Thread.sleep(200);
+      kept.getOutputStream().write(get);
+      String refused = response(in);
+      assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
+      assertTrue(refused.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), refused);
+      assertTrue(refused.contains("shutting_down"), refused);
+      assertEquals(-1, in.read(), "the connection closes after the 503");
+      assertEquals(200, inFlight.get(10, TimeUnit.SECONDS).statusCode(), "the request in flight is answered whole");
+      stopped.toCompletableFuture().get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One HTTP/1.1 response with a Content-Length body, read off a raw socket. */
+  private static String response(java.io.InputStream in) throws java.io.IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new java.io.EOFException("closed after " + head.toString(StandardCharsets.US_ASCII));
+      head.write(b);
+    }
+    String h = head.toString(StandardCharsets.US_ASCII);
+    int length = 0;
+    for (String line : h.split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+    }
+    return h + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+
   /** A lease provider that grants every lease {@code delayMs} late, as a pool scaling up from zero does. */
   static final class LateLeases implements LeaseProvider {
     final StaticLeaseProvider real;
