@@ -135,8 +135,9 @@ public final class LoadDriver {
   private record Answer(URI gateway, HttpResponse<String> response) {}
 
   /**
-   * Sends to one gateway; a refused connection (never accepted, so nothing can be lost) moves on to the next one, as
-   * a load balancer in front of the gateways would.
+   * Sends to one gateway; a refused connection (never accepted, so nothing can be lost), or a gateway answering that it
+   * is shutting down (503 shutting_down: it did not take the request), moves on to the next one, as a load balancer in
+   * front of the gateways or the OpenAI clients' retry would.
    */
   private CompletableFuture<Answer> attempt(int index, String body, int triesLeft) {
     URI gw = gateways.get(index % gateways.size());
@@ -148,19 +149,26 @@ public final class LoadDriver {
             .build();
     return client
         .sendAsync(req, HttpResponse.BodyHandlers.ofString())
-        .thenApply(r -> new Answer(gw, r))
-        .exceptionallyCompose(
-            err -> {
+        .handle(
+            (r, err) -> {
+              if (err == null) {
+                if (r.statusCode() == 503 && r.body().contains("shutting_down") && triesLeft > 1) {
+                  failovers.incrementAndGet();
+                  return attempt(index + 1, body, triesLeft - 1);
+                }
+                return CompletableFuture.completedFuture(new Answer(gw, r));
+              }
               Throwable c = err.getCause() != null ? err.getCause() : err;
               if (c instanceof ConnectException && triesLeft > 1) {
                 failovers.incrementAndGet();
                 return attempt(index + 1, body, triesLeft - 1);
               }
-              return CompletableFuture.failedFuture(c);
-            });
+              return CompletableFuture.<Answer>failedFuture(c);
+            })
+        .thenCompose(a -> a);
   }
 
-  /** Requests that a refused connection sent to another gateway. */
+  /** Requests that a refused connection or a gateway shutting down sent to another gateway. */
   public long failovers() {
     return failovers.get();
   }

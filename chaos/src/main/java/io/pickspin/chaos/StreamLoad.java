@@ -126,7 +126,7 @@ final class StreamLoad {
     String errorText = null;
     String backend = "";
     try {
-      HttpResponse<InputStream> r = send(n, body);
+      Reply r = send(n, body);
       status = r.statusCode();
       backend = r.headers().firstValue("x-pickspin-backend").orElse("");
       if (status != 200) {
@@ -179,20 +179,37 @@ final class StreamLoad {
     }
   }
 
-  /** Sends to one gateway; a refused connection goes to the next, as a load balancer would. */
-  private HttpResponse<InputStream> send(long n, String body) throws IOException, InterruptedException {
+  /** A gateway's answer: its status, headers and body (still streaming for a 200). */
+  private record Reply(int statusCode, java.net.http.HttpHeaders headers, InputStream body) {}
+
+  /**
+   * Sends to one gateway; a refused connection, or a gateway answering that it is shutting down (503 shutting_down,
+   * which asks for a retry elsewhere), goes to the next, as a load balancer or the OpenAI clients' retry would.
+   */
+  private Reply send(long n, String body) throws IOException, InterruptedException {
     IOException last = null;
+    Reply shuttingDown = null;
     for (int i = 0; i < gateways.size(); i++) {
       URI gw = gateways.get((int) ((n + i) % gateways.size()));
       HttpRequest req = HttpRequest.newBuilder(gw.resolve("/v1/chat/completions")).timeout(clientTimeout)
           .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
       try {
-        return client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() != 503) return new Reply(r.statusCode(), r.headers(), r.body());
+        byte[] error;
+        try (InputStream in = r.body()) {
+          error = in.readAllBytes();
+        }
+        Reply reply = new Reply(503, r.headers(), new java.io.ByteArrayInputStream(error));
+        if (!new String(error, StandardCharsets.UTF_8).contains("shutting_down")) return reply;
+        shuttingDown = reply;
+        if (i + 1 < gateways.size()) failovers.incrementAndGet();
       } catch (java.net.ConnectException e) {
         last = e;
         if (i + 1 < gateways.size()) failovers.incrementAndGet();
       }
     }
+    if (shuttingDown != null) return shuttingDown;
     throw last;
   }
 }
