@@ -1,10 +1,7 @@
 package io.pickspin.sim.server;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pickspin.api.ApiError;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -28,22 +25,10 @@ import org.apache.pekko.util.ByteString;
 record Embeddings(String model, List<String> inputs, int promptTokens, int dimensions, boolean base64) {
   static final int DEFAULT_DIMENSIONS = 64;
   static final int MAX_DIMENSIONS = 4096;
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   static Embeddings parse(ByteString body) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(body.toArray());
-    } catch (JacksonException e) {
-      throw ApiError.badRequest(null, "Request body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw ApiError.badRequest(null, "Request body could not be read: " + e.getMessage());
-    }
-    if (root == null || !root.isObject()) throw ApiError.badRequest(null, "Request body must be a JSON object.");
-    JsonNode model = root.get("model");
-    if (model == null || !model.isTextual() || model.textValue().isEmpty()) {
-      throw ApiError.badRequest("model", "You must provide a model parameter (a string).");
-    }
+    JsonNode root = SimRequest.jsonObject(body);
+    JsonNode model = SimRequest.requiredModel(root);
     List<String> inputs = inputs(root.get("input"));
     int tokens = 0;
     for (String input : inputs) tokens += SimRequest.countWords(input);

@@ -30,20 +30,8 @@ record SimRequest(
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   static SimRequest parse(Kind kind, ByteString body, SimSettings settings) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(body.toArray());
-    } catch (JacksonException e) {
-      throw ApiError.badRequest(null, "Request body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw ApiError.badRequest(null, "Request body could not be read: " + e.getMessage());
-    }
-    if (root == null || !root.isObject()) throw ApiError.badRequest(null, "Request body must be a JSON object.");
-
-    JsonNode model = root.get("model");
-    if (model == null || !model.isTextual() || model.textValue().isEmpty()) {
-      throw ApiError.badRequest("model", "You must provide a model parameter (a string).");
-    }
+    JsonNode root = jsonObject(body);
+    JsonNode model = requiredModel(root);
     int promptTokens =
         kind == Kind.CHAT ? chatPromptTokens(root.get("messages")) : textPromptTokens(root.get("prompt"));
     int continuedTokens = kind == Kind.CHAT ? continuedChatTokens(root) : continuedTextTokens(root.get("prompt"));
@@ -171,6 +159,29 @@ record SimRequest(
     if (array.isEmpty()) return false;
     for (JsonNode item : array) if (!item.isIntegralNumber()) return false;
     return true;
+  }
+
+  /** A request body as a JSON object, or a 400 in OpenAI's shape. */
+  static JsonNode jsonObject(ByteString body) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(body.toArray());
+    } catch (JacksonException e) {
+      throw ApiError.badRequest(null, "Request body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw ApiError.badRequest(null, "Request body could not be read: " + e.getMessage());
+    }
+    if (root == null || !root.isObject()) throw ApiError.badRequest(null, "Request body must be a JSON object.");
+    return root;
+  }
+
+  /** The body's non-empty {@code model} string, or a 400. */
+  static JsonNode requiredModel(JsonNode root) {
+    JsonNode model = root.get("model");
+    if (model == null || !model.isTextual() || model.textValue().isEmpty()) {
+      throw ApiError.badRequest("model", "You must provide a model parameter (a string).");
+    }
+    return model;
   }
 
   /** Whitespace-separated words: the sim's token count. */
