@@ -155,6 +155,9 @@ Checks the schema cannot express. Included by the StatefulSet, so `helm lint` an
 {{- if and (eq .Values.journal "cassandra") (not .Values.cassandra.enabled) (empty .Values.cassandra.contactPoints) }}
 {{- fail "journal=cassandra needs cassandra.enabled=true (in-chart Cassandra) or cassandra.contactPoints (an external one)" }}
 {{- end }}
+{{- if and (eq .Values.journal "cassandra") .Values.cassandra.enabled .Values.cassandra.tls.secretName }}
+{{- fail "cassandra.tls is for an external Cassandra that serves TLS (cassandra.enabled=false and cassandra.contactPoints): the in-chart Cassandra does not serve TLS" }}
+{{- end }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.drainTimeoutSeconds) 10) }}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must be at least drainTimeoutSeconds (%d) + 10: the pod also has to leave the cluster before it is killed" (int .Values.terminationGracePeriodSeconds) (int .Values.drainTimeoutSeconds)) }}
 {{- end }}

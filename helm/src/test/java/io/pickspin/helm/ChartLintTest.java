@@ -69,6 +69,7 @@ class ChartLintTest {
         "bad-min-above-max.yaml          | model \"llama-3.1-8b\": minReplicas (3) must not exceed maxReplicas (1)",
         "bad-duplicate-model.yaml        | models: the id \"llama-3.1-8b\" is used twice",
         "bad-drain-above-grace.yaml      | terminationGracePeriodSeconds (30) must be at least drainTimeoutSeconds (25) + 10",
+        "bad-cassandra-tls-in-chart.yaml | cassandra.tls is for an external Cassandra that serves TLS (cassandra.enabled=false and cassandra.contactPoints)",
       })
   void crossFieldErrorsFailTemplate(String file, String expected) {
     assertTemplateFails(Chart.BAD_VALUES.resolve(file), expected);
