@@ -189,21 +189,28 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   void awaitGateway(int node, Duration timeout) throws Exception {
+    if (!awaitOk(node, "/health", 1000, timeout)) {
+      throw new IllegalStateException("node-" + node + " gateway not up within " + timeout + "; see " + nodes.get(node).log());
+    }
+  }
+
+  /** Polls {@code path} on the node's gateway until it answers 200 (true) or {@code timeout} passes (false). */
+  private boolean awaitOk(int node, String path, int readTimeoutMs, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    URI health = gateways().get(node).resolve("/health");
+    URI uri = gateways().get(node).resolve(path);
     while (System.nanoTime() < deadline) {
       if (!nodes.get(node).isAlive()) throw new IllegalStateException("node-" + node + " exited; see " + nodes.get(node).log());
       try {
-        HttpURLConnection c = (HttpURLConnection) health.toURL().openConnection();
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
         c.setConnectTimeout(500);
-        c.setReadTimeout(1000);
-        if (c.getResponseCode() == 200) return;
+        c.setReadTimeout(readTimeoutMs);
+        if (c.getResponseCode() == 200) return true;
       } catch (IOException notYet) {
         // not listening yet
       }
       Thread.sleep(250);
     }
-    throw new IllegalStateException("node-" + node + " gateway not up within " + timeout + "; see " + nodes.get(node).log());
+    return false;
   }
 
   /**
@@ -228,20 +235,9 @@ public final class ChaosCluster implements AutoCloseable {
 
   /** Waits until the node's gateway says it can serve: joined the cluster, pools reachable, journal writable. */
   void awaitReady(int node, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    URI ready = gateways().get(node).resolve("/ready");
-    while (System.nanoTime() < deadline) {
-      try {
-        HttpURLConnection c = (HttpURLConnection) ready.toURL().openConnection();
-        c.setConnectTimeout(500);
-        c.setReadTimeout(3000);
-        if (c.getResponseCode() == 200) return;
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(250);
+    if (!awaitOk(node, "/ready", 3000, timeout)) {
+      throw new IllegalStateException("node-" + node + " not ready within " + timeout + "; see " + nodes.get(node).log());
     }
-    throw new IllegalStateException("node-" + node + " not ready within " + timeout + "; see " + nodes.get(node).log());
   }
 
   void awaitSingleton(long sinceMs, Duration timeout) throws InterruptedException {
