@@ -501,8 +501,21 @@ public final class ProcessDriver implements ReplicaDriver {
     leaveStopToOwner();
   }
 
-  private synchronized void stopGuards() {
-    byModel.values().forEach(l -> l.stream().filter(r -> r.guard != null).forEach(r -> r.guard.destroyForcibly()));
+  /** Kills every orphan guard and waits for it to be gone: close() promises that nothing it started outlives it. */
+  private void stopGuards() {
+    List<Process> guards = new ArrayList<>();
+    synchronized (this) {
+      byModel.values().forEach(l -> l.stream().filter(r -> r.guard != null).forEach(r -> guards.add(r.guard)));
+    }
+    guards.forEach(Process::destroyForcibly);
+    for (Process g : guards) {
+      try {
+        g.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** SIGTERM to every replica's process tree; returns the trees. */
