@@ -47,6 +47,7 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -63,7 +64,7 @@ import org.slf4j.LoggerFactory;
  * {@link ClassifierDispatcher}, which keeps the learned classifier off Pekko's threads), and hands the request to
  * {@link BackendForwarder}. Errors use OpenAI's error JSON.
  *
- * <p>It serves on Pekko HTTP's server layer ({@link GatewayServer}, which adds a request-head timeout) with one
+ * <p>It serves on Pekko HTTP's server layer ({@link HttpListener}, which adds a request-head timeout) with one
  * {@link ConnectionHandler} blueprint for every connection. A plain request handler rather than the routing DSL: the hot path is a few string compares.
  */
 public final class Gateway {
@@ -86,7 +87,7 @@ public final class Gateway {
   /** The keys' limits and usage; null when clients do not authenticate. */
   private final KeyGuard keys;
   private final Supplier<CompletionStage<List<String>>> readiness;
-  private volatile GatewayServer server;
+  private volatile HttpListener server;
   /** Set when stopping begins: a request arriving on a kept connection then gets a 503 that closes the connection. */
   private volatile boolean stopping;
 
@@ -185,9 +186,10 @@ public final class Gateway {
     // one blueprint for every connection (each run makes its own stage logic)
     Flow<HttpRequest, HttpResponse, ?> perConnection =
         Flow.fromGraph(new ConnectionHandler(g::handle, Gateway::unexpected, g.materializer));
-    CompletionStage<GatewayServer> bound;
+    CompletionStage<HttpListener> bound;
     try {
-      bound = GatewayServer.bind(system, settings, () -> perConnection);
+      bound = HttpListener.bind(system, settings.host(), settings.port(), settings.tls(), settings.headerTimeout(),
+          ServerSettings.create(system.classicSystem()), () -> perConnection);
     } catch (RuntimeException e) {
       bound = CompletableFuture.failedFuture(e);
     }
@@ -217,25 +219,16 @@ public final class Gateway {
    * connections left.
    */
   public CompletionStage<Done> stop(Duration drain) {
-    GatewayServer s = server;
+    HttpListener s = server;
     if (s == null) return CompletableFuture.completedFuture(Done.getInstance());
-    long deadline = System.nanoTime() + drain.toNanos();
     stopping = true;
-    return s.unbind()
-        .thenCompose(unbound -> whenNothingInFlight(deadline))
-        // past the drain, or with nothing left in flight, the connections left (idle ones, cut streams) close
-        .thenCompose(idle -> s.closeConnections())
+    // past the drain, or with nothing left in flight, the connections left (idle ones, cut streams) close
+    return s.stop(drain, forwarder::inFlight)
         .thenApply(
             t -> {
               dispatcher.close();
               return Done.getInstance();
             });
-  }
-
-  private CompletionStage<Void> whenNothingInFlight(long deadlineNanos) {
-    if (forwarder.inFlight() == 0 || System.nanoTime() >= deadlineNanos) return CompletableFuture.completedFuture(null);
-    return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS))
-        .thenCompose(x -> whenNothingInFlight(deadlineNanos));
   }
 
   public CompletionStage<Done> stop() {

@@ -1,5 +1,8 @@
 package io.pickspin.http.admin;
 
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.NotUsed;
+import io.pickspin.http.HttpListener;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -57,8 +60,6 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Leave;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -160,7 +161,9 @@ public final class AdminApi {
   private final Materializer materializer;
   private final Clock clock = Clock.systemUTC();
   private final ObjectMapper json = new ObjectMapper();
-  private volatile ServerBinding binding;
+  private volatile HttpListener listener;
+  /** Requests being answered: stop() waits for them before it closes the connections. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   private AdminApi(ActorSystem<?> system, AdminSettings settings, Deps deps) {
     this.system = system;
@@ -200,13 +203,13 @@ public final class AdminApi {
     }
     AdminApi api = new AdminApi(system, settings, deps);
     ServerSettings server = ServerSettings.create(system.classicSystem()).withRemoteAddressAttribute(true);
-    var at = Http.get(system).newServerAt(settings.host(), settings.port()).withSettings(server);
-    if (settings.tls() != null) at = at.enableHttps(settings.tls().connectionContext());
-    return at
-        .bind(api::handle)
+    // one request at a time per connection, as Pekko HTTP's bind(handler) serves it
+    Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create().mapAsync(1, api::counted);
+    return HttpListener.bind(system, settings.host(), settings.port(), settings.tls(), settings.headerTimeout(), server,
+            () -> perConnection)
         .thenApply(
             b -> {
-              api.binding = b;
+              api.listener = b;
               log.info(
                   "admin API on {}://{}:{}/admin", settings.tls() == null ? "http" : "https", settings.host(),
                   b.localAddress().getPort());
@@ -215,7 +218,7 @@ public final class AdminApi {
   }
 
   public int port() {
-    return binding.localAddress().getPort();
+    return listener.localAddress().getPort();
   }
 
   /** Whether {@code host} names only this machine: a loopback address, or a name that resolves to loopback only. */
@@ -229,10 +232,23 @@ public final class AdminApi {
     }
   }
 
+  /** Stops accepting connections, gives the requests being answered up to 5 s, then closes the connections left. */
   public CompletionStage<Done> stop() {
-    ServerBinding b = binding;
-    if (b == null) return CompletableFuture.completedFuture(Done.getInstance());
-    return b.terminate(Duration.ofSeconds(5)).thenApply(t -> Done.getInstance());
+    HttpListener l = listener;
+    if (l == null) return CompletableFuture.completedFuture(Done.getInstance());
+    return l.stop(Duration.ofSeconds(5), inFlight::get);
+  }
+
+  private CompletionStage<HttpResponse> counted(HttpRequest request) {
+    inFlight.incrementAndGet();
+    CompletionStage<HttpResponse> answer;
+    try {
+      answer = handle(request);
+    } catch (RuntimeException e) {
+      inFlight.decrementAndGet();
+      throw e;
+    }
+    return answer.whenComplete((r, err) -> inFlight.decrementAndGet());
   }
 
   // ---- dispatch

@@ -22,13 +22,15 @@ public record AdminSettings(
     Duration askTimeout,
     long maxBodyBytes,
     int auditKeep,
-    io.pickspin.http.ServerTls tls) {
+    io.pickspin.http.ServerTls tls,
+    Duration headerTimeout) {
 
   public AdminSettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("pickspin.admin.port must be in 0..65535");
     token = token == null ? "" : token.trim();
     if (askTimeout.isNegative() || askTimeout.isZero()) throw new IllegalArgumentException("ask-timeout must be > 0");
     if (maxBodyBytes < 1) throw new IllegalArgumentException("max-body-bytes must be > 0");
+    if (headerTimeout.isNegative() || headerTimeout.isZero()) throw new IllegalArgumentException("header-timeout must be > 0");
     if (auditKeep < 1) throw new IllegalArgumentException("audit-keep must be >= 1");
   }
 
@@ -43,7 +45,8 @@ public record AdminSettings(
         a.getDuration("ask-timeout"),
         a.getMemorySize("max-body-bytes").toBytes(),
         a.getInt("audit-keep"),
-        io.pickspin.http.ServerTls.fromConfig(a.getConfig("tls")));
+        io.pickspin.http.ServerTls.fromConfig(a.getConfig("tls")),
+        a.getDuration("header-timeout"));
   }
 
   public boolean hasToken() {
@@ -51,19 +54,19 @@ public record AdminSettings(
   }
 
   public AdminSettings withPort(int newPort) {
-    return new AdminSettings(enabled, host, newPort, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls);
+    return new AdminSettings(enabled, host, newPort, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls, headerTimeout);
   }
 
   public AdminSettings withToken(String newToken, boolean newDevMode) {
-    return new AdminSettings(enabled, host, port, newToken, newDevMode, askTimeout, maxBodyBytes, auditKeep, tls);
+    return new AdminSettings(enabled, host, port, newToken, newDevMode, askTimeout, maxBodyBytes, auditKeep, tls, headerTimeout);
   }
 
   public AdminSettings withHost(String newHost) {
-    return new AdminSettings(enabled, newHost, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls);
+    return new AdminSettings(enabled, newHost, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, tls, headerTimeout);
   }
 
   public AdminSettings withTls(io.pickspin.http.ServerTls newTls) {
-    return new AdminSettings(enabled, host, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, newTls);
+    return new AdminSettings(enabled, host, port, token, devMode, askTimeout, maxBodyBytes, auditKeep, newTls, headerTimeout);
   }
 
   /** Hides the token in logs and error messages. */

@@ -74,6 +74,35 @@ class AdminApiTest {
     return AdminApi.start(node.system, settings, deps).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  @Test
+  void aRequestHeadSentAByteASecondIsCutAtTheHeaderTimeout() throws Exception {
+    AdminSettings s = settings().withToken(TOKEN, false);
+    AdminApi slowHeads = start(new AdminSettings(s.enabled(), s.host(), 0, s.token(), s.devMode(), s.askTimeout(),
+        s.maxBodyBytes(), s.auditKeep(), s.tls(), Duration.ofSeconds(2)), routingDefaults);
+    byte[] head = ("GET /admin/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n")
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    try (java.net.Socket slow = new java.net.Socket("127.0.0.1", slowHeads.port())) {
+      slow.setSoTimeout(10_000);
+      long start = System.nanoTime();
+      int read = -1;
+      try {
+        for (byte b : head) {
+          slow.getOutputStream().write(b);
+          slow.getOutputStream().flush();
+          Thread.sleep(1_000);
+        }
+        read = slow.getInputStream().read();
+      } catch (java.net.SocketException closed) {
+        // closed while the head was still coming: what the timeout does
+      }
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(-1, read, "closed without an answer");
+      assertTrue(ms >= 1_900 && ms < 6_000, "closed after " + ms + " ms");
+    } finally {
+      slowHeads.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   // ---- HTTP helpers
 
   record Answer(int status, JsonNode body, HttpResponse<String> raw) {}

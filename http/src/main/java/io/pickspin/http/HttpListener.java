@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -32,40 +34,48 @@ import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The gateway's listening socket: Pekko HTTP's server layer on Pekko's TCP, stacked per connection as Pekko HTTP's own
+ * A listening socket of the gateway or the admin API: Pekko HTTP's server layer on Pekko's TCP, stacked per connection as Pekko HTTP's own
  * binding stacks it (HTTP atop TLS atop the idle timeout, at most {@code max-connections} at once, the
  * {@code pekko.http.server} settings), with {@link RequestHeadTimeout} between HTTP and TLS. Pekko HTTP's binding
  * ({@code bindFlow}) has no place for a stage under its HTTP layer, and a header-read timeout needs one there.
  *
- * <p>Stopping is the caller's: {@link #unbind} stops accepting connections, {@link #closeConnections} then closes the
- * ones left (the gateway first waits for its requests in flight, streams to their last byte).
+ * <p>{@link #stop} stops accepting connections, waits for the owner's requests in flight (streams to their last byte),
+ * then closes the connections left.
  */
-final class GatewayServer {
+public final class HttpListener {
   private final Tcp.ServerBinding binding;
   private final SharedKillSwitch connections;
 
-  private GatewayServer(Tcp.ServerBinding binding, SharedKillSwitch connections) {
+  private HttpListener(Tcp.ServerBinding binding, SharedKillSwitch connections) {
     this.binding = binding;
     this.connections = connections;
   }
 
   /**
-   * Listens on the settings' host and port, HTTPS when they have TLS files.
+   * Listens on {@code host} and {@code port}, HTTPS when {@code tls} is given.
    *
+   * @param tls the server certificate, null for plain HTTP
+   * @param headerTimeout how long a request head may take from its first byte to its empty line
+   * @param server the {@code pekko.http.server} settings (idle timeout, max connections, parsing limits)
    * @param handler makes the request handler of one connection
    */
-  static CompletionStage<GatewayServer> bind(
-      ActorSystem<?> system, GatewaySettings settings, Supplier<Flow<HttpRequest, HttpResponse, ?>> handler) {
-    ServerSettings server = ServerSettings.create(system.classicSystem());
+  public static CompletionStage<HttpListener> bind(
+      ActorSystem<?> system,
+      String host,
+      int port,
+      ServerTls tls,
+      Duration headerTimeout,
+      ServerSettings server,
+      Supplier<Flow<HttpRequest, HttpResponse, ?>> handler) {
     LoggingAdapter log = system.classicSystem().log();
     Materializer materializer = Materializer.matFromSystem(system);
-    SharedKillSwitch connections = KillSwitches.shared("gateway-connections");
-    SSLContext ssl = settings.tls() == null ? null : settings.tls().sslContext();
+    SharedKillSwitch connections = KillSwitches.shared("http-connections-" + port);
+    SSLContext ssl = tls == null ? null : tls.sslContext();
     Http http = Http.get(system);
-    RequestHeadTimeout headTimeout = new RequestHeadTimeout(settings.headerTimeout());
+    RequestHeadTimeout headTimeout = new RequestHeadTimeout(headerTimeout);
     return Tcp.get(system)
         // the idle timeout is the stack's, as in Pekko HTTP's binding: none on the TCP level
-        .bind(settings.host(), settings.port(), server.getBacklog(), server.getSocketOptions(), false, Optional.empty())
+        .bind(host, port, server.getBacklog(), server.getSocketOptions(), false, Optional.empty())
         .mapAsyncUnordered(
             server.getMaxConnections(),
             incoming -> {
@@ -87,7 +97,7 @@ final class GatewayServer {
             })
         .to(Sink.ignore())
         .run(materializer)
-        .thenApply(binding -> new GatewayServer(binding, connections));
+        .thenApply(binding -> new HttpListener(binding, connections));
   }
 
   private static BidiFlow<SslTlsOutbound, ByteString, ByteString, SslTlsInbound, NotUsed> tls(SSLContext ssl) {
@@ -113,17 +123,32 @@ final class GatewayServer {
     return BidiFlow.bidirectionalIdleTimeout(Duration.ofNanos(idle.toNanos()));
   }
 
-  InetSocketAddress localAddress() {
+  public InetSocketAddress localAddress() {
     return binding.localAddress();
   }
 
+  /**
+   * Stops accepting connections, waits up to {@code drain} for {@code inFlight} to reach zero (requests being answered,
+   * streams to their last byte), then closes the connections left.
+   */
+  public CompletionStage<Done> stop(Duration drain, LongSupplier inFlight) {
+    long deadline = System.nanoTime() + drain.toNanos();
+    return unbind().thenCompose(u -> whenIdle(inFlight, deadline)).thenCompose(idle -> closeConnections());
+  }
+
+  private static CompletionStage<Void> whenIdle(LongSupplier inFlight, long deadlineNanos) {
+    if (inFlight.getAsLong() == 0 || System.nanoTime() >= deadlineNanos) return CompletableFuture.completedFuture(null);
+    return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS))
+        .thenCompose(x -> whenIdle(inFlight, deadlineNanos));
+  }
+
   /** Stops accepting connections; those open go on. */
-  CompletionStage<Done> unbind() {
+  private CompletionStage<Done> unbind() {
     return binding.unbind().thenApply(u -> Done.getInstance());
   }
 
   /** Closes every connection at once. */
-  CompletionStage<Done> closeConnections() {
+  private CompletionStage<Done> closeConnections() {
     connections.shutdown();
     return CompletableFuture.completedFuture(Done.getInstance());
   }
