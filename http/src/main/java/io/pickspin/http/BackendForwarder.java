@@ -95,8 +95,6 @@ import org.slf4j.LoggerFactory;
  */
 final class BackendForwarder {
   private static final Logger log = LoggerFactory.getLogger(BackendForwarder.class);
-  private static final ByteString SSE_DONE = ByteString.fromString("data: [DONE]\n\n");
-  private static final ByteString KEEP_ALIVE = ByteString.fromString(": pickspin: waiting for a replica\n\n");
   /**
    * Runs a callback on the thread that completes the stage. Pekko's CompletionStages (Scala futures converted) run
    * their non-async callbacks asynchronously on the common pool, which on a machine with two or fewer cores starts a
@@ -489,7 +487,7 @@ final class BackendForwarder {
       return HttpResponse.create().withStatus(response.status()).withEntity(strict).addHeaders(headers);
     }
     // a broken SSE answer still ends as SSE: an error event and [DONE], which clients understand
-    Supplier<List<ByteString>> closing = sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SSE_DONE) : null;
+    Supplier<List<ByteString>> closing = sse ? () -> List.of(sseError(lease, "the replica stopped mid-answer"), SseEvents.DONE) : null;
     Relay.Ended ended =
         (firstByteNanos, err) -> {
           long ms = millisSince(sentNanos);
@@ -549,7 +547,7 @@ final class BackendForwarder {
         () -> List.of(
             sseError(s.lastLease, "the replica stopped mid-answer, and the answer had resumed " + splice.breaks()
                 + " times before, the most allowed (pickspin.gateway.resume.max-attempts)"),
-            SSE_DONE);
+            SseEvents.DONE);
     Relay.Ended ended =
         (firstByteNanos, err) -> {
           long ms = millisSince(sentNanos);
@@ -589,7 +587,7 @@ final class BackendForwarder {
         return Source.single(splice.closingEvents());
       case CANNOT:
         s.failure = "stream-not-resumable";
-        return Source.from(List.of(sseError(broken, "the replica stopped mid-answer, and " + next.why()), SSE_DONE));
+        return Source.from(List.of(sseError(broken, "the replica stopped mid-answer, and " + next.why()), SseEvents.DONE));
       default:
         break;
     }
@@ -603,7 +601,7 @@ final class BackendForwarder {
         acquire(continuation)
             .thenApply(response -> continuationSource(continuation, s, splice, response));
     return Source.completionStageSource(continued)
-        .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE)
+        .keepAlive(settings.keepAliveInterval(), () -> SseEvents.KEEP_ALIVE)
         .mapMaterializedValue(m -> NotUsed.notUsed());
   }
 
@@ -623,7 +621,7 @@ final class BackendForwarder {
       Lease broken = s.lastLease;
       return response.entity().getDataBytes()
           .fold(ByteString.emptyByteString(), ByteString::concat)
-          .map(err -> sseError(broken, "the replica stopped mid-answer, and no replica continued it: " + errorMessage(err)).concat(SSE_DONE))
+          .map(err -> sseError(broken, "the replica stopped mid-answer, and no replica continued it: " + errorMessage(err)).concat(SseEvents.DONE))
           .mapMaterializedValue(m -> NotUsed.notUsed());
     }
     return Source.single(splice.resumedNote(lease.backend().id())).concat(segment(response.entity().getDataBytes(), splice));

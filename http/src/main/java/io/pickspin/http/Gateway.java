@@ -69,7 +69,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
-  private static final ByteString KEEP_ALIVE = ByteString.fromString(": pickspin: waiting for a replica\n\n");
   private static final ContentType EVENT_STREAM = MediaTypes.TEXT_EVENT_STREAM.toContentType();
 
   private final GatewaySettings settings;
@@ -560,9 +559,9 @@ public final class Gateway {
                   return r.status().isSuccess()
                       ? r.entity().getDataBytes()
                       : r.entity().getDataBytes().fold(ByteString.emptyByteString(), ByteString::concat)
-                          .map(err -> ByteString.fromString("data: ").concat(err).concat(ByteString.fromString("\n\ndata: [DONE]\n\n")));
+                          .map(err -> ByteString.fromString("data: ").concat(err).concat(ByteString.fromString("\n\n")).concat(SseEvents.DONE));
                 })
-            .keepAlive(settings.keepAliveInterval(), () -> KEEP_ALIVE)
+            .keepAlive(settings.keepAliveInterval(), () -> SseEvents.KEEP_ALIVE)
             .watchTermination(
                 (mat, done) -> {
                   done.whenComplete(

@@ -24,7 +24,6 @@ import org.apache.pekko.util.ByteString;
  * on the answer's tokens shrinks by the tokens already sent.
  */
 final class StreamSplice {
-  private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
   private static final String[] LIMITS = {"max_completion_tokens", "max_tokens"};
 
   /** What follows a segment that broke off. */
@@ -73,7 +72,7 @@ final class StreamSplice {
     byte[] b = all.toArray();
     ByteString out = ByteString.emptyByteString();
     int from = 0;
-    for (int end; (end = eventEnd(b, from)) >= 0; from = end) out = out.concat(onEvent(b, from, end));
+    for (int end; (end = SseEvents.end(b, from)) >= 0; from = end) out = out.concat(onEvent(b, from, end));
     held = all.drop(from);
     return out;
   }
@@ -133,13 +132,13 @@ final class StreamSplice {
    * (the token limit was reached), then [DONE].
    */
   ByteString closingEvents() {
-    if (finished || lastChunk == null) return DONE;
+    if (finished || lastChunk == null) return SseEvents.DONE;
     ObjectNode chunk = lastChunk.deepCopy();
     ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
     if (endpoint == CompletionRequest.Endpoint.CHAT) choice.putObject("delta");
     else choice.put("text", "");
     choice.put("finish_reason", "length");
-    return event(chunk).concat(DONE);
+    return event(chunk).concat(SseEvents.DONE);
   }
 
   /** An SSE comment that tells the client where its answer resumed: clients skip it, people and tests can read it. */
@@ -160,7 +159,7 @@ final class StreamSplice {
   /** Reads one whole event and returns it as it goes to the client. */
   private ByteString onEvent(byte[] b, int from, int to) {
     ByteString raw = ByteString.fromArray(b, from, to - from);
-    String data = data(new String(b, from, to - from, StandardCharsets.UTF_8));
+    String data = SseEvents.data(new String(b, from, to - from, StandardCharsets.UTF_8));
     if (data == null) return raw; // a comment or a blank event
     if (data.equals("[DONE]")) {
       done = true;
@@ -212,25 +211,4 @@ final class StreamSplice {
     }
   }
 
-  /** An event's data lines joined, or null when it has none. */
-  private static String data(String event) {
-    StringBuilder data = null;
-    for (String line : event.split("\r?\n")) {
-      if (!line.startsWith("data:")) continue;
-      if (data == null) data = new StringBuilder();
-      else data.append('\n');
-      data.append(line.substring(line.length() > 5 && line.charAt(5) == ' ' ? 6 : 5));
-    }
-    return data == null ? null : data.toString();
-  }
-
-  /** Where the event starting at {@code from} ends, past its blank line; -1 when it has not ended. */
-  private static int eventEnd(byte[] b, int from) {
-    for (int i = from; i + 1 < b.length; i++) {
-      if (b[i] != '\n') continue;
-      if (b[i + 1] == '\n') return i + 2;
-      if (b[i + 1] == '\r' && i + 2 < b.length && b[i + 2] == '\n') return i + 3;
-    }
-    return -1;
-  }
 }

@@ -18,7 +18,6 @@ final class UsageTap {
   /** A plain answer larger than this is passed on without its usage being read. */
   static final int MAX_PLAIN_BYTES = 4 << 20;
   private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
-  private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
 
   /** A key's lifetime token budget, spent by a streamed answer token by token as it goes out. */
   interface Budget {
@@ -110,7 +109,7 @@ final class UsageTap {
 
   /** What ends an answer cut for its budget: an error event in OpenAI's shape, then [DONE]. */
   ByteString cutEvents() {
-    return ByteString.fromString("data: " + budget.spent().json() + "\n\n").concat(DONE);
+    return ByteString.fromString("data: " + budget.spent().json() + "\n\n").concat(SseEvents.DONE);
   }
 
   /** The answer's usage is known: its backend reported it, or its tokens were counted against a budget. */
@@ -146,7 +145,7 @@ final class UsageTap {
     ByteString kept = ByteString.emptyByteString();
     int from = 0;
     while (from < b.length) {
-      int end = eventEnd(b, from);
+      int end = SseEvents.end(b, from);
       if (end < 0) end = b.length;
       // with a budget every event is read, for its token; else only one that may hold the usage
       JsonNode root = budget != null || indexOf(b, USAGE, from, end) >= 0 ? readEvent(b, from, end) : null;
@@ -166,12 +165,9 @@ final class UsageTap {
 
   /** Reads an event's data as JSON and notes its usage, if it has one; the JSON, or null when the data is not JSON. */
   private JsonNode readEvent(byte[] b, int from, int to) {
-    String event = new String(b, from, to - from, StandardCharsets.UTF_8);
-    StringBuilder data = new StringBuilder();
-    for (String line : event.split("\r?\n")) {
-      if (line.startsWith("data:")) data.append(line.substring(line.length() > 5 && line.charAt(5) == ' ' ? 6 : 5));
-    }
-    byte[] d = data.toString().getBytes(StandardCharsets.UTF_8);
+    String data = SseEvents.data(new String(b, from, to - from, StandardCharsets.UTF_8));
+    if (data == null) return null;
+    byte[] d = data.getBytes(StandardCharsets.UTF_8);
     return readUsage(d, 0, d.length);
   }
 
@@ -213,22 +209,12 @@ final class UsageTap {
     return root;
   }
 
-  /** Where the event starting at {@code from} ends, past its blank line; -1 when it has not ended. */
-  private static int eventEnd(byte[] b, int from) {
-    for (int i = from; i + 1 < b.length; i++) {
-      if (b[i] != '\n') continue;
-      if (b[i + 1] == '\n') return i + 2;
-      if (b[i + 1] == '\r' && i + 2 < b.length && b[i + 2] == '\n') return i + 3;
-    }
-    return -1;
-  }
-
   /** Where the last complete event ends; -1 when none has. */
   private static int lastEventEnd(ByteString all) {
     byte[] b = all.toArray();
     int last = -1;
     for (int from = 0; from < b.length; ) {
-      int end = eventEnd(b, from);
+      int end = SseEvents.end(b, from);
       if (end < 0) break;
       last = end;
       from = end;
