@@ -8,11 +8,7 @@ import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
-import io.pickspin.pool.Lease;
-import io.pickspin.pool.LeaseProvider;
-import io.pickspin.pool.LeaseRequest;
 import io.pickspin.pool.Outcome;
-import io.pickspin.pool.StaticLeaseProvider;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import io.pickspin.testing.Eventually;
@@ -32,8 +28,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -167,27 +161,6 @@ class BackendConnectionsTest {
     }
   }
 
-  /** Leases from the static provider, and the outcome of every release. */
-  private static final class RecordingLeases implements LeaseProvider {
-    final StaticLeaseProvider leases;
-    final LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
-
-    RecordingLeases(Catalog catalog) {
-      leases = new StaticLeaseProvider(catalog);
-    }
-
-    @Override
-    public CompletionStage<Lease> acquire(LeaseRequest request) {
-      return leases.acquire(request);
-    }
-
-    @Override
-    public void release(Lease lease, Outcome outcome) {
-      released.add(outcome);
-      leases.release(lease, outcome);
-    }
-  }
-
   /** Model {@code m} on the one replica. */
   private static Catalog catalog(URI replica) {
     List<BackendEndpoint> backend = List.of(new BackendEndpoint("replica-0", "sim", replica));
@@ -266,7 +239,7 @@ class BackendConnectionsTest {
         }
         assertEquals(3, replica.connections.get());
         for (int i = 0; i < 3; i++) {
-          Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
+          Outcome o = leases.outcomes.poll(5, TimeUnit.SECONDS);
           assertTrue(o != null && o.ok(), "the replica is not to blame: " + o);
         }
       });
@@ -301,7 +274,7 @@ class BackendConnectionsTest {
           s.getOutputStream().flush();
           Eventually.awaitEquals("requests at the replica", Duration.ofSeconds(5), 1, replica.requests::get);
         } // the client hangs up while the replica works
-        Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
+        Outcome o = leases.outcomes.poll(5, TimeUnit.SECONDS);
         assertTrue(o != null && !o.replicaFault(), "released, and not as the replica's fault: " + o);
         assertEquals(1, replica.requests.get(), "not sent again: no one waits for the answer");
       });
@@ -337,7 +310,7 @@ class BackendConnectionsTest {
         assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
         assertEquals(events, answer.lines().filter(l -> l.startsWith("data: {")).count(), answer);
         assertTrue(answer.contains("data: [DONE]"), answer);
-        Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
+        Outcome o = leases.outcomes.poll(5, TimeUnit.SECONDS);
         assertTrue(o != null && o.ok(), "the answer ended well: " + o);
       });
     } finally {
@@ -357,7 +330,7 @@ class BackendConnectionsTest {
         assertTrue(r.body().contains("\"code\":\"backend_stream_error\""), r.body());
         assertTrue(r.body().trim().endsWith("data: [DONE]"), r.body());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
-        Outcome o = leases.released.poll(5, TimeUnit.SECONDS);
+        Outcome o = leases.outcomes.poll(5, TimeUnit.SECONDS);
         assertTrue(o != null && !o.ok() && o.replicaFault(), "released as the replica's failure: " + o);
         assertEquals("stream-StreamIdleTimeoutException", o.error());
       });

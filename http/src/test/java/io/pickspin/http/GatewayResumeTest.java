@@ -12,11 +12,6 @@ import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
-import io.pickspin.pool.Lease;
-import io.pickspin.pool.LeaseProvider;
-import io.pickspin.pool.LeaseRequest;
-import io.pickspin.pool.Outcome;
-import io.pickspin.pool.StaticLeaseProvider;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
 import java.io.BufferedReader;
@@ -30,8 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -57,27 +50,6 @@ class GatewayResumeTest {
   @AfterAll
   static void stop() {
     kit.shutdownTestKit();
-  }
-
-  /** Leases from the static provider, and the outcome of every release. */
-  private static final class RecordingLeases implements LeaseProvider {
-    final StaticLeaseProvider leases;
-    final LinkedBlockingQueue<String> released = new LinkedBlockingQueue<>();
-
-    RecordingLeases(Catalog catalog) {
-      leases = new StaticLeaseProvider(catalog);
-    }
-
-    @Override
-    public CompletionStage<Lease> acquire(LeaseRequest request) {
-      return leases.acquire(request);
-    }
-
-    @Override
-    public void release(Lease lease, Outcome outcome) {
-      released.add(lease.backend().id() + ":" + (outcome.ok() ? "ok" : outcome.error() + (outcome.replicaFault() ? ":fault" : "")));
-      leases.release(lease, outcome);
-    }
   }
 
   private interface WithGateway {
