@@ -271,26 +271,14 @@ public final class RlRouterBench {
       header(md, setups);
       log(t0, "%s: availability sweep ...", fleet);
       List<Double> rates = x.env.availabilityRates();
-      List<Cell[]> sweep = new ArrayList<>();
-      for (double rate : rates) {
-        Cell[] cells = new Cell[setups.size()];
-        for (int i = 0; i < setups.size(); i++)
-          cells[i] = cell(setups.get(i), new Workload.Spec(rate, x.stableShape, x.env.traceMinuteMs(), UNIFORM,
-              x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), o.seconds * 1000), 7000, 30_000);
-        sweep.add(cells);
-        log(t0, "  %s rate %.3g done", fleet, rate);
-      }
+      List<Cell[]> sweep = sweep(setups, rates, 7000, rate -> new Workload.Spec(rate, x.stableShape, x.env.traceMinuteMs(),
+          UNIFORM, x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), o.seconds * 1000),
+          rate -> log(t0, "  %s rate %.3g done", fleet, rate));
       log(t0, "%s: unpredictable workloads ...", fleet);
       List<Double> uRates = x.env.unpredictableRates();
-      List<Cell[]> unpredictable = new ArrayList<>();
-      for (double rate : uRates) {
-        Cell[] cells = new Cell[setups.size()];
-        for (int i = 0; i < setups.size(); i++)
-          cells[i] = cell(setups.get(i), new Workload.Spec(rate, x.burstyShape, x.env.traceMinuteMs(), null,
-              x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), 3 * o.seconds * 1000), 9000, 30_000);
-        unpredictable.add(cells);
-        log(t0, "  %s unpredictable rate %.3g done", fleet, rate);
-      }
+      List<Cell[]> unpredictable = sweep(setups, uRates, 9000, rate -> new Workload.Spec(rate, x.burstyShape,
+          x.env.traceMinuteMs(), null, x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), 3 * o.seconds * 1000),
+          rate -> log(t0, "  %s unpredictable rate %.3g done", fleet, rate));
       StringBuilder tables = new StringBuilder();
       double[][] limits = availabilityTables(tables, setups, rates, sweep);
       unpredictableTables(tables, setups, uRates, unpredictable);
@@ -327,6 +315,19 @@ public final class RlRouterBench {
         }
       }
       log(t0, "%s: threshold %.3g/s chosen on validation (quality %.4f)", fleet, threshold, thresholdValidation);
+    }
+
+    /** Every setup at every rate, on the workload {@code spec} makes for the rate; a row of cells per rate. */
+    List<Cell[]> sweep(List<Setup> setups, List<Double> rates, long seedBase, java.util.function.DoubleFunction<Workload.Spec> spec,
+        java.util.function.DoubleConsumer done) {
+      List<Cell[]> rows = new ArrayList<>();
+      for (double rate : rates) {
+        Cell[] cells = new Cell[setups.size()];
+        for (int i = 0; i < setups.size(); i++) cells[i] = cell(setups.get(i), spec.apply(rate), seedBase, 30_000);
+        rows.add(cells);
+        done.accept(rate);
+      }
+      return rows;
     }
 
     Cell cell(Setup s, Workload.Spec spec, long seedBase, long windowMs) {
