@@ -152,7 +152,7 @@ public final class LoadDriver {
         .handle(
             (r, err) -> {
               if (err == null) {
-                if (r.statusCode() == 503 && r.body().contains("shutting_down") && triesLeft > 1) {
+                if (shuttingDown(r.statusCode(), r.body()) && triesLeft > 1) {
                   failovers.incrementAndGet();
                   return attempt(index + 1, body, triesLeft - 1);
                 }
@@ -166,6 +166,11 @@ public final class LoadDriver {
               return CompletableFuture.<Answer>failedFuture(c);
             })
         .thenCompose(a -> a);
+  }
+
+  /** The gateway answered that it is shutting down: it did not take the request, which another gateway may serve. */
+  static boolean shuttingDown(int status, String body) {
+    return status == 503 && body.contains("shutting_down");
   }
 
   /** Requests that a refused connection or a gateway shutting down sent to another gateway. */

@@ -201,7 +201,7 @@ final class StreamLoad {
           error = in.readAllBytes();
         }
         Reply reply = new Reply(503, r.headers(), new java.io.ByteArrayInputStream(error));
-        if (!new String(error, StandardCharsets.UTF_8).contains("shutting_down")) return reply;
+        if (!LoadDriver.shuttingDown(503, new String(error, StandardCharsets.UTF_8))) return reply;
         shuttingDown = reply;
         if (i + 1 < gateways.size()) failovers.incrementAndGet();
       } catch (java.net.ConnectException e) {
