@@ -212,6 +212,7 @@ public final class PoolCore<H> {
       // the slowdown the request tolerated: against its own idle service time, else the profile's of an answer as long
       double idle = outcome.idleServiceMs() > 0 ? outcome.idleServiceMs()
           : outcome.outputTokens() > 0 ? spec.latency().serviceMs(outcome.outputTokens()) : 0;
+      stats.recordSlowdown(nowMs, idle, outcome.latencyMs());
       if (outcome.deadlineMs() > 0) stats.recordDeadline(nowMs, outcome.deadlineMs(), idle, outcome.sinceArrivalMs());
       r.faults = 0;
       if (r.health == Health.SUSPECT && r.failedChecks == 0) r.health = Health.HEALTHY;

@@ -27,6 +27,8 @@ public final class ArrivalStats {
   private final int[][] slack; // [time bucket][slowdown bin]
   private final long[] slackSamples;
   private final long[] lateSamples;
+  private final double[] servedSumMs; // service time of completions with a known idle service time
+  private final double[] idleSumMs; // and their idle service times
   private long lastArrivalMs = -1;
 
   /** Slowdown bins: bin i holds f in [MIN_FACTOR x STEP^i, MIN_FACTOR x STEP^(i+1)); the outer bins are open. */
@@ -50,6 +52,8 @@ public final class ArrivalStats {
     this.slack = new int[buckets][BINS];
     this.slackSamples = new long[buckets];
     this.lateSamples = new long[buckets];
+    this.servedSumMs = new double[buckets];
+    this.idleSumMs = new double[buckets];
     java.util.Arrays.fill(bucketEpoch, Long.MIN_VALUE);
   }
 
@@ -81,6 +85,33 @@ public final class ArrivalStats {
     slack[i][bin(deadlineMs / idleServiceMs)]++;
     slackSamples[i]++;
     if (latencyMs > deadlineMs) lateSamples[i]++;
+  }
+
+  /**
+   * A request completed after {@code serviceMs} at its replica that would have taken {@code idleServiceMs} alone on an
+   * idle replica: the window's slowdown ({@link #meanSlowdown}) is what the load made of its requests. Ignored without a
+   * positive idle service time.
+   */
+  public void recordSlowdown(long nowMs, double idleServiceMs, double serviceMs) {
+    if (!(idleServiceMs > 0) || serviceMs < 0) return;
+    int i = bucket(nowMs);
+    servedSumMs[i] += serviceMs;
+    idleSumMs[i] += idleServiceMs;
+  }
+
+  /**
+   * How much slower than alone on an idle replica the window's requests were served: their summed service time over
+   * their summed idle service time (long requests weigh as much as they take); -1 when none was recorded.
+   */
+  public double meanSlowdown(long nowMs) {
+    double served = 0, idle = 0;
+    for (int i = 0; i < idleSumMs.length; i++) {
+      if (live(i, nowMs)) {
+        served += servedSumMs[i];
+        idle += idleSumMs[i];
+      }
+    }
+    return idle > 0 ? served / idle : -1;
   }
 
   static int bin(double factor) {
@@ -185,6 +216,8 @@ public final class ArrivalStats {
       java.util.Arrays.fill(slack[i], 0);
       slackSamples[i] = 0;
       lateSamples[i] = 0;
+      servedSumMs[i] = 0;
+      idleSumMs[i] = 0;
     }
     return i;
   }

@@ -42,6 +42,12 @@ import java.util.Optional;
  * enough deadlines. With {@link ScalingSettings.Slo#feedback} the pool's measured on-time share corrects sigma: more
  * deadlines met than the SLO asks packs the replicas denser, fewer spreads them.
  *
+ * <p><b>Calibration.</b> The model above is a mean-field estimate: it sees the window's mean rate, not the queueing
+ * behind bursts within it, and it prices every prompt's prefill at the profile's idle TTFT. Each pool measures how much
+ * slower than idle its requests were served ({@link Telemetry#meanSlowdown}); {@link SlowdownCalibration} learns the
+ * ratio kappa of that to the slowdown the model predicts at the same load ({@link #predictedSlowdown}), and the policy
+ * plans at sigma / kappa (never denser than the model: kappa >= 1).
+ *
  * <p><b>Scale-up</b> to the target happens at once, planned with the rate of the last seconds when it is a burst
  * ({@link #BURST}). A scale-up for load at most doubles the ready replicas (or adds {@link #GROWTH_STEP}) until the
  * replicas it ordered are ready: a replica ordered during a burst shorter than a cold start arrives after the burst,
@@ -149,7 +155,18 @@ public final class ScalingPolicy {
       int[] sampleTarget,
       long lastScaleDownMs,
       int backoff,
-      long backoffSinceMs) {
+      long backoffSinceMs,
+      SlowdownCalibration calibration) {
+    public Watch {
+      if (calibration == null) calibration = SlowdownCalibration.NONE;
+    }
+
+    public Watch(long observingSinceMs, long lastArrivalMs, long sampledSinceMs, long[] sampleAtMs, int[] sampleTarget,
+        long lastScaleDownMs, int backoff, long backoffSinceMs) {
+      this(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs, backoff,
+          backoffSinceMs, SlowdownCalibration.NONE);
+    }
+
     public static Watch startedAt(long nowMs) {
       return new Watch(nowMs, -1, nowMs, new long[0], new int[0], -1, 0, nowMs);
     }
@@ -157,7 +174,7 @@ public final class ScalingPolicy {
     /** After a change: sampling starts again. */
     Watch reset(long nowMs, long lastArrival) {
       return new Watch(observingSinceMs, lastArrival, nowMs, new long[0], new int[0], lastScaleDownMs, backoff,
-          backoffSinceMs);
+          backoffSinceMs, calibration);
     }
 
     /** The samples within {@code windowMs} and this one. */
@@ -175,17 +192,23 @@ public final class ScalingPolicy {
       }
       at[j] = nowMs;
       t[j] = target;
-      return new Watch(observingSinceMs, lastArrival, sampledSinceMs, at, t, lastScaleDownMs, backoff, backoffSinceMs);
+      return new Watch(observingSinceMs, lastArrival, sampledSinceMs, at, t, lastScaleDownMs, backoff, backoffSinceMs,
+          calibration);
     }
 
     Watch withBackoff(int level, long sinceMs) {
       return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs, level,
-          sinceMs);
+          sinceMs, calibration);
     }
 
     Watch scaledDownAt(long nowMs) {
       return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, nowMs, backoff,
-          backoffSinceMs);
+          backoffSinceMs, calibration);
+    }
+
+    Watch calibrated(SlowdownCalibration c) {
+      return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs,
+          backoff, backoffSinceMs, c);
     }
 
     /** The nearest-rank percentile of the samples' targets (small non-negative integers: counted, not sorted). */
@@ -302,9 +325,33 @@ public final class ScalingPolicy {
 
   /** The load of a reading in replicas. */
   public Sizing size(ModelSpec spec, Telemetry t) {
-    double latencyMs = latencyMs(spec, t);
-    return size(spec, t.ratePerSecond(), t.ratePerSecond() * latencyMs / 1000.0, latencyMs, sigma(spec, t.deadlines()));
+    return size(spec, t, 1);
   }
+
+  /** The load of a reading in replicas, with the model's slowdown corrected by {@code kappa} ({@link SlowdownCalibration}). */
+  public Sizing size(ModelSpec spec, Telemetry t, double kappa) {
+    double latencyMs = latencyMs(spec, t);
+    double sigma = sigma(spec, t.deadlines());
+    if (sigma > 0 && kappa != 1) {
+      ScalingSettings.Slo slo = settings.slo();
+      sigma = Math.max(slo.minSlack(), Math.min(slo.maxSlack(), sigma / kappa));
+    }
+    return size(spec, t.ratePerSecond(), t.ratePerSecond() * latencyMs / 1000.0, latencyMs, sigma);
+  }
+
+  /**
+   * The slowdown over idle latency the model predicts for a replica among {@code replicas} at {@code rate} with latency
+   * W: (1 + k s / tpot) / (1 - rho), k = lambda W / n sequences decoding, rho = lambda P / n of its time prefilling (at
+   * most 0.9); NaN without a batch curve.
+   */
+  public double predictedSlowdown(ModelSpec spec, double rate, double latencyMs, int replicas) {
+    LatencyProfile p = spec.latency();
+    if (!p.hasBatchCurve() || replicas <= 0) return Double.NaN;
+    double k = rate * latencyMs / 1000.0 / replicas;
+    double rho = Math.min(0.9, rate * p.ttftMs() / 1000.0 / replicas);
+    return (1 + k * p.tpotPerSequenceMs() / p.tpotMs()) / (1 - rho);
+  }
+
 
   /** The load of {@code rate} requests a second holding {@code demand} requests in the system, at slack sigma. */
   public Sizing size(ModelSpec spec, double rate, double demand, double latencyMs, double sigma) {
@@ -317,7 +364,10 @@ public final class ScalingPolicy {
   }
 
   public Evaluation evaluate(ModelSpec spec, Telemetry t, ModelMemory memory, Watch watch, long nowMs, Advice advice) {
-    Sizing z = size(spec, t);
+    double predicted = predictedSlowdown(spec, t.ratePerSecond(), latencyMs(spec, t), t.ready());
+    watch = watch.calibrated(watch.calibration().after(t, Double.isNaN(predicted) ? 0 : predicted, nowMs,
+        t.windowMs(), settings.slo().calibration().toMillis()));
+    Sizing z = size(spec, t, watch.calibration().kappa());
     int c = z.concurrency();
     double latencyMs = z.latencyMs();
     double load = z.load();

@@ -69,8 +69,12 @@ public record ScalingSettings(
    *     (measured - onTime), within [1/2, 2], so a pool that meets more deadlines than the SLO asks packs its replicas
    *     denser and one that misses them spreads them (0: off). It corrects what the planning model gets wrong on a
    *     workload; proportional, so it settles a little off the target. Chosen on validation traces
+   * @param calibration time constant of the pool's {@link SlowdownCalibration}: how fast the measured slowdown corrects
+   *     the planning model (0: off). Chosen on validation traces
    */
-  public record Slo(double onTime, double safety, double minSlack, double maxSlack, int minSamples, double feedback) {
+  public record Slo(
+      double onTime, double safety, double minSlack, double maxSlack, int minSamples, double feedback,
+      Duration calibration) {
     public Slo {
       if (!(onTime > 0 && onTime < 1)) throw new IllegalArgumentException("pickspin.scaling.slo.on-time must be in (0,1)");
       if (!(safety > 0 && safety <= 2)) throw new IllegalArgumentException("pickspin.scaling.slo.safety must be in (0,2]");
@@ -78,6 +82,13 @@ public record ScalingSettings(
       if (!(maxSlack >= minSlack)) throw new IllegalArgumentException("pickspin.scaling.slo.max-slack must be >= min-slack");
       if (minSamples < 1) throw new IllegalArgumentException("pickspin.scaling.slo.min-samples must be >= 1");
       if (!(feedback >= 0)) throw new IllegalArgumentException("pickspin.scaling.slo.feedback must be >= 0");
+      if (calibration == null) calibration = Duration.ZERO;
+      if (calibration.isNegative()) throw new IllegalArgumentException("pickspin.scaling.slo.calibration must be >= 0");
+    }
+
+    /** Without calibration. */
+    public Slo(double onTime, double safety, double minSlack, double maxSlack, int minSamples, double feedback) {
+      this(onTime, safety, minSlack, maxSlack, minSamples, feedback, Duration.ZERO);
     }
 
     /** The shipped values. */
@@ -91,11 +102,15 @@ public record ScalingSettings(
     }
 
     public Slo withSafety(double s) {
-      return new Slo(onTime, s, minSlack, maxSlack, minSamples, feedback);
+      return new Slo(onTime, s, minSlack, maxSlack, minSamples, feedback, calibration);
     }
 
     public Slo withFeedback(double f) {
-      return new Slo(onTime, safety, minSlack, maxSlack, minSamples, f);
+      return new Slo(onTime, safety, minSlack, maxSlack, minSamples, f, calibration);
+    }
+
+    public Slo withCalibration(Duration tau) {
+      return new Slo(onTime, safety, minSlack, maxSlack, minSamples, feedback, tau);
     }
   }
 
@@ -245,7 +260,8 @@ public record ScalingSettings(
         c.hasPath("slo")
             ? new Slo(c.getDouble("slo.on-time"), c.getDouble("slo.safety"), c.getDouble("slo.min-slack"),
                 c.getDouble("slo.max-slack"), c.getInt("slo.min-samples"),
-                c.hasPath("slo.feedback") ? c.getDouble("slo.feedback") : 0)
+                c.hasPath("slo.feedback") ? c.getDouble("slo.feedback") : 0,
+                c.hasPath("slo.calibration") ? c.getDuration("slo.calibration") : Duration.ZERO)
             : null,
         c.hasPath("scale-down")
             ? new ScaleDown(c.getDuration("scale-down.window"), c.getDouble("scale-down.percentile"),

@@ -23,6 +23,8 @@ import io.pickspin.CborSerializable;
  * @param deadlines the slowdown the window's completed requests with deadlines tolerated (SLO-driven sizing)
  * @param recentRatePerSecond arrivals per second over the last {@link #RECENT_MS} (a burst the window shows late); -1
  *     when unknown
+ * @param meanSlowdown the window's completed requests' service time over their idle service time ({@link
+ *     ArrivalStats#meanSlowdown}), what the scaler calibrates its latency model with; -1 when unknown
  */
 public record Telemetry(
     String model,
@@ -39,7 +41,8 @@ public record Telemetry(
     int starting,
     long lastArrivalMs,
     DeadlineSlack deadlines,
-    double recentRatePerSecond)
+    double recentRatePerSecond,
+    double meanSlowdown)
     implements CborSerializable {
 
   /** The span of {@link #recentRatePerSecond}. */
@@ -47,6 +50,27 @@ public record Telemetry(
 
   public Telemetry {
     if (deadlines == null) deadlines = DeadlineSlack.NONE;
+  }
+
+  /** A reading without the window's slowdown. */
+  public Telemetry(
+      String model,
+      long atMs,
+      long windowMs,
+      long arrivals,
+      double ratePerSecond,
+      long completions,
+      double meanLatencyMs,
+      int inFlight,
+      int held,
+      long backlogAgeMs,
+      int ready,
+      int starting,
+      long lastArrivalMs,
+      DeadlineSlack deadlines,
+      double recentRatePerSecond) {
+    this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
+        ready, starting, lastArrivalMs, deadlines, recentRatePerSecond, -1);
   }
 
   /** A reading without deadlines. */
@@ -98,6 +122,7 @@ public record Telemetry(
         starting,
         stats.lastArrivalMs(),
         stats.deadlines(nowMs),
-        stats.recentRatePerSecond(nowMs, RECENT_MS));
+        stats.recentRatePerSecond(nowMs, RECENT_MS),
+        stats.meanSlowdown(nowMs));
   }
 }

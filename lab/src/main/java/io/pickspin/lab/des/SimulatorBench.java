@@ -443,19 +443,27 @@ public final class SimulatorBench {
   static final String TUNE_TITLE = "Simulator tuning: the scaler's free parameters on the validation halves";
 
   /** One point of the grid. */
-  record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback) {
+  record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback,
+      long calibrationS) {
     Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS) {
-      this(safety, windowS, percentile, maxWindowS, regretS, 0);
+      this(safety, windowS, percentile, maxWindowS, regretS, 0, 0);
+    }
+
+    Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback) {
+      this(safety, windowS, percentile, maxWindowS, regretS, feedback, 0);
     }
 
     ScalingSettings apply(ScalingSettings s) {
-      return s.withSlo(s.slo().withSafety(safety).withFeedback(feedback)).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
+      ScalingSettings.Slo slo = s.slo().withSafety(safety).withFeedback(feedback).withCalibration(Duration.ofSeconds(calibrationS));
+      return s.withSlo(slo).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
           Duration.ofSeconds(windowS), percentile, Duration.ofSeconds(maxWindowS), Duration.ofSeconds(regretS)));
     }
 
     String label() {
-      return String.format(Locale.ROOT, "safety %.1f%s, scale-down p%.0f over %d s%s", safety,
-          feedback > 0 ? String.format(Locale.ROOT, ", on-time feedback %.0f", feedback) : "", 100 * percentile, windowS,
+      return String.format(Locale.ROOT, "safety %.1f%s%s, scale-down p%.0f over %d s%s", safety,
+          feedback > 0 ? String.format(Locale.ROOT, ", on-time feedback %.0f", feedback) : "",
+          calibrationS > 0 ? String.format(Locale.ROOT, ", slowdown calibration over %d s", calibrationS) : "",
+          100 * percentile, windowS,
           maxWindowS > windowS ? String.format(Locale.ROOT, " (up to %d s after a scale-down regretted within %d s)", maxWindowS, regretS) : "");
     }
   }
@@ -476,6 +484,9 @@ public final class SimulatorBench {
     for (double feedback : new double[] {5, 15}) {
       for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback));
     }
+    // the measured slowdown corrects the planning model (SlowdownCalibration)
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600));
+    for (long tau : new long[] {300, 1200}) g.add(new Knobs(0.9, 120, 0.9, 900, 600, 0, tau));
     return g;
   }
 
@@ -512,7 +523,7 @@ public final class SimulatorBench {
       }
     }
     StringBuilder md = new StringBuilder();
-    md.append("The scaler's free parameters (the SLO safety factor and the scale-down window and percentile) chosen on the ")
+    md.append("The scaler's free parameters (the SLO safety factor, the scale-down window and percentile, the on-time feedback and the slowdown calibration) chosen on the ")
         .append("first half of every trace, before the benchmark runs the second half (`bin/simulate`, --split test). ")
         .append(String.format(Locale.ROOT, "%d seed(s) per cell; static single-model deployments sized per seed as in the benchmark. ", seeds.size()))
         .append("Each cell: the product default's success against the best static deployment (percentage points) / its GPU-hours relative to it. ")
