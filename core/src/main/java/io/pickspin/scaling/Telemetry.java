@@ -52,27 +52,6 @@ public record Telemetry(
     if (deadlines == null) deadlines = DeadlineSlack.NONE;
   }
 
-  /** A reading without the window's slowdown. */
-  public Telemetry(
-      String model,
-      long atMs,
-      long windowMs,
-      long arrivals,
-      double ratePerSecond,
-      long completions,
-      double meanLatencyMs,
-      int inFlight,
-      int held,
-      long backlogAgeMs,
-      int ready,
-      int starting,
-      long lastArrivalMs,
-      DeadlineSlack deadlines,
-      double recentRatePerSecond) {
-    this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
-        ready, starting, lastArrivalMs, deadlines, recentRatePerSecond, -1);
-  }
-
   /** A reading without deadlines. */
   public Telemetry(
       String model,
@@ -89,7 +68,7 @@ public record Telemetry(
       int starting,
       long lastArrivalMs) {
     this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
-        ready, starting, lastArrivalMs, DeadlineSlack.NONE, -1);
+        ready, starting, lastArrivalMs, DeadlineSlack.NONE, -1, -1);
   }
 
   /** A model nobody has sent anything to. */
