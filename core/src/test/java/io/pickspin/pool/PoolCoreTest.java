@@ -89,6 +89,21 @@ class PoolCoreTest {
   }
 
   @Test
+  void completedRequestsTellTheScalerHowMuchSlowerThanIdleTheyWereServed() {
+    ArrivalStats stats = new ArrivalStats(Duration.ofSeconds(60));
+    PoolCore<String> p = new PoolCore<>(SPEC, SETTINGS, stats, 1000, 100);
+    p.updateReplicas(List.of(ready("a")), 0);
+    assertEquals(-1, p.telemetry(0).meanSlowdown(), 1e-12);
+    // 10 tokens take 1 s on an idle replica by the profile; served in 2 s, with or without a deadline
+    p.release(granted(p.acquire(request(WAIT), "profile", 0)), Outcome.success(2000, 100, 10), 100);
+    // the caller knows this one's own idle time: 500 ms, served in 1.5 s
+    p.release(granted(p.acquire(request(WAIT), "own", 0)), Outcome.success(1500, 100, 10).withDeadline(3000, 2000, 500), 200);
+    // a failure says nothing about speed
+    p.release(granted(p.acquire(request(WAIT), "failed", 0)), Outcome.failure(300, "boom", true), 300);
+    assertEquals((2000 + 1500) / 1500.0, p.telemetry(400).meanSlowdown(), 1e-12);
+  }
+
+  @Test
   void leasesGoToTheReplicaWithFewestOutstandingRequests() {
     PoolCore<String> p = core();
     p.updateReplicas(List.of(ready("a"), ready("b"), ready("c")), 0);
