@@ -103,6 +103,11 @@ class ProcessDriverSimTest {
     }
   }
 
+  ReplicaPhase lastSeen(ReplicaStatus r) {
+    List<ReplicaPhase> h = history.get(r.replicaId());
+    return h == null || h.isEmpty() ? null : h.get(h.size() - 1);
+  }
+
   HttpResponse<String> get(URI base, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -130,7 +135,8 @@ class ProcessDriverSimTest {
 
     long t0 = System.nanoTime();
     driver.scale(MODEL, 2);
-    await("two ready sims", () -> count(ReplicaPhase.READY) == 2);
+    // the change callbacks run after the driver's state changes: wait until they saw both replicas ready too
+    await("two ready sims", () -> count(ReplicaPhase.READY) == 2 && replicas().stream().allMatch(r -> lastSeen(r) == ReplicaPhase.READY));
     System.out.printf("2 sim replicas READY %d ms after scale (cold start 1500 ms)%n", (System.nanoTime() - t0) / 1_000_000);
     for (ReplicaStatus r : replicas()) {
       assertEquals(List.of(ReplicaPhase.STARTING, ReplicaPhase.READY), history.get(r.replicaId()), r.replicaId());
