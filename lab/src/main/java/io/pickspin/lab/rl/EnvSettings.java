@@ -37,6 +37,8 @@ import java.util.Map;
  * @param thinkingOutputFactor output tokens of a thinking-mode model = this x the request's answer tokens
  * @param availabilityRates mean rates of the benchmark's availability sweep
  * @param unpredictableRates mean rates of the benchmark's unpredictable workloads
+ * @param scaler training and validation run with the product's scaler in the loop ({@link ScaledServers}), starting
+ *     from the mixed deployment; false: the mixed deployment stays fixed
  */
 public record EnvSettings(
     String fleet,
@@ -66,7 +68,8 @@ public record EnvSettings(
     long validationSeed,
     double thinkingOutputFactor,
     List<Double> availabilityRates,
-    List<Double> unpredictableRates) {
+    List<Double> unpredictableRates,
+    boolean scaler) {
 
   public EnvSettings {
     replicas = Map.copyOf(replicas);
@@ -105,7 +108,8 @@ public record EnvSettings(
         env.getDuration("episode").toMillis(),
         env.getDouble("rate-min"),
         env.getDouble("rate-max"),
-        new RouterState.Scales(s.getDouble("rate-per-second"), s.getDouble("deadline-ms"), s.getDouble("clip")),
+        new RouterState.Scales(s.getDouble("rate-per-second"), s.getDouble("deadline-ms"), s.getDouble("clip"),
+            s.getDouble("replicas")),
         env.getDuration("rate-time-constant").toMillis(),
         env.getInt("decisions-per-update"),
         env.getInt("episodes"),
@@ -115,6 +119,7 @@ public record EnvSettings(
         env.getLong("validation.seed"),
         env.getDouble("thinking-output-factor"),
         env.getDoubleList("bench.availability-rates"),
-        env.getDoubleList("bench.unpredictable-rates"));
+        env.getDoubleList("bench.unpredictable-rates"),
+        env.getBoolean("scaler"));
   }
 }

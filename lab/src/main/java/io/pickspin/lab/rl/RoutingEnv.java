@@ -7,6 +7,7 @@ import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.PoolStateView;
+import io.pickspin.scaling.ScalingSettings;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -101,6 +102,16 @@ public final class RoutingEnv {
   }
 
   /**
+   * A simulator whose pools the product's scaler resizes ({@link ScaledServers}), starting from {@code replicas}
+   * ready; only on the calibrated servers themselves (a thinking-mode fleet's servers are not resizable).
+   */
+  public ScaledServers newScaledSimulator(int[] replicas, ScalingSettings scaling) {
+    if (!(servers instanceof CalibratedServers.Model calibrated))
+      throw new IllegalArgumentException("the scaler runs on CalibratedServers, not on " + servers.getClass().getSimpleName());
+    return new ScaledServers(calibrated.newSimulator(replicas), calibrated, models, scaling, replicas);
+  }
+
+  /**
    * The training reward of an outcome (a request that gave up counts as late): the deadline mode's reward (hard: the
    * value on time, {@code -latePenalty} late; soft: the value scaled by lateness) of a value that is, with a regret
    * weight k > 0, {@code 1 - k (u_peak - u_m)} instead of the raw utility u_m. The quality gaps between the models are
@@ -137,7 +148,7 @@ public final class RoutingEnv {
       int m = router.route(a);
       double peak = a.prompt().utility()[peakModel];
       double giveUpAt = a.timeMs() + giveUpAfterMs(a) - servers.fullBatchServiceMs(m, a.inputTokens(), a.outputTokens());
-      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, (served, latency) -> {
+      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, a.deadlineMs(), (served, latency) -> {
         boolean onTime = served && latency <= a.deadlineMs();
         double credit = credit(m, a, served, latency); // hard: utility or 0; soft: scaled by lateness
         out.add(new ServingMetrics.Served((long) a.timeMs(), onTime, credit, peak, m));
@@ -153,7 +164,7 @@ public final class RoutingEnv {
     return model -> {
       Integer i = index.get(model);
       if (i == null) return PoolStateView.ModelLoad.IDLE;
-      return new PoolStateView.ModelLoad(sim.inFlight(i), sim.queued(i), sim.replicas(i));
+      return new PoolStateView.ModelLoad(sim.inFlight(i), sim.queued(i), sim.replicas(i), sim.starting(i));
     };
   }
 
