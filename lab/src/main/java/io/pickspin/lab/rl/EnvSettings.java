@@ -18,6 +18,7 @@ import java.util.Map;
  * @param defaultDeadlineMs written into the policy file: the deadline assumed for requests without one
  * @param reward hard or soft deadline reward
  * @param regretWeight reward shaping, see {@link RoutingEnv#reward}
+ * @param gpuWeight reward per GPU-second a request costs its model, subtracted (see {@link RoutingEnv#reward}); 0 = none
  * @param maxInputTokens / maxOutputTokens token lengths (from the Azure LLM conversation trace) are clipped to these
  * @param traceFile Azure Functions 2019 per-minute invocation counts, relative to the shared directory
  * @param stableShape / burstyShape which trace rows shape the arrival rate: "all" (the sum) or "rank:N" (the N-th
@@ -48,6 +49,7 @@ public record EnvSettings(
     long defaultDeadlineMs,
     DqnPolicy.Reward reward,
     double regretWeight,
+    double gpuWeight,
     int maxInputTokens,
     int maxOutputTokens,
     String traceFile,
@@ -77,6 +79,7 @@ public record EnvSettings(
     evalRates = List.copyOf(evalRates);
     availabilityRates = List.copyOf(availabilityRates);
     unpredictableRates = List.copyOf(unpredictableRates);
+    if (gpuWeight < 0) throw new IllegalArgumentException("gpu weight must be >= 0");
     if (thinkingOutputFactor < 1) throw new IllegalArgumentException("thinking output factor must be >= 1");
     if (deadlineSlack.isEmpty() || deadlineSlack.stream().anyMatch(d -> d <= 0)) throw new IllegalArgumentException("deadline slack must be > 0");
     if (!(rateMin > 0) || rateMax < rateMin) throw new IllegalArgumentException("need 0 < rate-min <= rate-max");
@@ -98,6 +101,7 @@ public record EnvSettings(
         env.getLong("default-deadline-ms"),
         new DqnPolicy.Reward(env.getString("reward.mode"), env.getDouble("reward.late-penalty")),
         env.getDouble("reward.regret-weight"),
+        env.getDouble("reward.gpu-weight"),
         env.getInt("max-input-tokens"),
         env.getInt("max-output-tokens"),
         env.getString("trace.file"),

@@ -71,7 +71,7 @@ public final class RlExperiment implements AutoCloseable {
     ServerModel servers = new CalibratedServers.Model(latency, deployments, maxBatch);
     double[] thinking = SpreadFleet.outputFactors(fleet, env.thinkingOutputFactor());
     if (java.util.Arrays.stream(thinking).anyMatch(f -> f != 1)) servers = new ThinkingServers(servers, thinking);
-    this.routing = new RoutingEnv(catalog, servers, env.reward(), env.regretWeight());
+    this.routing = new RoutingEnv(catalog, servers, env.reward(), env.regretWeight(), env.gpuWeight());
     if (setup.learned.isPresent()) {
       this.tierSource = "hybrid";
       this.rlClassifier = new MemoClassifier(new HybridClassifier(setup.keyword, setup.learned.get()));

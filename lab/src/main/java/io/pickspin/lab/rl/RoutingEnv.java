@@ -43,6 +43,7 @@ public final class RoutingEnv {
   private final ServerModel servers;
   private final DqnPolicy.Reward reward;
   private final double regretWeight;
+  private final double gpuWeight;
   private final int peakModel;
 
   /**
@@ -51,7 +52,16 @@ public final class RoutingEnv {
    *     u_m)}, its quality gap to the large model on that prompt, amplified; 0 = the raw utility u_m
    */
   public RoutingEnv(Catalog catalog, ServerModel servers, DqnPolicy.Reward reward, double regretWeight) {
-    if (regretWeight < 0) throw new IllegalArgumentException("regret weight must be >= 0");
+    this(catalog, servers, reward, regretWeight, 0);
+  }
+
+  /**
+   * @param gpuWeight reward shaping (see {@link #reward}): the reward loses this much per GPU-second the request costs
+   *     its model ({@link #gpuSeconds}); 0 = none
+   */
+  public RoutingEnv(Catalog catalog, ServerModel servers, DqnPolicy.Reward reward, double regretWeight, double gpuWeight) {
+    if (regretWeight < 0 || gpuWeight < 0) throw new IllegalArgumentException("regret and gpu weights must be >= 0");
+    this.gpuWeight = gpuWeight;
     this.models = catalog.models();
     for (int i = 0; i < models.size(); i++) index.put(models.get(i).id(), i);
     this.servers = servers;
@@ -117,14 +127,26 @@ public final class RoutingEnv {
    * weight k > 0, {@code 1 - k (u_peak - u_m)} instead of the raw utility u_m. The quality gaps between the models are
    * a few points of accuracy, far below the per-prompt spread of accuracy that a raw-utility reward carries as noise,
    * and the quality-window metrics ask for exactly this gap to be small; u_peak (the large model's utility on the same
-   * prompt) is common to every action, so it drops out and the gap is amplified. (Charging a late answer its whole
+   * prompt) is common to every action, so it drops out and the gap is amplified. With a GPU weight g > 0 the reward
+   * also loses {@code g x} {@link #gpuSeconds} (the choice's marginal GPU cost when a scaler sizes the pools). (Charging a late answer its whole
    * peak utility, k times, as the window metric would, made the policy avoid the large model at low load: see
    * bench/results/rl-router.md.)
    */
   public double reward(int model, Workload.Arrival a, boolean served, double latencyMs) {
     double[] u = a.prompt().utility();
     double value = regretWeight > 0 ? 1 - regretWeight * (u[peakModel] - u[model]) : u[model];
-    return reward.of(value, effectiveLatency(a, served, latencyMs), a.deadlineMs());
+    double gpuCost = gpuWeight > 0 ? gpuWeight * gpuSeconds(model, a) : 0;
+    return reward.of(value, effectiveLatency(a, served, latencyMs), a.deadlineMs()) - gpuCost;
+  }
+
+  /**
+   * The GPU time a request takes on {@code model} when it shares a full batch: GPUs per replica x its full-batch
+   * service time / max batch. With a scaler in the loop a pool grows with this load, so it is the choice's marginal
+   * GPU cost (on time or not: the GPUs were busy either way).
+   */
+  public double gpuSeconds(int model, Workload.Arrival a) {
+    return models.get(model).gpusPerReplica() * servers.fullBatchServiceMs(model, a.inputTokens(), a.outputTokens())
+        / servers.maxBatch(model) / 1000.0;
   }
 
   /** The utility an outcome is credited with in the metrics: the raw task utility, reduced or lost when late. */

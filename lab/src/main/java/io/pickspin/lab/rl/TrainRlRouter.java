@@ -48,6 +48,7 @@ public final class TrainRlRouter {
     @Option(names = "--seed", description = "training seed (default: the configuration's)") Long seed;
     @Option(names = "--reward", description = "hard or soft (default: the configuration's)") String reward;
     @Option(names = "--regret-weight", description = "reward shaping weight (default: the configuration's)") Double regretWeight;
+    @Option(names = "--gpu-weight", description = "reward lost per GPU-second of the choice (default: the configuration's)") Double gpuWeight;
     @Option(names = "--fleet", description = "qwen3 or mixed (default: the configuration's)") String fleet;
     @Option(names = "--tier-source", description = "hybrid or keyword") String tierSource = "hybrid";
     @Option(names = "--scaler", description = "train and validate with the product's scaler resizing the pools (default: the configuration's)")
@@ -66,6 +67,7 @@ public final class TrainRlRouter {
     if (a.seed != null) overrides.put(p + "dqn.seed", a.seed.toString());
     if (a.reward != null) overrides.put(p + "env.reward.mode", a.reward);
     if (a.regretWeight != null) overrides.put(p + "env.reward.regret-weight", a.regretWeight.toString());
+    if (a.gpuWeight != null) overrides.put(p + "env.reward.gpu-weight", a.gpuWeight.toString());
     if (a.fleet != null) overrides.put(p + "env.fleet", a.fleet);
     if (a.scaler != null) overrides.put(p + "env.scaler", a.scaler.toString());
     Path out = a.out.toAbsolutePath();
@@ -78,8 +80,8 @@ public final class TrainRlRouter {
           replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()),
           x.env.scaler() ? ", resized by the product's scaler from there" : " (fixed)");
       log(t0, "prompts (held-out split, tier source %s): %s", x.tierSource, x.describePrompts());
-      log(t0, "reward %s (late penalty %.2f, regret weight %.1f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
-          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.deadlineSlack(), x.env.episodes(),
+      log(t0, "reward %s (late penalty %.2f, regret weight %.1f, gpu weight %.2f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
+          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.gpuWeight(), x.env.deadlineSlack(), x.env.episodes(),
           x.env.episodeMs() / 1000, x.env.rateMin(), x.env.rateMax());
       DqnPolicy policy = train(x, t0, out);
       policy.write(out);
@@ -161,6 +163,7 @@ public final class TrainRlRouter {
     training.put("ratesPerSecond", List.of(env.rateMin(), env.rateMax()));
     training.put("deadlineSlack", env.deadlineSlack());
     training.put("regretWeight", env.regretWeight());
+    training.put("gpuWeight", env.gpuWeight());
     training.put("decisionsPerUpdate", env.decisionsPerUpdate());
     training.put("replicas", replicasText(x, replicas));
     training.put("scaler", env.scaler());
