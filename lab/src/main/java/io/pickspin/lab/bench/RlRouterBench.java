@@ -415,7 +415,13 @@ public final class RlRouterBench {
           .append(", small-only ").append(replicas(smallOnly)).append(", threshold ").append(replicas(smallLarge))
           .append(", hybrid and DQN ").append(replicas(mixed)).append("). GPU-hours: every replica from its start (cold start "
               + "included) to its removal, over the workload's span; the mean GPUs in use are those GPU-hours over the span. "
-              + "Same workloads and seeds as sections 1 and 2; no spill to a warm model (the routers choose).\n\n")
+              + "Same workloads and seeds as sections 1 and 2; no spill to a warm model (the routers choose). The scaler's "
+              + "consolidation closes a pool whose traffic a warm model could absorb within SLO (its anchor keeps one "
+              + "replica of the fleet's anchor model warm); the product's gateway would then spill that pool's automatically "
+              + "routed requests to a warm model, here the router's choice stands and its requests wait for a cold start. "
+              + "That is why on time falls below 90 % at 1-2 req/s in every row (large-only at 1 req/s, workload seed 7000: "
+              + "the qwen3-32b pool is consolidated into qwen3-14b at 240 s and scaled from zero again at once; 53 of its 54 "
+              + "late requests arrive after that).\n\n")
           .append("The DQN (scaler) row runs the policies trained with the scaler in the loop (state layout ")
           .append(best.policy().layout().fileName())
           .append(": each model's ready and starting replicas are features); their checkpoint and weight were chosen on the "
