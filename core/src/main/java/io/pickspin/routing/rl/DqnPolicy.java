@@ -21,6 +21,7 @@ import java.util.Map;
  * product from the classpath or a file. Immutable and thread-safe.
  *
  * @param actions the candidate models in Q-network output order
+ * @param layout which features the state has ({@link RouterState.Layout}); the policy file names it
  * @param scales the state normalisation used in training
  * @param defaultDeadlineMs the deadline assumed for a request that carries none
  * @param reward how training rewarded a decision (documentation; inference does not need it)
@@ -29,12 +30,14 @@ import java.util.Map;
  */
 public record DqnPolicy(
     List<Action> actions,
+    RouterState.Layout layout,
     RouterState.Scales scales,
     long defaultDeadlineMs,
     Reward reward,
     QNetwork network,
     Map<String, Object> training) {
-  public static final int FORMAT = 1;
+  /** Format 2 names its state layout; format 1 (no layout field) is read by its feature names. */
+  public static final int FORMAT = 2;
 
   /**
    * One action: route to this model.
@@ -73,10 +76,23 @@ public record DqnPolicy(
     if (actions.isEmpty()) throw new IllegalArgumentException("a policy needs at least one action");
     if (network.outputSize() != actions.size())
       throw new IllegalArgumentException("network has " + network.outputSize() + " outputs for " + actions.size() + " actions");
-    if (network.inputSize() != RouterState.size(actions.size()))
-      throw new IllegalArgumentException("network has " + network.inputSize() + " inputs, the state of "
-          + actions.size() + " models has " + RouterState.size(actions.size()));
+    if (network.inputSize() != layout.size(actions.size()))
+      throw new IllegalArgumentException("network has " + network.inputSize() + " inputs, the " + layout.fileName()
+          + " state of " + actions.size() + " models has " + layout.size(actions.size()));
+    scales.requireFor(layout);
     if (defaultDeadlineMs <= 0) throw new IllegalArgumentException("default deadline must be > 0 ms");
+  }
+
+  /** A policy whose state layout is the one of its network's input size (the layouts' sizes differ). */
+  public DqnPolicy(
+      List<Action> actions,
+      RouterState.Scales scales,
+      long defaultDeadlineMs,
+      Reward reward,
+      QNetwork network,
+      Map<String, Object> training) {
+    this(actions, RouterState.Layout.ofSize(network.inputSize(), actions.size()), scales, defaultDeadlineMs, reward,
+        network, training);
   }
 
   public List<String> models() {
@@ -99,6 +115,7 @@ public record DqnPolicy(
       int format,
       String kind,
       List<Action> actions,
+      String layout,
       List<String> features,
       RouterState.Scales scales,
       long defaultDeadlineMs,
@@ -109,8 +126,8 @@ public record DqnPolicy(
   public void write(OutputStream out) throws IOException {
     List<FileLayer> layers = new ArrayList<>();
     for (QNetwork.Dense d : network.layers()) layers.add(new FileLayer(d.in(), d.out(), d.weight(), d.bias()));
-    JSON.writeValue(out, new File(FORMAT, "double-dqn", actions, RouterState.featureNames(models()), scales,
-        defaultDeadlineMs, reward, layers, new LinkedHashMap<>(training)));
+    JSON.writeValue(out, new File(FORMAT, "double-dqn", actions, layout.fileName(), layout.featureNames(models()),
+        scales, defaultDeadlineMs, reward, layers, new LinkedHashMap<>(training)));
   }
 
   /** Writes the policy file atomically (a temp file renamed over the target). */
@@ -129,15 +146,35 @@ public record DqnPolicy(
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /**
+   * Reads a policy file. Its state layout is the one it names (format 2) or, in a format-1 file, the one its feature
+   * names spell (those files all have the load layout); a file whose features do not spell its layout exactly is
+   * refused rather than read with another layout.
+   */
   public static DqnPolicy read(InputStream in) throws IOException {
     File f = JSON.readValue(in, File.class);
-    if (f.format() != FORMAT) throw new IOException("unsupported RL policy file format " + f.format() + ", expected " + FORMAT);
+    if (f.format() != 1 && f.format() != FORMAT)
+      throw new IOException("unsupported RL policy file format " + f.format() + ", expected 1 or " + FORMAT);
     if (f.layers() == null || f.actions() == null || f.scales() == null || f.reward() == null)
       throw new IOException("RL policy file lacks actions, scales, reward or layers");
+    if (f.features() == null) throw new IOException("RL policy file lacks the names of its state features");
     List<QNetwork.Dense> layers = new ArrayList<>();
     for (FileLayer l : f.layers()) layers.add(new QNetwork.Dense(l.in(), l.out(), l.weight(), l.bias()));
     try {
-      return new DqnPolicy(f.actions(), f.scales(), f.defaultDeadlineMs(), f.reward(), new QNetwork(layers), f.training());
+      List<String> models = f.actions().stream().map(Action::model).toList();
+      RouterState.Layout layout;
+      if (f.format() == 1) {
+        if (f.layout() != null) throw new IllegalArgumentException("a format-1 file names no layout");
+        layout = RouterState.Layout.ofFeatures(f.features(), models);
+      } else {
+        if (f.layout() == null) throw new IllegalArgumentException("a format-" + FORMAT + " file must name its state layout");
+        layout = RouterState.Layout.named(f.layout());
+        if (!layout.featureNames(models).equals(f.features()))
+          throw new IllegalArgumentException("its features " + f.features() + " are not those of the " + f.layout()
+              + " layout " + layout.featureNames(models));
+      }
+      return new DqnPolicy(f.actions(), layout, f.scales(), f.defaultDeadlineMs(), f.reward(), new QNetwork(layers),
+          f.training());
     } catch (IllegalArgumentException e) {
       throw new IOException("inconsistent RL policy file: " + e.getMessage(), e);
     }

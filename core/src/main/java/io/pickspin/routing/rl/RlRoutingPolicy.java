@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The learned best-effort router (second paper): a named model goes to itself; for "auto" the prompt's complexity
  * class (from the injected classifier), the live load of every candidate model ({@link PoolStateView}), the estimated
- * arrival rate and the request's deadline form the {@link RouterState}; the Q-network scores each candidate and the
+ * arrival rate and the request's deadline form the {@link RouterState} in the policy's own layout; the Q-network scores each candidate and the
  * best one serves, the others follow as fallbacks in Q-value order.
  *
  * <p>Every request that passes through counts as an arrival for the rate estimate (also named-model requests, which
@@ -73,7 +73,7 @@ public final class RlRoutingPolicy implements RoutingPolicy {
       actionModels[i] = m.id();
       maxBatch[i] = m.latency().maxBatch();
     }
-    this.encoder = new RouterState.Encoder(List.of(actionModels), maxBatch, policy.scales());
+    this.encoder = new RouterState.Encoder(List.of(actionModels), maxBatch, policy.scales(), policy.layout());
   }
 
   /** Builds the router from {@code pickspin.routing.rl} settings. */

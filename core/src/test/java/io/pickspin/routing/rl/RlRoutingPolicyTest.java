@@ -39,7 +39,7 @@ class RlRoutingPolicyTest {
    * rate; medium is worth 0.6 flat; small 0.3 plus 0.4 on a LOW prompt.
    */
   static QNetwork handMade() {
-    int n = RouterState.size(3);
+    int n = RouterState.Layout.LOAD.size(3);
     float[] w = new float[3 * n];
     w[0 * n + 0] = 0.4f; // small: tier=low
     w[2 * n + 2] = 1.0f; // large: tier=high

@@ -12,6 +12,7 @@ import io.pickspin.lab.rl.InferenceLatency;
 import io.pickspin.lab.rl.RlExperiment;
 import io.pickspin.lab.rl.Routers;
 import io.pickspin.lab.rl.RoutingEnv;
+import io.pickspin.lab.rl.ScaledServers;
 import io.pickspin.lab.rl.ServingMetrics;
 import io.pickspin.lab.rl.ServingSimulator;
 import io.pickspin.lab.rl.SpreadFleet;
@@ -83,26 +84,85 @@ public final class RlRouterBench {
     @Option(names = "--seeds", description = "workload seeds per point") int seeds = 3;
     @Option(names = "--tier-source", description = "hybrid or keyword") String tierSource = "hybrid";
     @Option(names = "--shared", description = "the shared directory (default ../shared)") Path shared;
+    @Option(names = "--scaler", negatable = true, description = "also the rows with the product's scaler in the loop "
+        + "(section 7), for each fleet with policies in lab/policies/FLEET-scaler") boolean scaler = true;
   }
 
-  /** A row: a deployment and one router per trained policy (one for the routers that are not learned). */
-  record Setup(String name, int[] replicas, List<Function<ServingSimulator, RoutingEnv.Router>> arms) {
+  /**
+   * A row: a deployment (fixed, or with {@code scaled} the product's scaler's starting point) and one router per
+   * trained policy (one for the routers that are not learned).
+   */
+  record Setup(String name, int[] replicas, List<Function<ServingSimulator, RoutingEnv.Router>> arms, boolean scaled) {
+    Setup(String name, int[] replicas, List<Function<ServingSimulator, RoutingEnv.Router>> arms) {
+      this(name, replicas, arms, false);
+    }
+
     static Setup one(String name, int[] replicas, Function<ServingSimulator, RoutingEnv.Router> router) {
       return new Setup(name, replicas, List.of(router));
     }
   }
 
   /** A trained policy and what its training recorded. */
-  record Candidate(Path file, DqnPolicy policy, double weight, long seed, double validationQuality) {
+  record Candidate(Path file, DqnPolicy policy, double weight, double gpuWeight, long seed, double validationQuality) {
     static Candidate read(Path file) {
       try {
         DqnPolicy p = DqnPolicy.read(file);
         Map<String, Object> t = p.training();
-        return new Candidate(file, p, ((Number) t.get("regretWeight")).doubleValue(), ((Number) t.get("seed")).longValue(),
+        return new Candidate(file, p, ((Number) t.get("regretWeight")).doubleValue(),
+            ((Number) t.getOrDefault("gpuWeight", 0)).doubleValue(), ((Number) t.get("seed")).longValue(),
             ((Number) t.get("validationQuality")).doubleValue());
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
+    }
+
+    /** Trained with the same reward weights as {@code other}. */
+    boolean sameWeights(Candidate other) {
+      return weight == other.weight && gpuWeight == other.gpuWeight;
+    }
+
+    String weights() {
+      return gpuWeight == 0 ? String.format(Locale.ROOT, "%.0f", weight)
+          : String.format(Locale.ROOT, "%.0f, gpu %.3g", weight, gpuWeight);
+    }
+  }
+
+  /**
+   * The policies of one directory: every candidate, the reward weight chosen on the first training seed's validation
+   * quality (the other seeds were trained at it afterwards), and the candidates of that weight.
+   */
+  record Policies(List<Candidate> candidates, double weight, List<Candidate> chosen) {
+    static Policies read(Path dir) throws IOException {
+      List<Candidate> candidates;
+      try (Stream<Path> files = Files.list(dir)) {
+        candidates = files.filter(f -> f.toString().endsWith(".json")).sorted().map(Candidate::read)
+            .sorted(Comparator.comparingDouble(Candidate::weight).thenComparingDouble(Candidate::gpuWeight)
+                .thenComparingLong(Candidate::seed)).toList();
+      }
+      long firstSeed = candidates.stream().mapToLong(Candidate::seed).min().orElseThrow();
+      Candidate top = candidates.stream().filter(c -> c.seed() == firstSeed)
+          .max(Comparator.comparingDouble(Candidate::validationQuality)).orElseThrow();
+      return new Policies(candidates, top.weight(), candidates.stream().filter(top::sameWeights).toList());
+    }
+
+    /** The policy of the chosen weight with the best validation quality (the one a node would ship). */
+    Candidate best() {
+      return chosen.stream().max(Comparator.comparingDouble(Candidate::validationQuality)).orElseThrow();
+    }
+
+    List<Function<ServingSimulator, RoutingEnv.Router>> routers(RlExperiment x) {
+      List<Function<ServingSimulator, RoutingEnv.Router>> rl = new ArrayList<>();
+      for (Candidate c : chosen) rl.add(sim -> Routers.rl(x, c.policy(), sim));
+      return rl;
+    }
+  }
+
+  /** The threshold heuristic's threshold chosen on validation, and the validation quality of every value tried. */
+  record ThresholdChoice(double threshold, double validation, List<double[]> grid) {
+    String gridText() {
+      StringBuilder s = new StringBuilder();
+      for (double[] g : grid) s.append(String.format(Locale.ROOT, "%.3g: %.3f; ", g[0], g[1]));
+      return s.toString();
     }
   }
 
@@ -129,9 +189,9 @@ public final class RlRouterBench {
     }
   }
 
-  /** One run's numbers. */
+  /** One run's numbers; meanGpus: the deployment's GPUs, or with the scaler their mean over the run. */
   record Metrics(double onTime, double windowQuality, double w96, double w98, double w99, double qualityPerGpu,
-      double successPerGpuHour, double[] share) {}
+      double successPerGpuHour, double[] share, double meanGpus) {}
 
   /** Metrics of every run of one router at one point: index [arm * seeds + seed]. */
   record Cell(List<Metrics> runs, int seeds) {
@@ -191,9 +251,10 @@ public final class RlRouterBench {
           thinking model.
         - **Thinking lengths.** No thinking-mode answer lengths are in ../shared/data; the factor on qwen3-spread is an
           assumption that gives the paper's ~50x spread (section 5 of that fleet).
-        - **The scaler in the loop.** Not built: the policy's state has each model's load relative to its current replicas
-          (in flight / (max batch x replicas), queued likewise) but not the replica counts themselves, and every row runs a
-          static deployment.
+        - **The scaler in the loop.** Sections 1-6 run fixed deployments; section 7 runs the product's scaler in the loop
+          (qwen3 fleet; the thinking-mode fleet's servers are not resizable in the environment). The training reward has
+          no GPU term: the scaler turns load into GPU-hours, and with the scaler the checkpoint, the reward weight and the
+          threshold are chosen by validation quality x GPU factor.
         - **Inference.** The product evaluates the Q-network in plain Java (`QNetwork`, same weights as the DJL network, a
           test checks they agree to 1e-5); section 4 measures DJL's PyTorch forward on the same policy, slower at p50 and
           p99 on this machine and a JNI call on the request path, which is why the product does not use it.
@@ -212,33 +273,31 @@ public final class RlRouterBench {
     final Options o;
     final long t0;
     final String fleet;
+    final Policies policies;
     final List<Candidate> candidates;
     final double weight;
     final List<Candidate> chosen;
+    /** The policies trained with the scaler in the loop (lab/policies/FLEET-scaler), if any. */
+    final Policies scalerPolicies;
     double threshold;
     double thresholdValidation;
-    final List<double[]> thresholdGrid = new ArrayList<>();
+    List<double[]> thresholdGrid;
 
     FleetBench(RlExperiment x, Options o, long t0) throws IOException {
       this.x = x;
       this.o = o;
       this.t0 = t0;
       this.fleet = x.fleet.name();
-      Path dir = o.policies.resolve(fleet);
-      try (Stream<Path> files = Files.list(dir)) {
-        candidates = files.filter(f -> f.toString().endsWith(".json")).sorted().map(Candidate::read)
-            .sorted(Comparator.comparingDouble(Candidate::weight).thenComparingLong(Candidate::seed)).toList();
-      }
-      long firstSeed = candidates.stream().mapToLong(Candidate::seed).min().orElseThrow();
-      // the weight is chosen on the first seed's validation quality; the other seeds were trained at it afterwards
-      weight = candidates.stream().filter(c -> c.seed() == firstSeed).max(Comparator.comparingDouble(Candidate::validationQuality))
-          .orElseThrow().weight();
-      chosen = candidates.stream().filter(c -> c.weight() == weight).toList();
+      this.policies = Policies.read(o.policies.resolve(fleet));
+      this.candidates = policies.candidates();
+      this.weight = policies.weight();
+      this.chosen = policies.chosen();
+      Path scalerDir = o.policies.resolve(fleet + "-scaler");
+      this.scalerPolicies = o.scaler && Files.isDirectory(scalerDir) ? Policies.read(scalerDir) : null;
     }
 
-    /** The policy of the chosen weight with the best validation quality (the one a node would ship). */
     Candidate best() {
-      return chosen.stream().max(Comparator.comparingDouble(Candidate::validationQuality)).orElseThrow();
+      return policies.best();
     }
 
     void run(StringBuilder md, StringBuilder summary, Map<String, String> headline, boolean inference) throws IOException {
@@ -253,9 +312,11 @@ public final class RlRouterBench {
       int[] smallOnly = only(small, Math.max(1, gpus / smallGpus));
       int[] smallLarge = only(large, 1);
       smallLarge[small] = Math.max(1, (gpus - largeGpus) / smallGpus);
-      chooseThreshold(small, large, smallLarge);
-      List<Function<ServingSimulator, RoutingEnv.Router>> rl = new ArrayList<>();
-      for (Candidate c : chosen) rl.add(sim -> Routers.rl(x, c.policy(), sim));
+      ThresholdChoice fixedThreshold = chooseThreshold(small, large, smallLarge, false);
+      threshold = fixedThreshold.threshold();
+      thresholdValidation = fixedThreshold.validation();
+      thresholdGrid = fixedThreshold.grid();
+      List<Function<ServingSimulator, RoutingEnv.Router>> rl = policies.routers(x);
       double th = threshold;
       // order as the LARGE ... RL indices
       List<Setup> setups = List.of(
@@ -271,13 +332,10 @@ public final class RlRouterBench {
       header(md, setups);
       log(t0, "%s: availability sweep ...", fleet);
       List<Double> rates = x.env.availabilityRates();
-      List<Cell[]> sweep = sweep(setups, rates, 7000, rate -> new Workload.Spec(rate, x.stableShape, x.env.traceMinuteMs(),
-          UNIFORM, x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), o.seconds * 1000),
-          rate -> log(t0, "  %s rate %.3g done", fleet, rate));
+      List<Cell[]> sweep = sweep(setups, rates, 7000, this::stableSpec, rate -> log(t0, "  %s rate %.3g done", fleet, rate));
       log(t0, "%s: unpredictable workloads ...", fleet);
       List<Double> uRates = x.env.unpredictableRates();
-      List<Cell[]> unpredictable = sweep(setups, uRates, 9000, rate -> new Workload.Spec(rate, x.burstyShape,
-          x.env.traceMinuteMs(), null, x.env.mixShiftMs(), x.env.deadlineSlack(), x.referenceMs(), 3 * o.seconds * 1000),
+      List<Cell[]> unpredictable = sweep(setups, uRates, 9000, this::unpredictableSpec,
           rate -> log(t0, "  %s unpredictable rate %.3g done", fleet, rate));
       StringBuilder tables = new StringBuilder();
       double[][] limits = availabilityTables(tables, setups, rates, sweep);
@@ -293,6 +351,115 @@ public final class RlRouterBench {
         log(t0, "%s: the DES itself ...", fleet);
         desCrossCheck(md, x, best().policy(), Math.min(2, o.seeds), t0);
       }
+      if (scalerPolicies != null) scalerRows(md, summary, headline, small, large, largeOnly, smallOnly, smallLarge, mixed);
+    }
+
+    Workload.Spec stableSpec(double rate) {
+      return new Workload.Spec(rate, x.stableShape, x.env.traceMinuteMs(), UNIFORM, x.env.mixShiftMs(), x.env.deadlineSlack(),
+          x.referenceMs(), o.seconds * 1000);
+    }
+
+    Workload.Spec unpredictableSpec(double rate) {
+      return new Workload.Spec(rate, x.burstyShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(), x.env.deadlineSlack(),
+          x.referenceMs(), 3 * o.seconds * 1000);
+    }
+
+    static String thousandSuccessPerGpuHour(Cell c) {
+      Stat s = c.stat(Metrics::successPerGpuHour);
+      return new Stat(s.mean() / 1000, s.ci() / 1000, s.n()).num(2);
+    }
+
+    void policyRows(StringBuilder md, Policies p, Path dir) {
+      for (Candidate c : p.candidates())
+        md.append(String.format(Locale.ROOT, "| `%s` | %s | %d | %s | %.4f | %s |%n", dir.resolve(c.file().getFileName()),
+            c.weights(), c.seed(), c.policy().training().get("bestEpisode"), c.validationQuality(),
+            p.chosen().contains(c) ? "yes" : "no"));
+    }
+
+    static final int S_LARGE = 0, S_SMALL = 1, S_THRESHOLD = 2, S_HYBRID = 3, S_RL = 4;
+
+    /**
+     * Section 7: the routers with the product's scaler resizing the pools, each from its fixed row's deployment, and
+     * the goal on success per GPU-h against the threshold heuristic and the hybrid router with the scaler.
+     */
+    void scalerRows(StringBuilder md, StringBuilder summary, Map<String, String> headline, int small, int large,
+        int[] largeOnly, int[] smallOnly, int[] smallLarge, int[] mixed) {
+      log(t0, "%s: with the scaler in the loop ...", fleet);
+      ThresholdChoice th = chooseThreshold(small, large, smallLarge, true);
+      double t = th.threshold();
+      // order as the S_ indices; the last row: the policies trained on fixed deployments, run with the scaler
+      List<Setup> setups = List.of(
+          new Setup("large-only (scaler)", largeOnly, List.of(sim -> Routers.fixed(large)), true),
+          new Setup("small-only (scaler)", smallOnly, List.of(sim -> Routers.fixed(small)), true),
+          new Setup(String.format(Locale.ROOT, "threshold (scaler, small above %.3g/s)", t), smallLarge,
+              List.of(sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, t, sim)), true),
+          new Setup("hybrid, balanced (scaler)", mixed,
+              List.of(sim -> Routers.complexity(x, RouterKind.HYBRID, Profile.BALANCED)), true),
+          new Setup("rl (Double DQN, scaler)", mixed, scalerPolicies.routers(x), true),
+          new Setup("rl trained fixed (scaler)", mixed, policies.routers(x), true));
+      List<Double> rates = x.env.availabilityRates();
+      List<Cell[]> sweep = sweep(setups, rates, 7000, this::stableSpec, r -> log(t0, "  %s scaler rate %.3g done", fleet, r));
+      List<Double> uRates = x.env.unpredictableRates();
+      List<Cell[]> uSweep = sweep(setups, uRates, 9000, this::unpredictableSpec,
+          r -> log(t0, "  %s scaler unpredictable rate %.3g done", fleet, r));
+
+      Path dir = o.policies.resolve(fleet + "-scaler");
+      Candidate best = scalerPolicies.best();
+      md.append("\n### 7. With the product's scaler in the loop\n\n")
+          .append("Every pool is resized by the product's own scaler (`io.pickspin.scaling.ScalingPolicy` through `FleetScaler`, "
+              + "settings from pickspin-scaling.conf for the balanced profile, consolidation included) ticked every simulated "
+              + "second and nudged when a request waits with nothing free (`io.pickspin.lab.rl.ScaledServers`); its telemetry is "
+              + "built as a pool builds it (arrivals, completions with their time on a replica, deadlines). A new replica serves "
+              + "after the latency model's cold start; a request for a pool without a replica waits for one (scale from zero) "
+              + "until its give-up time. Each row starts from its fixed row's deployment (large-only ").append(replicas(largeOnly))
+          .append(", small-only ").append(replicas(smallOnly)).append(", threshold ").append(replicas(smallLarge))
+          .append(", hybrid and DQN ").append(replicas(mixed)).append("). GPU-hours: every replica from its start (cold start "
+              + "included) to its removal, over the workload's span; the mean GPUs in use are those GPU-hours over the span. "
+              + "Same workloads and seeds as sections 1 and 2; no spill to a warm model (the routers choose). The scaler's "
+              + "consolidation closes a pool whose traffic a warm model could absorb within SLO (its anchor keeps one "
+              + "replica of the fleet's anchor model warm); the product's gateway would then spill that pool's automatically "
+              + "routed requests to a warm model, here the router's choice stands and its requests wait for a cold start. "
+              + "That is why on time falls below 90 % at 1-2 req/s in every row (large-only at 1 req/s, workload seed 7000: "
+              + "the qwen3-32b pool is consolidated into qwen3-14b at 240 s and scaled from zero again at once; 53 of its 54 "
+              + "late requests arrive after that).\n\n")
+          .append("The DQN (scaler) row runs the policies trained with the scaler in the loop (state layout ")
+          .append(best.policy().layout().fileName())
+          .append(": each model's ready and starting replicas are features); their checkpoint and weight were chosen on the "
+              + "same validation workloads with the scaler, scored by validation quality x (the starting deployment's GPU-hours "
+              + "/ the GPU-hours used). The last row runs the DQN row's policies of section 1 (trained on the fixed deployment, "
+              + "state without replica counts) with the scaler. A gpu weight g makes the training reward lose g per GPU-second "
+              + "the request takes on its model at a full batch (GPUs per replica x full-batch service time / max batch), the "
+              + "choice's marginal GPU cost when the scaler sizes the pools.\n\n| policy | regret weight (, gpu weight) | training seed | best episode | "
+              + "validation quality x GPU factor | used in the DQN (scaler) row |\n|---|---|---|---|---|---|\n");
+      policyRows(md, scalerPolicies, dir);
+      md.append(String.format(Locale.ROOT, "%nThreshold (scaler) chosen on the same validation workloads with the scaler, by "
+          + "the same score: %.3g/s (%.4f; %s)%n", t, th.validation(), th.gridText()));
+      md.append("\nStable trace shape, uniform task mix. Share of requests on time, %:\n\n");
+      table(md, setups, rates, sweep, c -> c.stat(Metrics::onTime).pct(1));
+      md.append("\nSuccess per GPU-hour (thousands):\n\n");
+      table(md, setups, rates, sweep, FleetBench::thousandSuccessPerGpuHour);
+      md.append("\nMean GPUs in use:\n\n");
+      table(md, setups, rates, sweep, c -> c.stat(Metrics::meanGpus).num(2));
+      md.append("\nUnpredictable workloads (bursty trace shape, shifting mix). Share of requests on time, %:\n\n");
+      table(md, setups, uRates, uSweep, c -> c.stat(Metrics::onTime).pct(1));
+      md.append("\nSuccess per GPU-hour (thousands):\n\n");
+      table(md, setups, uRates, uSweep, FleetBench::thousandSuccessPerGpuHour);
+      md.append("\nMean GPUs in use:\n\n");
+      table(md, setups, uRates, uSweep, c -> c.stat(Metrics::meanGpus).num(2));
+      md.append("\nMean window quality (% of peak):\n\n");
+      table(md, setups, uRates, uSweep, c -> c.stat(Metrics::windowQuality).pct(1));
+
+      EveryRate every = EveryRate.of(rates, sweep, uRates, uSweep, S_RL, S_THRESHOLD, S_HYBRID);
+      EveryRate fixedTrained = EveryRate.of(rates, sweep, uRates, uSweep, S_RL + 1, S_THRESHOLD, S_HYBRID);
+      boolean spread = SpreadFleet.NAME.equals(fleet);
+      summary.append("| ").append(fleet).append(String.format(Locale.ROOT, " | with the scaler in the loop: DQN (scaler) success "
+          + "per GPU-h above the threshold heuristic (scaler) and the hybrid router (scaler) at every rate%s | %s (the policies "
+          + "trained fixed, with the scaler: %d of %d) | %s |%n", spread ? "" : " (goal on this fleet)", every,
+          fixedTrained.above(), fixedTrained.rates(), spread ? "(no goal)" : met(every.met())));
+      headline.put(fleet + ": with the scaler, success per GPU-h above threshold and hybrid",
+          every.above() + " of " + every.rates() + " rates");
+      md.append("\nDQN (scaler) against threshold (scaler) and hybrid (scaler) on success per GPU-h, paired by workload "
+          + "seed: ").append(every).append(".\n");
     }
 
     int[] only(int model, int replicas) {
@@ -301,20 +468,27 @@ public final class RlRouterBench {
       return r;
     }
 
-    /** The threshold with the best validation quality among a log-spaced grid over the training rates. */
-    void chooseThreshold(int small, int large, int[] replicas) {
-      thresholdValidation = Double.NEGATIVE_INFINITY;
+    /**
+     * The threshold with the best validation quality among a log-spaced grid over the training rates, on
+     * {@code replicas} fixed or ({@code scaled}) resized by the scaler.
+     */
+    ThresholdChoice chooseThreshold(int small, int large, int[] replicas, boolean scaled) {
+      double best = Double.NEGATIVE_INFINITY, bestThreshold = Double.NaN;
+      List<double[]> grid = new ArrayList<>();
       int n = 16;
       for (int i = 0; i <= n; i++) {
         double t = x.env.rateMin() * Math.pow(x.env.rateMax() / x.env.rateMin(), (double) i / n);
-        double q = TrainRlRouter.validate(x, sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, t, sim), replicas);
-        thresholdGrid.add(new double[] {t, q});
-        if (q > thresholdValidation) {
-          thresholdValidation = q;
-          threshold = t;
+        double q = TrainRlRouter.validate(x, sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, t, sim),
+            replicas, scaled);
+        grid.add(new double[] {t, q});
+        if (q > best) {
+          best = q;
+          bestThreshold = t;
         }
       }
-      log(t0, "%s: threshold %.3g/s chosen on validation (quality %.4f)", fleet, threshold, thresholdValidation);
+      log(t0, "%s: threshold %.3g/s chosen on validation%s (quality %.4f)", fleet, bestThreshold,
+          scaled ? " with the scaler" : "", best);
+      return new ThresholdChoice(bestThreshold, best, List.copyOf(grid));
     }
 
     /** Every setup at every rate, on the workload {@code spec} makes for the rate; a row of cells per rate. */
@@ -339,7 +513,7 @@ public final class RlRouterBench {
 
     Metrics run(Setup s, Function<ServingSimulator, RoutingEnv.Router> arm, Workload.Spec spec, long seed, long windowMs) {
       List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, new Random(seed));
-      ServingSimulator sim = x.routing.newSimulator(s.replicas());
+      ServingSimulator sim = x.newSimulator(s.replicas(), s.scaled());
       List<ServingMetrics.Served> served = x.routing.run(arrivals, sim, arm.apply(sim));
       double[] share = new double[x.routing.models().size()];
       double credit = 0;
@@ -347,10 +521,13 @@ public final class RlRouterBench {
         share[r.model()] += 1.0 / Math.max(1, served.size());
         credit += r.credit();
       }
-      int g = x.routing.gpus(s.replicas());
+      // GPU time over the workload's span: the fixed deployment's, or every replica the scaler ran from its start
+      double gpuMs = sim instanceof ScaledServers scaled ? scaled.gpuMs(spec.durationMs())
+          : x.routing.gpus(s.replicas()) * spec.durationMs();
+      double g = gpuMs / spec.durationMs();
       ServingMetrics.Summary m = ServingMetrics.summarise(served, 0, (long) spec.durationMs(), windowMs, g);
       return new Metrics(m.availability(), m.meanWindowQuality(), m.windowsAtLeast96(), m.windowsAtLeast98(),
-          m.windowsAtLeast99(), m.qualityPerGpu(), credit / (g * spec.durationMs() / 3.6e6), share);
+          m.windowsAtLeast99(), m.qualityPerGpu(), credit / (gpuMs / 3.6e6), share, g);
     }
 
     void header(StringBuilder md, List<Setup> setups) {
@@ -390,9 +567,7 @@ public final class RlRouterBench {
               + "Training episodes draw their own seeds and rates (log-uniform ")
           .append(String.format(Locale.ROOT, "%.3g-%.3g/s", x.env.rateMin(), x.env.rateMax()))
           .append(") on the benchmark's two trace shapes.\n\n| policy | regret weight | training seed | best episode | validation quality | used in the DQN row |\n|---|---|---|---|---|---|\n");
-      for (Candidate c : candidates)
-        md.append(String.format(Locale.ROOT, "| `%s` | %.0f | %d | %s | %.4f | %s |%n", o.policies.resolve(fleet).resolve(c.file().getFileName()),
-            c.weight(), c.seed(), c.policy().training().get("bestEpisode"), c.validationQuality(), c.weight() == weight ? "yes" : "no"));
+      policyRows(md, policies, o.policies.resolve(fleet));
       boolean selected = candidates.stream().mapToDouble(Candidate::weight).distinct().count() > 1;
       md.append(String.format(Locale.ROOT, selected
           ? "%nThe weight (%.0f) is the one with the best validation quality at the first training seed; the DQN row runs every seed trained at it."
@@ -402,7 +577,7 @@ public final class RlRouterBench {
           + "router's estimator) is at most the threshold, the small model above it; threshold chosen on the same validation "
           + "workloads from 17 log-spaced values over the training rates: %.3g/s (validation quality %.4f; ", threshold,
           thresholdValidation));
-      for (double[] g : thresholdGrid) md.append(String.format(Locale.ROOT, "%.3g: %.3f; ", g[0], g[1]));
+      md.append(new ThresholdChoice(threshold, thresholdValidation, thresholdGrid).gridText());
       md.append(")\n\nRL policies: ").append(best().policy().training().getOrDefault("algorithm", "?")).append(", ")
           .append(best().policy().training().getOrDefault("episodes", "?")).append(" episodes each, hidden ")
           .append(best().policy().training().getOrDefault("hidden", "?")).append(", tier source ")
@@ -416,10 +591,7 @@ public final class RlRouterBench {
           + "Share of requests on time, % (mean ± 95 % CI):\n\n");
       table(md, setups, rates, sweep, c -> c.stat(Metrics::onTime).pct(1));
       md.append("\nSuccess per GPU-hour (expected correct answers on time per GPU-hour, thousands):\n\n");
-      table(md, setups, rates, sweep, c -> {
-        Stat s = c.stat(Metrics::successPerGpuHour);
-        return new Stat(s.mean() / 1000, s.ci() / 1000, s.n()).num(2);
-      });
+      table(md, setups, rates, sweep, FleetBench::thousandSuccessPerGpuHour);
       md.append("\nMean windowed quality (% of peak):\n\n");
       table(md, setups, rates, sweep, c -> c.stat(Metrics::windowQuality).pct(1));
       md.append("\nHighest rate at which each router stays available (every rate up to it meets the threshold on the mean):\n\n"
@@ -549,41 +721,13 @@ public final class RlRouterBench {
           + "%s (per rate: %s) | %s |%n", spread ? " >= 1.53x" : "", ratio(v[2], l[2]), perRate99, spread ? met(w99 >= 1.53) : "(no goal)"));
       summary.append(f).append(String.format(Locale.ROOT, "performance per GPU vs large-only on 8 GPUs, unpredictable, mean over rates%s | "
           + "%.2fx (per rate: %s) | %s |%n", spread ? " >= 3.9x" : "", gpu, perRateGpu, spread ? met(gpu >= 3.9) : "(no goal)"));
-      // success per GPU-h against the threshold heuristic and the hybrid router, paired by workload seed, at every rate
-      int beatAll = 0, sigAll = 0, n = 0;
-      StringBuilder lost = new StringBuilder();
-      List<Cell[]> all = new ArrayList<>(sweep);
-      all.addAll(unpredictable);
-      List<String> names = new ArrayList<>();
-      for (double r : rates) names.add(String.format(Locale.ROOT, "%.3g/s stable", r));
-      for (double r : uRates) names.add(String.format(Locale.ROOT, "%.3g/s unpredictable", r));
-      for (int k = 0; k < all.size(); k++) {
-        Cell[] c = all.get(k);
-        boolean beat = true, sig = true;
-        for (int other : new int[] {THRESHOLD, HYBRID}) {
-          double[] a = c[RL].bySeed(Metrics::successPerGpuHour), b = c[other].bySeed(Metrics::successPerGpuHour);
-          double[] d = new double[a.length];
-          for (int i = 0; i < d.length; i++) d[i] = a[i] - b[i];
-          Stat s = Stat.of(d);
-          if (!(s.mean() > 0)) {
-            beat = false;
-            lost.append(lost.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%s vs %s %+.1f%%", names.get(k),
-                other == THRESHOLD ? "threshold" : "hybrid", 100 * s.mean() / c[other].mean(Metrics::successPerGpuHour)));
-          }
-          if (!(s.mean() - (Double.isNaN(s.ci()) ? 0 : s.ci()) > 0)) sig = false;
-        }
-        n++;
-        if (beat) beatAll++;
-        if (sig) sigAll++;
-      }
+      EveryRate every = EveryRate.of(rates, sweep, uRates, unpredictable, RL, THRESHOLD, HYBRID);
       summary.append(f).append(String.format(Locale.ROOT, "success per GPU-h above the threshold heuristic and the hybrid router at "
-          + "every rate%s | above both at %d of %d rates (by more than the paired 95 %% CI at %d)%s | %s |%n",
-          spread ? "" : " (goal on this fleet)", beatAll, n, sigAll, lost.length() == 0 ? "" : "; behind: " + lost,
-          spread ? "(no goal)" : met(beatAll == n)));
+          + "every rate%s | %s | %s |%n", spread ? "" : " (goal on this fleet)", every, spread ? "(no goal)" : met(every.met())));
       headline.put(fleet + ": availability >= 95 % vs large-only", avail);
       headline.put(fleet + ": windows >= 99 % vs large-only, all rates", ratio(v[2], l[2]));
       headline.put(fleet + ": quality per GPU vs large-only on 8 GPUs, mean over rates", String.format(Locale.ROOT, "%.2fx", gpu));
-      headline.put(fleet + ": success per GPU-h above threshold and hybrid", beatAll + " of " + n + " rates");
+      headline.put(fleet + ": success per GPU-h above threshold and hybrid", every.above() + " of " + every.rates() + " rates");
     }
 
     static String met(boolean b) {
@@ -628,6 +772,53 @@ public final class RlRouterBench {
       StringBuilder s = new StringBuilder();
       for (int i = 0; i < r.length; i++) if (r[i] > 0) s.append(s.length() == 0 ? "" : " + ").append(x.routing.modelIds().get(i)).append(" x").append(r[i]);
       return s.toString();
+    }
+  }
+
+  /**
+   * Success per GPU-h of one row against the threshold heuristic's and the hybrid router's, paired by workload seed,
+   * at every rate of both sweeps: at how many it is above both on the mean, at how many by more than the paired 95 %
+   * CI, and by how much it is behind where it is.
+   */
+  record EveryRate(int above, int significant, int rates, String behind) {
+    static EveryRate of(List<Double> stable, List<Cell[]> sweep, List<Double> unpredictable, List<Cell[]> uSweep, int row,
+        int threshold, int hybrid) {
+      int above = 0, significant = 0;
+      StringBuilder behind = new StringBuilder();
+      List<Cell[]> all = new ArrayList<>(sweep);
+      all.addAll(uSweep);
+      List<String> names = new ArrayList<>();
+      for (double r : stable) names.add(String.format(Locale.ROOT, "%.3g/s stable", r));
+      for (double r : unpredictable) names.add(String.format(Locale.ROOT, "%.3g/s unpredictable", r));
+      for (int k = 0; k < all.size(); k++) {
+        Cell[] c = all.get(k);
+        boolean beat = true, sig = true;
+        for (int other : new int[] {threshold, hybrid}) {
+          double[] a = c[row].bySeed(Metrics::successPerGpuHour), b = c[other].bySeed(Metrics::successPerGpuHour);
+          double[] d = new double[a.length];
+          for (int i = 0; i < d.length; i++) d[i] = a[i] - b[i];
+          Stat s = Stat.of(d);
+          if (!(s.mean() > 0)) {
+            beat = false;
+            behind.append(behind.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%s vs %s %+.1f%%", names.get(k),
+                other == threshold ? "threshold" : "hybrid", 100 * s.mean() / c[other].mean(Metrics::successPerGpuHour)));
+          }
+          if (!(s.mean() - (Double.isNaN(s.ci()) ? 0 : s.ci()) > 0)) sig = false;
+        }
+        if (beat) above++;
+        if (sig) significant++;
+      }
+      return new EveryRate(above, significant, all.size(), behind.toString());
+    }
+
+    boolean met() {
+      return above == rates;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "above both at %d of %d rates (by more than the paired 95 %% CI at %d)%s", above,
+          rates, significant, behind.isEmpty() ? "" : "; behind: " + behind);
     }
   }
 

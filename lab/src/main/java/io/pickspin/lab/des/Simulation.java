@@ -13,7 +13,7 @@ import io.pickspin.routing.RoutingTelemetry;
 import io.pickspin.routing.matrix.ServiceMatrix;
 import io.pickspin.routing.rl.PoolStateView;
 import io.pickspin.scaling.ArrivalStats;
-import io.pickspin.scaling.Consolidator;
+import io.pickspin.scaling.FleetScaler;
 import io.pickspin.scaling.Spill;
 import io.pickspin.scaling.Telemetry;
 import io.pickspin.scaling.ModelMemory;
@@ -44,7 +44,7 @@ import java.util.Set;
  *       Settings#fallbackOnOverload};
  *   <li>pools: one {@link PoolCore} per model (least-outstanding leases, bounded hold queue with the gateway's max hold,
  *       TIMED_OUT on expiry) with its {@link ArrivalStats};
- *   <li>scaling: per model a {@link ModelScaler} over {@link ScalingPolicy}, ticked every scaling tick interval and
+ *   <li>scaling: per model a {@link ModelScaler} over {@link ScalingPolicy} ({@link FleetScaler}), ticked every scaling tick interval and
  *       nudged when a request is held with nothing free, exactly the supervisor's sync (driver replicas and target to
  *       the pool, telemetry back, decision applied); a scale-up starts replicas that serve after the model's cold
  *       start, a scale-down cancels starting replicas first and then drains the least-loaded ready ones;
@@ -93,9 +93,7 @@ public final class Simulation implements ReplicaServer.Listener {
   private double measureFrom;
   private final Map<String, SimPool> pools = new LinkedHashMap<>();
   private final ScalingPolicy scalingPolicy;
-  private final Consolidator consolidator;
-  /** The consolidation advice of the last tick, per model (a nudge between ticks reuses it). */
-  private final Map<String, ScalingPolicy.Advice> advice = new LinkedHashMap<>();
+  private final FleetScaler fleetScaler;
   private int spilled;
   private final List<ScaleDecision> decisions = new ArrayList<>();
   private RoutingPolicy policy;
@@ -115,7 +113,7 @@ public final class Simulation implements ReplicaServer.Listener {
     this.poolSettings = pool;
     this.settings = settings;
     this.scalingPolicy = new ScalingPolicy(this.scaling);
-    this.consolidator = new Consolidator(scalingPolicy);
+    this.fleetScaler = new FleetScaler(scalingPolicy);
   }
 
   /** The scaling decisions of the run, warm-up included, in order (after {@link #run}). */
@@ -139,7 +137,7 @@ public final class Simulation implements ReplicaServer.Listener {
       ModelScaler scaler = null;
       if (scenario.scales()) {
         initial = scalingPolicy.limits(spec, ModelMemory.initial(0)).floor();
-        scaler = new ModelScaler(scalingPolicy, spec, initial, 0);
+        scaler = fleetScaler.add(spec, initial, 0);
       } else {
         initial = scenario.staticReplicas().getOrDefault(spec.id(), 0);
       }
@@ -197,7 +195,7 @@ public final class Simulation implements ReplicaServer.Listener {
     }
     double service = p.spec.latency().serviceMs(scaling.assumedOutputTokens());
     // a pool the scaler keeps closed because a warm model absorbs its traffic is not opened by one request either
-    boolean consolidated = advice.getOrDefault(model, ScalingPolicy.Advice.NONE).consolidatedInto() != null;
+    boolean consolidated = fleetScaler.advice(model).consolidatedInto() != null;
     if (!consolidated && !Spill.shouldSpill(true, Math.round(job.request.deadlineMs()), 0, coldLeft, service)) return model;
     for (String f : job.decision.fallbacks()) {
       SimPool q = pools.get(f);
@@ -321,18 +319,12 @@ public final class Simulation implements ReplicaServer.Listener {
   private void tick() {
     if (stopped) return;
     long now = events.nowMs();
-    List<Consolidator.Pool> readings = new ArrayList<>();
     Map<String, Telemetry> telemetry = new LinkedHashMap<>();
     for (SimPool p : pools.values()) {
-      if (p.scaler == null) continue;
       pushState(p, now);
-      Telemetry t = p.core.telemetry(now);
-      telemetry.put(p.spec.id(), t);
-      readings.add(new Consolidator.Pool(p.spec, t, p.scaler.memory()));
+      telemetry.put(p.spec.id(), p.core.telemetry(now));
     }
-    advice.clear();
-    advice.putAll(consolidator.advise(readings));
-    for (SimPool p : pools.values()) if (p.scaler != null) plan(p, telemetry.get(p.spec.id()), now);
+    for (ScaleDecision d : fleetScaler.tick(telemetry, now)) apply(pools.get(d.model()), d, now);
     events.after(Math.max(1, scaling.tickInterval().toMillis()), this::tick);
   }
 
@@ -340,7 +332,7 @@ public final class Simulation implements ReplicaServer.Listener {
   private void sync(SimPool p) {
     long now = events.nowMs();
     pushState(p, now);
-    plan(p, p.core.telemetry(now), now);
+    fleetScaler.nudge(p.spec.id(), p.core.telemetry(now), now).ifPresent(d -> apply(p, d, now));
   }
 
   private void pushState(SimPool p, long now) {
@@ -348,13 +340,11 @@ public final class Simulation implements ReplicaServer.Listener {
     handle(p, p.core.setTarget(p.scaler.desired(), scalingPolicy.limits(p.spec, p.scaler.memory()).maxReplicas(), now));
   }
 
-  private void plan(SimPool p, Telemetry t, long now) {
-    Optional<ScaleDecision> d = p.scaler.tick(t, advice.getOrDefault(p.spec.id(), ScalingPolicy.Advice.NONE), now);
-    if (d.isEmpty()) return;
-    decisions.add(d.get());
+  private void apply(SimPool p, ScaleDecision d, long now) {
+    decisions.add(d);
     p.scaleEvents++;
-    scaleTo(p, d.get().to());
-    handle(p, p.core.setTarget(d.get().to(), d.get().inputs().ceiling(), now));
+    scaleTo(p, d.to());
+    handle(p, p.core.setTarget(d.to(), d.inputs().ceiling(), now));
   }
 
   /** The simulated replica driver. */

@@ -3,7 +3,9 @@ package io.pickspin.lab.rl;
 import io.pickspin.lab.des.BatchingEngine;
 import io.pickspin.lab.des.EventQueue;
 import io.pickspin.lab.des.LatencyModel;
+import io.pickspin.scaling.driver.ReplicaPhase;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,6 +21,11 @@ import java.util.List;
  * replica it pays the per-request overhead, is admitted when KV cache for its whole context is free, is prefilled in
  * chunks within the step token budget next to the decoding sequences, then decodes one token per step. The step time
  * is the latency model's for the current mix and is constant between events.
+ *
+ * <p>A scaler may resize a model's pool ({@link #resize}, driven by {@link ScaledServers}) as the DES's replica driver
+ * does: a new replica serves after the latency model's cold start; a scale-down cancels starting replicas first, then
+ * drains the least-loaded ready ones (no new requests, removed once empty). Each replica counts from its start to its
+ * removal ({@link #replicaMs}).
  */
 public final class CalibratedServers implements ServingSimulator {
   private static final class Request {
@@ -27,6 +34,7 @@ public final class CalibratedServers implements ServingSimulator {
     final int output;
     final Completion done;
     boolean gone;
+    double startedMs;
 
     Request(double arrivalMs, int input, int output, Completion done) {
       this.arrivalMs = arrivalMs;
@@ -40,10 +48,14 @@ public final class CalibratedServers implements ServingSimulator {
   private final class Replica {
     final int model;
     final BatchingEngine<Request> engine;
+    final double addedMs;
+    ReplicaPhase phase;
     int slots; // requests holding a pool slot on this replica (arriving, waiting in the engine, running)
 
-    Replica(int model, LatencyModel.Deployment d) {
+    Replica(int model, LatencyModel.Deployment d, ReplicaPhase phase) {
       this.model = model;
+      this.phase = phase;
+      this.addedMs = events.now();
       this.engine =
           new BatchingEngine<>(events, latency, d, maxBatch[model], new BatchingEngine.Listener<>() {
             @Override
@@ -75,7 +87,7 @@ public final class CalibratedServers implements ServingSimulator {
     }
 
     @Override
-    public ServingSimulator newSimulator(int[] replicas) {
+    public CalibratedServers newSimulator(int[] replicas) {
       return new CalibratedServers(latency, deployments, maxBatch, replicas);
     }
 
@@ -98,11 +110,18 @@ public final class CalibratedServers implements ServingSimulator {
   }
 
   private final LatencyModel latency;
+  private final List<LatencyModel.Deployment> deployments;
   private final int[] maxBatch;
-  private final Replica[][] replicas;
+  /** Per model its replicas from start to removal: starting, ready and draining. */
+  private final List<Replica>[] replicas;
   private final ArrayDeque<Request>[] held;
   private final int[] inFlight;
   private final int[] waiting;
+  /** Per model the replica-milliseconds of its removed replicas. */
+  private final double[] removedReplicaMs;
+  /** Per model when a replica last entered rotation (the backlog's age counts from it). */
+  private final double[] lastCapacityGainMs;
+  private boolean holdForColdPools;
   private final EventQueue events = new EventQueue();
 
   /**
@@ -115,17 +134,103 @@ public final class CalibratedServers implements ServingSimulator {
     int n = deployments.size();
     if (maxBatch.length != n || replicas.length != n) throw new IllegalArgumentException("one batch size and replica count per model");
     this.latency = latency;
+    this.deployments = List.copyOf(deployments);
     this.maxBatch = maxBatch.clone();
-    this.replicas = new Replica[n][];
+    this.replicas = new List[n];
     this.held = new ArrayDeque[n];
     for (int m = 0; m < n; m++) {
       if (maxBatch[m] < 1 || replicas[m] < 0) throw new IllegalArgumentException("need max batch >= 1 and replicas >= 0");
-      this.replicas[m] = new Replica[replicas[m]];
-      for (int r = 0; r < replicas[m]; r++) this.replicas[m][r] = new Replica(m, deployments.get(m));
+      this.replicas[m] = new ArrayList<>();
+      for (int r = 0; r < replicas[m]; r++) this.replicas[m].add(new Replica(m, deployments.get(m), ReplicaPhase.READY));
       held[m] = new ArrayDeque<>();
     }
     this.inFlight = new int[n];
     this.waiting = new int[n];
+    this.removedReplicaMs = new double[n];
+    this.lastCapacityGainMs = new double[n];
+  }
+
+  /**
+   * A scaler drives this deployment: a request for a pool without a replica waits in its hold queue for one (a scale
+   * from zero) instead of failing at once.
+   */
+  public void holdForColdPools() {
+    holdForColdPools = true;
+  }
+
+  /** Runs {@code action} {@code delayMs} from now in virtual time (the scaler's ticks). */
+  public void after(double delayMs, Runnable action) {
+    events.after(delayMs, action);
+  }
+
+  /**
+   * Sizes model {@code model}'s pool to {@code desired} replicas, starting and ready: new ones serve after the cold
+   * start; fewer cancels starting replicas (newest first), then drains the least-loaded ready ones.
+   */
+  public void resize(int model, int desired) {
+    List<Replica> pool = replicas[model];
+    int live = count(model, ReplicaPhase.STARTING) + count(model, ReplicaPhase.READY);
+    double coldStartMs = latency.coldStartMs(deployments.get(model));
+    for (int i = live; i < desired; i++) {
+      Replica r = new Replica(model, deployments.get(model), ReplicaPhase.STARTING);
+      pool.add(r);
+      events.after(coldStartMs, () -> ready(r));
+    }
+    int remove = live - desired;
+    for (int i = pool.size() - 1; i >= 0 && remove > 0; i--) {
+      Replica r = pool.get(i);
+      if (r.phase == ReplicaPhase.STARTING) {
+        remove(r);
+        remove--;
+      }
+    }
+    for (; remove > 0; remove--) {
+      Replica least = null;
+      for (Replica r : pool) if (r.phase == ReplicaPhase.READY && (least == null || r.slots < least.slots)) least = r;
+      if (least == null) break;
+      least.phase = ReplicaPhase.DRAINING;
+      if (least.slots == 0) remove(least);
+    }
+  }
+
+  private void ready(Replica r) {
+    if (r.phase != ReplicaPhase.STARTING) return; // cancelled while starting
+    r.phase = ReplicaPhase.READY;
+    lastCapacityGainMs[r.model] = events.now();
+    while (r.slots < maxBatch[r.model] && startNextHeld(r)) {
+      // the held requests take the new replica's slots
+    }
+  }
+
+  private void remove(Replica r) {
+    r.phase = ReplicaPhase.FAILED;
+    replicas[r.model].remove(r);
+    removedReplicaMs[r.model] += events.now() - r.addedMs;
+  }
+
+  private int count(int model, ReplicaPhase phase) {
+    int n = 0;
+    for (Replica r : replicas[model]) if (r.phase == phase) n++;
+    return n;
+  }
+
+  /** Milliseconds model {@code model}'s replicas existed up to {@code untilMs}, each from its start to its removal. */
+  public double replicaMs(int model, double untilMs) {
+    double ms = removedReplicaMs[model];
+    for (Replica r : replicas[model]) ms += Math.max(0, untilMs - r.addedMs);
+    return ms;
+  }
+
+  /**
+   * How long requests have waited for model {@code model} without its pool gaining capacity: the oldest held
+   * request's wait, counted at most from when a replica last became ready; 0 when nothing waits (the pool's
+   * telemetry for the scaler).
+   */
+  public double backlogAgeMs(int model) {
+    for (Request r : held[model]) {
+      if (!r.gone) return Math.max(0, events.now() - Math.max(r.arrivalMs, lastCapacityGainMs[model]));
+    }
+    return 0;
   }
 
   @Override
@@ -152,7 +257,8 @@ public final class CalibratedServers implements ServingSimulator {
       start(free, r);
       return;
     }
-    if (replicas[model].length == 0 || giveUpAtMs <= now) {
+    boolean none = replicas[model].isEmpty() && !holdForColdPools;
+    if (none || giveUpAtMs <= now) {
       done.done(false, 0);
       return;
     }
@@ -168,12 +274,15 @@ public final class CalibratedServers implements ServingSimulator {
 
   private Replica freeReplica(int model) {
     Replica best = null;
-    for (Replica r : replicas[model]) if (r.slots < maxBatch[model] && (best == null || r.slots < best.slots)) best = r;
+    for (Replica r : replicas[model]) {
+      if (r.phase == ReplicaPhase.READY && r.slots < maxBatch[model] && (best == null || r.slots < best.slots)) best = r;
+    }
     return best;
   }
 
   private void start(Replica replica, Request r) {
     r.gone = true;
+    r.startedMs = events.now();
     inFlight[replica.model]++;
     replica.submit(r);
   }
@@ -181,14 +290,24 @@ public final class CalibratedServers implements ServingSimulator {
   private void finished(Replica replica, Request r) {
     replica.slots--;
     inFlight[replica.model]--;
-    r.done.done(true, events.now() - r.arrivalMs);
+    r.done.served(events.now() - r.arrivalMs, events.now() - r.startedMs);
+    if (replica.phase == ReplicaPhase.DRAINING) {
+      if (replica.slots == 0) remove(replica);
+      return;
+    }
+    startNextHeld(replica);
+  }
+
+  /** Gives {@code replica}'s free slot to the oldest request still waiting for its model; false when none waits. */
+  private boolean startNextHeld(Replica replica) {
     Request next;
     while ((next = held[replica.model].poll()) != null) {
       if (next.gone) continue;
       waiting[replica.model]--;
       start(replica, next);
-      break;
+      return true;
     }
+    return false;
   }
 
   @Override
@@ -203,6 +322,11 @@ public final class CalibratedServers implements ServingSimulator {
 
   @Override
   public int replicas(int model) {
-    return replicas[model].length;
+    return count(model, ReplicaPhase.READY);
+  }
+
+  @Override
+  public int starting(int model) {
+    return count(model, ReplicaPhase.STARTING);
   }
 }

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param defaultDeadlineMs written into the policy file: the deadline assumed for requests without one
  * @param reward hard or soft deadline reward
  * @param regretWeight reward shaping, see {@link RoutingEnv#reward}
+ * @param gpuWeight reward per GPU-second a request costs its model, subtracted (see {@link RoutingEnv#reward}); 0 = none
  * @param maxInputTokens / maxOutputTokens token lengths (from the Azure LLM conversation trace) are clipped to these
  * @param traceFile Azure Functions 2019 per-minute invocation counts, relative to the shared directory
  * @param stableShape / burstyShape which trace rows shape the arrival rate: "all" (the sum) or "rank:N" (the N-th
@@ -37,6 +38,8 @@ import java.util.Map;
  * @param thinkingOutputFactor output tokens of a thinking-mode model = this x the request's answer tokens
  * @param availabilityRates mean rates of the benchmark's availability sweep
  * @param unpredictableRates mean rates of the benchmark's unpredictable workloads
+ * @param scaler training and validation run with the product's scaler in the loop ({@link ScaledServers}), starting
+ *     from the mixed deployment; false: the mixed deployment stays fixed
  */
 public record EnvSettings(
     String fleet,
@@ -46,6 +49,7 @@ public record EnvSettings(
     long defaultDeadlineMs,
     DqnPolicy.Reward reward,
     double regretWeight,
+    double gpuWeight,
     int maxInputTokens,
     int maxOutputTokens,
     String traceFile,
@@ -66,7 +70,8 @@ public record EnvSettings(
     long validationSeed,
     double thinkingOutputFactor,
     List<Double> availabilityRates,
-    List<Double> unpredictableRates) {
+    List<Double> unpredictableRates,
+    boolean scaler) {
 
   public EnvSettings {
     replicas = Map.copyOf(replicas);
@@ -74,6 +79,7 @@ public record EnvSettings(
     evalRates = List.copyOf(evalRates);
     availabilityRates = List.copyOf(availabilityRates);
     unpredictableRates = List.copyOf(unpredictableRates);
+    if (gpuWeight < 0) throw new IllegalArgumentException("gpu weight must be >= 0");
     if (thinkingOutputFactor < 1) throw new IllegalArgumentException("thinking output factor must be >= 1");
     if (deadlineSlack.isEmpty() || deadlineSlack.stream().anyMatch(d -> d <= 0)) throw new IllegalArgumentException("deadline slack must be > 0");
     if (!(rateMin > 0) || rateMax < rateMin) throw new IllegalArgumentException("need 0 < rate-min <= rate-max");
@@ -95,6 +101,7 @@ public record EnvSettings(
         env.getLong("default-deadline-ms"),
         new DqnPolicy.Reward(env.getString("reward.mode"), env.getDouble("reward.late-penalty")),
         env.getDouble("reward.regret-weight"),
+        env.getDouble("reward.gpu-weight"),
         env.getInt("max-input-tokens"),
         env.getInt("max-output-tokens"),
         env.getString("trace.file"),
@@ -105,7 +112,8 @@ public record EnvSettings(
         env.getDuration("episode").toMillis(),
         env.getDouble("rate-min"),
         env.getDouble("rate-max"),
-        new RouterState.Scales(s.getDouble("rate-per-second"), s.getDouble("deadline-ms"), s.getDouble("clip")),
+        new RouterState.Scales(s.getDouble("rate-per-second"), s.getDouble("deadline-ms"), s.getDouble("clip"),
+            s.getDouble("replicas")),
         env.getDuration("rate-time-constant").toMillis(),
         env.getInt("decisions-per-update"),
         env.getInt("episodes"),
@@ -115,6 +123,7 @@ public record EnvSettings(
         env.getLong("validation.seed"),
         env.getDouble("thinking-output-factor"),
         env.getDoubleList("bench.availability-rates"),
-        env.getDoubleList("bench.unpredictable-rates"));
+        env.getDoubleList("bench.unpredictable-rates"),
+        env.getBoolean("scaler"));
   }
 }

@@ -9,6 +9,8 @@ import io.pickspin.lab.rl.DoubleDqnTrainer;
 import io.pickspin.model.Catalog;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
+import io.pickspin.routing.Profile;
+import io.pickspin.scaling.ScalingSettings;
 import io.pickspin.routing.ComplexityRoutingPolicy;
 import io.pickspin.routing.classify.ComplexityClassifier;
 import io.pickspin.routing.classify.HybridClassifier;
@@ -46,6 +48,8 @@ public final class RlExperiment implements AutoCloseable {
   /** The validation episodes' arrival shape: a trace function the benchmark does not replay. */
   public final double[] validationShape;
   public final Path shared;
+  /** The product's scaling settings (pickspin-scaling.conf) for the routers' profile, as the node scales by its default one. */
+  public final ScalingSettings scaling;
 
   /** @param tierSource hybrid or keyword */
   public RlExperiment(Config config, Path shared, String tierSource) throws IOException {
@@ -67,7 +71,7 @@ public final class RlExperiment implements AutoCloseable {
     ServerModel servers = new CalibratedServers.Model(latency, deployments, maxBatch);
     double[] thinking = SpreadFleet.outputFactors(fleet, env.thinkingOutputFactor());
     if (java.util.Arrays.stream(thinking).anyMatch(f -> f != 1)) servers = new ThinkingServers(servers, thinking);
-    this.routing = new RoutingEnv(catalog, servers, env.reward(), env.regretWeight());
+    this.routing = new RoutingEnv(catalog, servers, env.reward(), env.regretWeight(), env.gpuWeight());
     if (setup.learned.isPresent()) {
       this.tierSource = "hybrid";
       this.rlClassifier = new MemoClassifier(new HybridClassifier(setup.keyword, setup.learned.get()));
@@ -89,7 +93,8 @@ public final class RlExperiment implements AutoCloseable {
     this.stableShape = Workload.traceShape(trace, env.stableShape());
     this.burstyShape = Workload.traceShape(trace, env.burstyShape());
     this.validationShape = Workload.traceShape(trace, env.validationShape());
-    this.encoder = new RouterState.Encoder(routing.modelIds(), maxBatch, env.scales());
+    this.encoder = new RouterState.Encoder(routing.modelIds(), maxBatch, env.scales(), RouterState.Layout.CURRENT);
+    this.scaling = setup.scaling.forProfile(Profile.BALANCED);
   }
 
   /** The configuration with pickspin-rl.conf as a fallback, for as long as actors' reference.conf does not include it. */
@@ -106,6 +111,14 @@ public final class RlExperiment implements AutoCloseable {
   /** A fresh production complexity router (its own service matrix) over the fleet. */
   public ComplexityRoutingPolicy complexityRouter() {
     return setup.complexityRouter(fleet);
+  }
+
+  /**
+   * A simulator of {@code replicas}: fixed, or ({@code scaled}) the starting point of the product's scaler, which
+   * resizes each pool as the load goes ({@link ScaledServers}).
+   */
+  public ServingSimulator newSimulator(int[] replicas, boolean scaled) {
+    return scaled ? routing.newScaledSimulator(replicas, scaling) : routing.newSimulator(replicas);
   }
 
   /** The mixed deployment the policy is trained for. */

@@ -7,6 +7,7 @@ import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.PoolStateView;
+import io.pickspin.scaling.ScalingSettings;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,6 +43,7 @@ public final class RoutingEnv {
   private final ServerModel servers;
   private final DqnPolicy.Reward reward;
   private final double regretWeight;
+  private final double gpuWeight;
   private final int peakModel;
 
   /**
@@ -50,7 +52,16 @@ public final class RoutingEnv {
    *     u_m)}, its quality gap to the large model on that prompt, amplified; 0 = the raw utility u_m
    */
   public RoutingEnv(Catalog catalog, ServerModel servers, DqnPolicy.Reward reward, double regretWeight) {
-    if (regretWeight < 0) throw new IllegalArgumentException("regret weight must be >= 0");
+    this(catalog, servers, reward, regretWeight, 0);
+  }
+
+  /**
+   * @param gpuWeight reward shaping (see {@link #reward}): the reward loses this much per GPU-second the request costs
+   *     its model ({@link #gpuSeconds}); 0 = none
+   */
+  public RoutingEnv(Catalog catalog, ServerModel servers, DqnPolicy.Reward reward, double regretWeight, double gpuWeight) {
+    if (regretWeight < 0 || gpuWeight < 0) throw new IllegalArgumentException("regret and gpu weights must be >= 0");
+    this.gpuWeight = gpuWeight;
     this.models = catalog.models();
     for (int i = 0; i < models.size(); i++) index.put(models.get(i).id(), i);
     this.servers = servers;
@@ -101,19 +112,41 @@ public final class RoutingEnv {
   }
 
   /**
+   * A simulator whose pools the product's scaler resizes ({@link ScaledServers}), starting from {@code replicas}
+   * ready; only on the calibrated servers themselves (a thinking-mode fleet's servers are not resizable).
+   */
+  public ScaledServers newScaledSimulator(int[] replicas, ScalingSettings scaling) {
+    if (!(servers instanceof CalibratedServers.Model calibrated))
+      throw new IllegalArgumentException("the scaler runs on CalibratedServers, not on " + servers.getClass().getSimpleName());
+    return new ScaledServers(calibrated.newSimulator(replicas), calibrated, models, scaling, replicas);
+  }
+
+  /**
    * The training reward of an outcome (a request that gave up counts as late): the deadline mode's reward (hard: the
    * value on time, {@code -latePenalty} late; soft: the value scaled by lateness) of a value that is, with a regret
    * weight k > 0, {@code 1 - k (u_peak - u_m)} instead of the raw utility u_m. The quality gaps between the models are
    * a few points of accuracy, far below the per-prompt spread of accuracy that a raw-utility reward carries as noise,
    * and the quality-window metrics ask for exactly this gap to be small; u_peak (the large model's utility on the same
-   * prompt) is common to every action, so it drops out and the gap is amplified. (Charging a late answer its whole
+   * prompt) is common to every action, so it drops out and the gap is amplified. With a GPU weight g > 0 the reward
+   * also loses {@code g x} {@link #gpuSeconds} (the choice's marginal GPU cost when a scaler sizes the pools). (Charging a late answer its whole
    * peak utility, k times, as the window metric would, made the policy avoid the large model at low load: see
    * bench/results/rl-router.md.)
    */
   public double reward(int model, Workload.Arrival a, boolean served, double latencyMs) {
     double[] u = a.prompt().utility();
     double value = regretWeight > 0 ? 1 - regretWeight * (u[peakModel] - u[model]) : u[model];
-    return reward.of(value, effectiveLatency(a, served, latencyMs), a.deadlineMs());
+    double gpuCost = gpuWeight > 0 ? gpuWeight * gpuSeconds(model, a) : 0;
+    return reward.of(value, effectiveLatency(a, served, latencyMs), a.deadlineMs()) - gpuCost;
+  }
+
+  /**
+   * The GPU time a request takes on {@code model} when it shares a full batch: GPUs per replica x its full-batch
+   * service time / max batch. With a scaler in the loop a pool grows with this load, so it is the choice's marginal
+   * GPU cost (on time or not: the GPUs were busy either way).
+   */
+  public double gpuSeconds(int model, Workload.Arrival a) {
+    return models.get(model).gpusPerReplica() * servers.fullBatchServiceMs(model, a.inputTokens(), a.outputTokens())
+        / servers.maxBatch(model) / 1000.0;
   }
 
   /** The utility an outcome is credited with in the metrics: the raw task utility, reduced or lost when late. */
@@ -137,7 +170,7 @@ public final class RoutingEnv {
       int m = router.route(a);
       double peak = a.prompt().utility()[peakModel];
       double giveUpAt = a.timeMs() + giveUpAfterMs(a) - servers.fullBatchServiceMs(m, a.inputTokens(), a.outputTokens());
-      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, (served, latency) -> {
+      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, a.deadlineMs(), (served, latency) -> {
         boolean onTime = served && latency <= a.deadlineMs();
         double credit = credit(m, a, served, latency); // hard: utility or 0; soft: scaled by lateness
         out.add(new ServingMetrics.Served((long) a.timeMs(), onTime, credit, peak, m));
@@ -153,7 +186,7 @@ public final class RoutingEnv {
     return model -> {
       Integer i = index.get(model);
       if (i == null) return PoolStateView.ModelLoad.IDLE;
-      return new PoolStateView.ModelLoad(sim.inFlight(i), sim.queued(i), sim.replicas(i));
+      return new PoolStateView.ModelLoad(sim.inFlight(i), sim.queued(i), sim.replicas(i), sim.starting(i));
     };
   }
 

@@ -69,7 +69,8 @@ public final class ServingMetrics {
     return (double) Arrays.stream(quality).filter(q -> q >= threshold - 1e-9).count() / quality.length;
   }
 
-  public static Summary summarise(List<Served> served, long startMs, long endMs, long windowMs, int gpus) {
+  /** @param gpus GPUs in use: the deployment's, or their mean over the run when a scaler resizes it */
+  public static Summary summarise(List<Served> served, long startMs, long endMs, long windowMs, double gpus) {
     double[] q = windowQuality(served, startMs, endMs, windowMs);
     double mean = Arrays.stream(q).average().orElse(Double.NaN);
     double meanUtility = served.stream().mapToDouble(Served::credit).average().orElse(Double.NaN);

@@ -29,15 +29,34 @@ public interface ServingSimulator {
    */
   void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, Completion done);
 
+  /**
+   * As {@link #submit(int, int, int, double, Completion)} for a request due {@code deadlineMs} after it arrives: a
+   * simulator with a scaler in the loop reports the deadline to the scaler, as a pool does (SLO-driven sizing).
+   */
+  default void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, Completion done) {
+    submit(model, inputTokens, outputTokens, giveUpAtMs, done);
+  }
+
   int inFlight(int model);
 
   int queued(int model);
 
+  /** Replicas serving (in rotation). */
   int replicas(int model);
+
+  /** Replicas asked for that do not serve yet; a fixed deployment has none. */
+  default int starting(int model) {
+    return 0;
+  }
 
   @FunctionalInterface
   interface Completion {
     /** @param served false when the request gave up in the queue; latencyMs is then the time it waited */
     void done(boolean served, double latencyMs);
+
+    /** A served request: its end-to-end latency and, of it, the time on a replica (the rest it waited for a slot). */
+    default void served(double latencyMs, double serviceMs) {
+      done(true, latencyMs);
+    }
   }
 }

@@ -48,8 +48,11 @@ public final class TrainRlRouter {
     @Option(names = "--seed", description = "training seed (default: the configuration's)") Long seed;
     @Option(names = "--reward", description = "hard or soft (default: the configuration's)") String reward;
     @Option(names = "--regret-weight", description = "reward shaping weight (default: the configuration's)") Double regretWeight;
+    @Option(names = "--gpu-weight", description = "reward lost per GPU-second of the choice (default: the configuration's)") Double gpuWeight;
     @Option(names = "--fleet", description = "qwen3 or mixed (default: the configuration's)") String fleet;
     @Option(names = "--tier-source", description = "hybrid or keyword") String tierSource = "hybrid";
+    @Option(names = "--scaler", description = "train and validate with the product's scaler resizing the pools (default: the configuration's)")
+    Boolean scaler;
     @Option(names = "--out", description = "policy file") Path out = Path.of("core/src/main/resources/pickspin/rl/policy.json");
     @Option(names = "--shared", description = "the shared directory (default ../shared)") Path shared;
   }
@@ -64,18 +67,21 @@ public final class TrainRlRouter {
     if (a.seed != null) overrides.put(p + "dqn.seed", a.seed.toString());
     if (a.reward != null) overrides.put(p + "env.reward.mode", a.reward);
     if (a.regretWeight != null) overrides.put(p + "env.reward.regret-weight", a.regretWeight.toString());
+    if (a.gpuWeight != null) overrides.put(p + "env.reward.gpu-weight", a.gpuWeight.toString());
     if (a.fleet != null) overrides.put(p + "env.fleet", a.fleet);
+    if (a.scaler != null) overrides.put(p + "env.scaler", a.scaler.toString());
     Path out = a.out.toAbsolutePath();
     Path shared = a.shared != null ? a.shared : PromptCorpus.sharedDir();
 
     long t0 = System.nanoTime();
     try (RlExperiment x = new RlExperiment(RlExperiment.loadConfig(overrides), shared, a.tierSource)) {
-      log(t0, "DES fleet %s %s (calibrated latency model, max batch %s), mixed deployment %s = %d GPUs", x.fleet.name(),
+      log(t0, "DES fleet %s %s (calibrated latency model, max batch %s), mixed deployment %s = %d GPUs%s", x.fleet.name(),
           x.routing.modelIds(), x.catalog.models().stream().map(m -> m.latency().maxBatch()).toList(),
-          replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()));
+          replicasText(x, x.mixedReplicas()), x.routing.gpus(x.mixedReplicas()),
+          x.env.scaler() ? ", resized by the product's scaler from there" : " (fixed)");
       log(t0, "prompts (held-out split, tier source %s): %s", x.tierSource, x.describePrompts());
-      log(t0, "reward %s (late penalty %.2f, regret weight %.1f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
-          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.deadlineSlack(), x.env.episodes(),
+      log(t0, "reward %s (late penalty %.2f, regret weight %.1f, gpu weight %.2f), deadline slack %s x large-model latency, %d episodes of %d s, rates %.1f-%.1f/s",
+          x.env.reward().mode(), x.env.reward().latePenalty(), x.env.regretWeight(), x.env.gpuWeight(), x.env.deadlineSlack(), x.env.episodes(),
           x.env.episodeMs() / 1000, x.env.rateMin(), x.env.rateMax());
       DqnPolicy policy = train(x, t0, out);
       policy.write(out);
@@ -144,7 +150,8 @@ public final class TrainRlRouter {
     training.put("trainedAt", Instant.now().toString());
     training.put("algorithm", "double-dqn");
     training.put("environment", "io.pickspin.lab.rl.RoutingEnv on CalibratedServers (the DES's calibrated "
-        + "latency model, continuous batching), fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
+        + "latency model, continuous batching)" + (env.scaler() ? " resized by the product's scaler (ScaledServers)" : "")
+        + ", fleet " + x.fleet.name() + ", utility = DES answer model P(correct)");
     training.put("fleet", x.fleet.name());
     training.put("validation", validationText(x));
     training.put("validationQuality", round(bestEval));
@@ -156,8 +163,11 @@ public final class TrainRlRouter {
     training.put("ratesPerSecond", List.of(env.rateMin(), env.rateMax()));
     training.put("deadlineSlack", env.deadlineSlack());
     training.put("regretWeight", env.regretWeight());
+    training.put("gpuWeight", env.gpuWeight());
     training.put("decisionsPerUpdate", env.decisionsPerUpdate());
     training.put("replicas", replicasText(x, replicas));
+    training.put("scaler", env.scaler());
+    training.put("stateLayout", x.encoder.layout().fileName());
     training.put("hidden", dqn.hidden());
     training.put("gamma", dqn.gamma());
     training.put("learningRate", dqn.learningRate());
@@ -174,20 +184,22 @@ public final class TrainRlRouter {
   public record EpisodeStats(double meanReward, double meanLoss, double onTime, String shares) {}
 
   static EpisodeStats runTrainingEpisode(RlExperiment x, DoubleDqnTrainer trainer, List<Workload.Arrival> arrivals, int[] replicas) {
-    return runTrainingEpisode(x.routing, x.encoder, trainer, arrivals, replicas, x.env.rateTimeConstantMs(),
-        x.env.decisionsPerUpdate());
+    return runTrainingEpisode(x.routing, x.encoder, trainer, arrivals, x.newSimulator(replicas, x.env.scaler()),
+        x.env.rateTimeConstantMs(), x.env.decisionsPerUpdate());
   }
 
-  /** One epsilon-greedy episode on {@code env}: every decision becomes a replay transition once its reward is known. */
+  /**
+   * One epsilon-greedy episode on {@code env} served by {@code sim} (a fresh simulator): every decision becomes a
+   * replay transition once its reward is known.
+   */
   public static EpisodeStats runTrainingEpisode(
       RoutingEnv env,
       RouterState.Encoder encoder,
       DoubleDqnTrainer trainer,
       List<Workload.Arrival> arrivals,
-      int[] replicas,
+      ServingSimulator sim,
       double rateTimeConstantMs,
       int every) {
-    ServingSimulator sim = env.newSimulator(replicas);
     var pools = env.poolView(sim);
     ArrivalRateEstimator rate = new ArrivalRateEstimator(rateTimeConstantMs);
     TransitionAssembler transitions = new TransitionAssembler(trainer::remember);
@@ -230,7 +242,8 @@ public final class TrainRlRouter {
    * Validation score of the greedy policy, routed by the product's RlRoutingPolicy: utility credited / utility had the
    * large model served every request on time, over one shifting-mix episode per validation rate (the validation trace
    * function and seeds, which the benchmark does not use), averaged over the rates so that busy rates do not outweigh
-   * quiet ones. It does not depend on the reward's shaping weight, so it also compares policies trained with
+   * quiet ones. With the scaler in the loop each rate's score is also multiplied by the starting deployment's GPU-hours
+   * over the GPU-hours the scaler used (quality per GPU-hour, the product's objective; 1 for a fixed deployment). It does not depend on the reward's shaping weight, so it also compares policies trained with
    * different weights.
    */
   public static double evaluate(RlExperiment x, QNetwork net, int[] replicas) {
@@ -238,8 +251,14 @@ public final class TrainRlRouter {
     return validate(x, sim -> Routers.rl(x, policy, sim), replicas);
   }
 
-  /** The validation score ({@link #evaluate}) of any router on {@code replicas}. */
+  /** The validation score ({@link #evaluate}) of any router on {@code replicas}, scaled as training is. */
   public static double validate(RlExperiment x, java.util.function.Function<ServingSimulator, RoutingEnv.Router> router, int[] replicas) {
+    return validate(x, router, replicas, x.env.scaler());
+  }
+
+  /** The validation score of any router on {@code replicas}, fixed or ({@code scaled}) resized by the scaler. */
+  public static double validate(RlExperiment x, java.util.function.Function<ServingSimulator, RoutingEnv.Router> router,
+      int[] replicas, boolean scaled) {
     double sum = 0;
     int k = 0;
     for (double rate : x.env.evalRates()) {
@@ -247,13 +266,16 @@ public final class TrainRlRouter {
       Workload.Spec spec = new Workload.Spec(rate, x.validationShape, x.env.traceMinuteMs(), null, x.env.mixShiftMs(),
           x.env.deadlineSlack(), x.referenceMs(), x.env.episodeMs());
       List<Workload.Arrival> arrivals = Workload.generate(spec, x.prompts, x.lengths, rng);
-      ServingSimulator sim = x.routing.newSimulator(replicas);
+      ServingSimulator sim = x.newSimulator(replicas, scaled);
       double got = 0, peak = 0;
       for (ServingMetrics.Served s : x.routing.run(arrivals, sim, router.apply(sim))) {
         got += s.credit();
         peak += s.peakUtility();
       }
-      sum += peak > 0 ? got / peak : 0;
+      // with the scaler GPU-hours follow the routing: quality per GPU-hour, relative to the starting deployment's
+      double gpuFactor = sim instanceof ScaledServers scaledSim
+          ? x.routing.gpus(replicas) * (double) x.env.episodeMs() / scaledSim.gpuMs(x.env.episodeMs()) : 1;
+      sum += peak > 0 ? got / peak * gpuFactor : 0;
     }
     return sum / Math.max(1, k);
   }

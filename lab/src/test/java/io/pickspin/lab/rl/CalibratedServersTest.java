@@ -64,10 +64,39 @@ class CalibratedServersTest {
     assertTrue(done.get(3).served() && done.get(3).latency() > first, "the third waited for a slot");
     assertEquals(0, s.inFlight(0));
     assertEquals(0, s.queued(0));
-    // no replica at all: refused at once
+    // no replica at all: refused at once (no scaler could start one)
     List<Done> none = new ArrayList<>();
     s.submit(1, 10, 10, 1e12, (ok, lat) -> none.add(new Done(s.nowMs(), ok, lat)));
     assertFalse(none.get(0).served());
+  }
+
+  @Test
+  void aResizedPoolServesOnAStartedReplicaOnlyAfterTheColdStartAndCountsEachReplicaFromStartToRemoval() {
+    CalibratedServers s = DesFixture.servers(2, 2).newSimulator(new int[] {1, 0});
+    double cold = DesFixture.latency().coldStartMs(DesFixture.SMALL);
+    s.runUntil(1000);
+    s.resize(0, 2);
+    assertEquals(1, s.replicas(0));
+    assertEquals(1, s.starting(0));
+    for (int i = 0; i < 3; i++) s.submit(0, 500, 50, 1e7, (ok, lat) -> {});
+    assertEquals(1, s.queued(0), "the starting replica takes nothing yet");
+    s.runUntil(1000 + cold + 1);
+    assertEquals(2, s.replicas(0));
+    assertEquals(0, s.starting(0));
+    assertEquals(0, s.queued(0), "the new replica took the held request");
+    double t = s.nowMs();
+    assertEquals(t + (t - 1000), s.replicaMs(0, t), 1e-6);
+    s.runToEnd();
+    // down to one: the first of the two idle replicas (started at 0) drains at once and stops counting
+    double at = s.nowMs();
+    s.resize(0, 1);
+    assertEquals(1, s.replicas(0));
+    assertEquals(at + (at + 5000 - 1000), s.replicaMs(0, at + 5000), 1e-6);
+    // a start cancelled at once never counts
+    s.resize(0, 2);
+    s.resize(0, 1);
+    assertEquals(0, s.starting(0));
+    assertEquals(at + (at + 5000 - 1000), s.replicaMs(0, at + 5000), 1e-6);
   }
 
   @Test

@@ -26,11 +26,11 @@ class DqnPolicyTest {
   static final List<DqnPolicy.Action> ACTIONS = List.of(
       new DqnPolicy.Action("small", Tier.LOW, 16), new DqnPolicy.Action("medium", Tier.MEDIUM, 8),
       new DqnPolicy.Action("large", Tier.HIGH, 8));
-  static final RouterState.Scales SCALES = new RouterState.Scales(20, 2000, 4);
+  static final RouterState.Scales SCALES = new RouterState.Scales(20, 2000, 4, 4);
 
   @Test
   void savedPolicyReloadsWithIdenticalQValues(@TempDir Path dir) throws IOException {
-    int stateSize = RouterState.size(3);
+    int stateSize = RouterState.Layout.CURRENT.size(3);
     QNetwork net;
     try (DoubleDqnTrainer t = new DoubleDqnTrainer(stateSize, 3, TestNets.settings(0.9, 10, 5))) {
       net = t.exportOnline();
@@ -41,6 +41,7 @@ class DqnPolicyTest {
     DqnPolicy back = DqnPolicy.read(file);
     assertEquals(p.actions(), back.actions());
     assertEquals(p.scales(), back.scales());
+    assertEquals(RouterState.Layout.LOAD_AND_REPLICAS, back.layout());
     assertEquals(1500, back.defaultDeadlineMs());
     assertEquals(p.reward(), back.reward());
     assertEquals(5, ((Number) back.training().get("seed")).intValue());
@@ -54,7 +55,7 @@ class DqnPolicyTest {
 
   @Test
   void plainJavaForwardMatchesDjl() {
-    int stateSize = RouterState.size(3);
+    int stateSize = RouterState.Layout.CURRENT.size(3);
     try (DoubleDqnTrainer t = new DoubleDqnTrainer(stateSize, 3, TestNets.settings(0.9, 10, 8));
         NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       QNetwork net = t.exportOnline();

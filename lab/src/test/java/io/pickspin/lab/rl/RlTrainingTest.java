@@ -35,12 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RlTrainingTest {
   static final Catalog CATALOG = DesFixture.catalog(64, 1);
-  static final RouterState.Scales SCALES = new RouterState.Scales(10, 2000, 4);
+  static final RouterState.Scales SCALES = new RouterState.Scales(10, 2000, 4, 4);
 
   @Test
   void learnsToUseTheSlowModelWhenFreeAndTheFastOneWhenItIsBackedUp(@TempDir Path dir) throws Exception {
     RoutingEnv env = new RoutingEnv(CATALOG, DesFixture.servers(64, 1), new DqnPolicy.Reward("hard", 0.5), 0);
-    RouterState.Encoder encoder = new RouterState.Encoder(env.modelIds(), new int[] {64, 1}, SCALES);
+    RouterState.Encoder encoder = new RouterState.Encoder(env.modelIds(), new int[] {64, 1}, SCALES, RouterState.Layout.CURRENT);
     Map<Tier, List<Workload.Prompt>> prompts = new HashMap<>();
     for (Tier t : Tier.values()) prompts.put(t, List.of(new Workload.Prompt("prove it", t, Tier.HIGH, new double[] {0.5, 1.0})));
     Workload.PromptPool pool = new Workload.PromptPool(prompts);
@@ -57,7 +57,7 @@ class RlTrainingTest {
         double rate = ep % 2 == 0 ? 0.5 : 20;
         Workload.Spec spec = new Workload.Spec(rate, flat, 10_000, new double[] {0, 0, 1}, 60_000, List.of(2.5), slow, 60_000);
         TrainRlRouter.runTrainingEpisode(env, encoder, trainer, Workload.generate(spec, pool, new int[][] {{100, 11}}, rng),
-            replicas, 5000, 1);
+            env.newSimulator(replicas), 5000, 1);
       }
       assertTrue(trainer.updates() > 5000, "updates " + trainer.updates());
       policy = new DqnPolicy(List.of(new DqnPolicy.Action("fast", Tier.LOW, 64), new DqnPolicy.Action("slow", Tier.HIGH, 1)),

@@ -48,6 +48,22 @@ class RoutingEnvTest {
   }
 
   @Test
+  void aGpuWeightChargesTheChoicesGpuSecondsOnTimeOrLate() {
+    Workload.Arrival a = arrival(0, 0, 1000);
+    RoutingEnv plain = new RoutingEnv(DesFixture.catalog(64, 1), DesFixture.servers(64, 1), new DqnPolicy.Reward("hard", 0.5), 2);
+    RoutingEnv charged = new RoutingEnv(DesFixture.catalog(64, 1), DesFixture.servers(64, 1), new DqnPolicy.Reward("hard", 0.5), 2, 3);
+    // fast: 1 GPU, 64 slots; slow: 2 GPUs, 1 slot
+    double fast = DesFixture.servers(64, 1).fullBatchServiceMs(0, 500, 100) / 64 / 1000.0;
+    double slow = 2 * DesFixture.servers(64, 1).fullBatchServiceMs(1, 500, 100) / 1000.0;
+    assertEquals(fast, charged.gpuSeconds(0, a), 1e-12);
+    assertEquals(slow, charged.gpuSeconds(1, a), 1e-12);
+    assertEquals(plain.reward(0, a, true, 900) - 3 * fast, charged.reward(0, a, true, 900), 1e-12);
+    assertEquals(plain.reward(1, a, true, 900) - 3 * slow, charged.reward(1, a, true, 900), 1e-12);
+    assertEquals(-0.5 - 3 * slow, charged.reward(1, a, true, 1100), 1e-12);
+    assertEquals(plain.credit(1, a, true, 900), charged.credit(1, a, true, 900), 1e-12, "the metrics credit utility only");
+  }
+
+  @Test
   void overloadedModelTurnsAwayWhatCannotFinishInTime() {
     RoutingEnv e = env("hard", 0, 1);
     double service = e.servers().idleServiceMs(1, 500, 100);
