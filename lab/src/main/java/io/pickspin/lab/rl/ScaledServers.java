@@ -113,6 +113,7 @@ public final class ScaledServers implements ServingSimulator {
         // as the gateway reports it: the time on a replica, so a wait for one is not counted as load
         stats[model].recordCompletion(at, Math.round(serviceMs));
         stats[model].recordDeadline(at, deadlineMs, idleMs, latencyMs);
+        stats[model].recordSlowdown(at, idleMs, serviceMs);
         done.served(latencyMs, serviceMs);
       }
     });
