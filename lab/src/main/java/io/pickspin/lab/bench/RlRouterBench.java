@@ -434,18 +434,8 @@ public final class RlRouterBench {
       policyRows(md, scalerPolicies, dir);
       md.append(String.format(Locale.ROOT, "%nThreshold (scaler) chosen on the same validation workloads with the scaler, by "
           + "the same score: %.3g/s (%.4f; %s)%n", t, th.validation(), th.gridText()));
-      md.append("\nStable trace shape, uniform task mix. Share of requests on time, %:\n\n");
-      table(md, setups, rates, sweep, c -> c.stat(Metrics::onTime).pct(1));
-      md.append("\nSuccess per GPU-hour (thousands):\n\n");
-      table(md, setups, rates, sweep, FleetBench::thousandSuccessPerGpuHour);
-      md.append("\nMean GPUs in use:\n\n");
-      table(md, setups, rates, sweep, c -> c.stat(Metrics::meanGpus).num(2));
-      md.append("\nUnpredictable workloads (bursty trace shape, shifting mix). Share of requests on time, %:\n\n");
-      table(md, setups, uRates, uSweep, c -> c.stat(Metrics::onTime).pct(1));
-      md.append("\nSuccess per GPU-hour (thousands):\n\n");
-      table(md, setups, uRates, uSweep, FleetBench::thousandSuccessPerGpuHour);
-      md.append("\nMean GPUs in use:\n\n");
-      table(md, setups, uRates, uSweep, c -> c.stat(Metrics::meanGpus).num(2));
+      scaledTables(md, "Stable trace shape, uniform task mix", setups, rates, sweep);
+      scaledTables(md, "Unpredictable workloads (bursty trace shape, shifting mix)", setups, uRates, uSweep);
       md.append("\nMean window quality (% of peak):\n\n");
       table(md, setups, uRates, uSweep, c -> c.stat(Metrics::windowQuality).pct(1));
 
@@ -628,6 +618,16 @@ public final class RlRouterBench {
         md.append('\n');
       }
       return limits;
+    }
+
+    /** On time, success per GPU-hour and GPUs in use of a sweep whose deployments the scaler sizes. */
+    void scaledTables(StringBuilder md, String workload, List<Setup> setups, List<Double> rates, List<Cell[]> cells) {
+      md.append("\n").append(workload).append(". Share of requests on time, %:\n\n");
+      table(md, setups, rates, cells, c -> c.stat(Metrics::onTime).pct(1));
+      md.append("\nSuccess per GPU-hour (thousands):\n\n");
+      table(md, setups, rates, cells, FleetBench::thousandSuccessPerGpuHour);
+      md.append("\nMean GPUs in use:\n\n");
+      table(md, setups, rates, cells, c -> c.stat(Metrics::meanGpus).num(2));
     }
 
     void table(StringBuilder md, List<Setup> setups, List<Double> rates, List<Cell[]> cells, Function<Cell, String> f) {
