@@ -604,10 +604,13 @@ public final class SimulatorBench {
         .append("\"The fixed-slack scaler\" is the product default with the paper's Algorithm 1 scaler (fixed latency slack 0.3, scale-down to the highest target of a 300 s cooldown, ")
         .append("no consolidation, no spill, the LOW tier warm), on the same requests.\n\n");
     md.append(String.format(Locale.ROOT, "**Shipped scaler settings under test**: SLO on-time %.2f with safety %.2f and on-time feedback %.0f (latency slack within [%.2f, %.2f], fixed %.2f until %d deadlines are known), "
-        + "scale-down to the p%.0f of a %d s window after a %d s cooldown with %.0f%% headroom, idle timeout %d s, consolidation %s (quality tolerance %.0f%%), "
+        + "the planning model calibrated by each pool's measured slowdown over %d s (0: off), "
+        + "scale-down to the p%.0f of a %d s window (up to %d s after a scale-down regretted within %d s) after a %d s cooldown with %.0f%% headroom, idle timeout %d s, consolidation %s (quality tolerance %.0f%%), "
         + "warm pool low/medium/high %d/%d/%d, telemetry window %d s; hold queue %d, max hold %d s, spill to a warm model when a cold start would miss the deadline.%n%n",
         s.slo().onTime(), s.slo().safety(), s.slo().feedback(), s.slo().minSlack(), s.slo().maxSlack(), s.latencySlack(), s.slo().minSamples(),
-        100 * s.scaleDown().percentile(), s.scaleDown().window().toSeconds(), s.cooldown().toSeconds(), 100 * s.scaleDownHeadroom(),
+        s.slo().calibration().toSeconds(),
+        100 * s.scaleDown().percentile(), s.scaleDown().window().toSeconds(), s.scaleDown().maxWindow().toSeconds(),
+        s.scaleDown().regret().toSeconds(), s.cooldown().toSeconds(), 100 * s.scaleDownHeadroom(),
         s.idleTimeout().toSeconds(), s.consolidation().enabled() ? "on" : "off", 100 * s.consolidation().qualityTolerance(),
         s.warm(Tier.LOW), s.warm(Tier.MEDIUM), s.warm(Tier.HIGH), s.telemetryWindow().toSeconds(), setup.pool.holdQueueCapacity(),
         simSettings.maxHold().toSeconds()));
