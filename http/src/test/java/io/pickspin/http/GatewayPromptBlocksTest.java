@@ -10,11 +10,7 @@ import io.pickspin.model.Catalog;
 import io.pickspin.model.LatencyProfile;
 import io.pickspin.model.ModelSpec;
 import io.pickspin.model.Tier;
-import io.pickspin.pool.Lease;
-import io.pickspin.pool.LeaseProvider;
 import io.pickspin.pool.LeaseRequest;
-import io.pickspin.pool.Outcome;
-import io.pickspin.pool.StaticLeaseProvider;
 import io.pickspin.prefix.PromptBlocks;
 import io.pickspin.sim.server.SimModel;
 import io.pickspin.sim.server.SimServer;
@@ -24,7 +20,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -40,20 +35,8 @@ class GatewayPromptBlocksTest {
         .toCompletableFuture().get(10, TimeUnit.SECONDS)) {
       Catalog catalog = new Catalog(List.of(new ModelSpec("small", Tier.LOW, "small-served", 0.5, 1, 2.0,
           new LatencyProfile(5, 1, 8, 0), 0, 1, List.of(new BackendEndpoint("sim-0", "sim", sim.baseUrl())))));
-      StaticLeaseProvider real = new StaticLeaseProvider(catalog);
-      LinkedBlockingQueue<LeaseRequest> asked = new LinkedBlockingQueue<>();
-      LeaseProvider recording = new LeaseProvider() {
-        @Override
-        public CompletionStage<Lease> acquire(LeaseRequest request) {
-          asked.add(request);
-          return real.acquire(request);
-        }
-
-        @Override
-        public void release(Lease lease, Outcome outcome) {
-          real.release(lease, outcome);
-        }
-      };
+      RecordingLeases recording = new RecordingLeases(catalog);
+      LinkedBlockingQueue<LeaseRequest> asked = recording.asked;
       GatewaySettings settings = TestGatewaySettings.of(kit.system());
       Gateway g = Gateway.start(kit.system(), settings, catalog, new MediumTierPolicy(catalog), recording)
           .toCompletableFuture().get(10, TimeUnit.SECONDS);

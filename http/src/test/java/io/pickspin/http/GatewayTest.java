@@ -38,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -438,20 +437,8 @@ class GatewayTest {
 
   @Test
   void aSlowClientGetsTheWholeStreamedAnswerAndTheLeaseIsReleasedWhenItEnds() throws Exception {
-    StaticLeaseProvider real = new StaticLeaseProvider(catalog());
-    LinkedBlockingQueue<Outcome> released = new LinkedBlockingQueue<>();
-    LeaseProvider recording = new LeaseProvider() {
-      @Override
-      public CompletionStage<Lease> acquire(LeaseRequest request) {
-        return real.acquire(request);
-      }
-
-      @Override
-      public void release(Lease lease, Outcome outcome) {
-        released.add(outcome);
-        real.release(lease, outcome);
-      }
-    };
+    RecordingLeases recording = new RecordingLeases(catalog());
+    LinkedBlockingQueue<Outcome> released = recording.outcomes;
     int tokens = 3000; // about 3 s of generation and 500 KB of events
     withGateway(recording, settings(), base -> {
       URI url = URI.create(base + "/v1/chat/completions");

@@ -9,9 +9,11 @@ import io.pickspin.pool.StaticLeaseProvider;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 
-/** Leases from the static provider, and the outcome of every release. */
+/** Leases from the static provider, every lease asked for and the outcome of every release. */
 final class RecordingLeases implements LeaseProvider {
   final StaticLeaseProvider leases;
+  /** Every lease asked for, in order. */
+  final LinkedBlockingQueue<LeaseRequest> asked = new LinkedBlockingQueue<>();
   /** Every release's outcome, in order. */
   final LinkedBlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
   /** Every release as "backend:ok", "backend:error" or "backend:error:fault", in order. */
@@ -23,6 +25,7 @@ final class RecordingLeases implements LeaseProvider {
 
   @Override
   public CompletionStage<Lease> acquire(LeaseRequest request) {
+    asked.add(request);
     return leases.acquire(request);
   }
 
