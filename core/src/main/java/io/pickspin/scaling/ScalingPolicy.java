@@ -161,14 +161,8 @@ public final class ScalingPolicy {
       if (calibration == null) calibration = SlowdownCalibration.NONE;
     }
 
-    public Watch(long observingSinceMs, long lastArrivalMs, long sampledSinceMs, long[] sampleAtMs, int[] sampleTarget,
-        long lastScaleDownMs, int backoff, long backoffSinceMs) {
-      this(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs, backoff,
-          backoffSinceMs, SlowdownCalibration.NONE);
-    }
-
     public static Watch startedAt(long nowMs) {
-      return new Watch(nowMs, -1, nowMs, new long[0], new int[0], -1, 0, nowMs);
+      return new Watch(nowMs, -1, nowMs, new long[0], new int[0], -1, 0, nowMs, SlowdownCalibration.NONE);
     }
 
     /** After a change: sampling starts again. */
@@ -279,13 +273,18 @@ public final class ScalingPolicy {
     double sigma = sigmaFor(deadlines.quantile(1 - slo.onTime()));
     if (slo.feedback() <= 0) return sigma;
     double correction = 1 + slo.feedback() * (deadlines.onTimeShare() - slo.onTime());
-    return Math.max(slo.minSlack(), Math.min(slo.maxSlack(), sigma * Math.max(0.5, Math.min(2, correction))));
+    return withinSlackBounds(sigma * Math.max(0.5, Math.min(2, correction)));
   }
 
   /** Sigma for a tolerated slowdown {@code factor}: safety x (factor - 1), within the SLO's bounds. */
   double sigmaFor(double factor) {
+    return withinSlackBounds(settings.slo().safety() * (factor - 1));
+  }
+
+  /** Sigma clamped to the SLO's [min-slack, max-slack]. */
+  private double withinSlackBounds(double sigma) {
     ScalingSettings.Slo slo = settings.slo();
-    return Math.max(slo.minSlack(), Math.min(slo.maxSlack(), slo.safety() * (factor - 1)));
+    return Math.max(slo.minSlack(), Math.min(slo.maxSlack(), sigma));
   }
 
   /**
@@ -332,10 +331,7 @@ public final class ScalingPolicy {
   public Sizing size(ModelSpec spec, Telemetry t, double kappa) {
     double latencyMs = latencyMs(spec, t);
     double sigma = sigma(spec, t.deadlines());
-    if (sigma > 0 && kappa != 1) {
-      ScalingSettings.Slo slo = settings.slo();
-      sigma = Math.max(slo.minSlack(), Math.min(slo.maxSlack(), sigma / kappa));
-    }
+    if (sigma > 0 && kappa != 1) sigma = withinSlackBounds(sigma / kappa);
     return size(spec, t.ratePerSecond(), t.ratePerSecond() * latencyMs / 1000.0, latencyMs, sigma);
   }
 
@@ -352,7 +348,6 @@ public final class ScalingPolicy {
     return (1 + k * p.tpotPerSequenceMs() / p.tpotMs()) / (1 - rho);
   }
 
-
   /** The load of {@code rate} requests a second holding {@code demand} requests in the system, at slack sigma. */
   public Sizing size(ModelSpec spec, double rate, double demand, double latencyMs, double sigma) {
     int c = targetConcurrency(spec, sigma);
@@ -365,8 +360,8 @@ public final class ScalingPolicy {
 
   public Evaluation evaluate(ModelSpec spec, Telemetry t, ModelMemory memory, Watch watch, long nowMs, Advice advice) {
     double predicted = predictedSlowdown(spec, t.ratePerSecond(), latencyMs(spec, t), t.ready());
-    watch = watch.calibrated(watch.calibration().after(t, Double.isNaN(predicted) ? 0 : predicted, nowMs,
-        t.windowMs(), settings.slo().calibration().toMillis()));
+    watch = watch.calibrated(
+        watch.calibration().after(t, predicted, nowMs, t.windowMs(), settings.slo().calibration().toMillis()));
     Sizing z = size(spec, t, watch.calibration().kappa());
     int c = z.concurrency();
     double latencyMs = z.latencyMs();

@@ -42,7 +42,8 @@ public record SlowdownCalibration(
   }
 
   /**
-   * After reading {@code t}, for which the model predicts a slowdown of {@code predicted} at the pool's ready replicas.
+   * After reading {@code t}, for which the model predicts a slowdown of {@code predicted} at the pool's ready replicas
+   * (NaN when the model has no batch curve: the reading does not count).
    *
    * @param windowMs the telemetry window: how long the ready count must hold before a reading counts
    * @param tauMs time constant of the averages; 0 turns calibration off

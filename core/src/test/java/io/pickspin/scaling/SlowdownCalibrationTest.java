@@ -51,6 +51,7 @@ class SlowdownCalibrationTest {
   void neverPacksDenserThanTheModelAndIgnoresAnIdlePoolOrNoMeasurement() {
     assertEquals(1, run(SlowdownCalibration.NONE, 0, 1800, 4, 1.1, 1.5).kappa(), 1e-9);
     assertEquals(1, run(SlowdownCalibration.NONE, 0, 1800, 4, 3.0, 1.01).kappa(), 1e-9);
+    assertEquals(1, run(SlowdownCalibration.NONE, 0, 1800, 4, 3.0, Double.NaN).kappa(), 1e-9);
     assertEquals(1, run(SlowdownCalibration.NONE, 0, 1800, 4, -1, 1.5).kappa(), 1e-9);
     assertEquals(1, run(SlowdownCalibration.NONE, 0, 1800, 0, 3.0, 1.5).kappa(), 1e-9);
     SlowdownCalibration off = SlowdownCalibration.NONE;
