@@ -208,12 +208,10 @@ public final class PoolCore<H> {
     Replica r = a.replica();
     r.inFlight--;
     if (outcome.ok()) {
-      stats.recordCompletion(nowMs, outcome.latencyMs());
-      // the slowdown the request tolerated: against its own idle service time, else the profile's of an answer as long
+      // slowdowns against the request's own idle service time, else the profile's of an answer as long
       double idle = outcome.idleServiceMs() > 0 ? outcome.idleServiceMs()
           : outcome.outputTokens() > 0 ? spec.latency().serviceMs(outcome.outputTokens()) : 0;
-      stats.recordSlowdown(nowMs, idle, outcome.latencyMs());
-      if (outcome.deadlineMs() > 0) stats.recordDeadline(nowMs, outcome.deadlineMs(), idle, outcome.sinceArrivalMs());
+      stats.recordServed(nowMs, outcome.latencyMs(), idle, outcome.deadlineMs(), outcome.sinceArrivalMs());
       r.faults = 0;
       if (r.health == Health.SUSPECT && r.failedChecks == 0) r.health = Health.HEALTHY;
     } else if (outcome.replicaFault()) {

@@ -67,6 +67,17 @@ public final class ArrivalStats {
     lastArrivalMs = Math.max(lastArrivalMs, nowMs);
   }
 
+  /**
+   * A request served: {@code serviceMs} on a replica (its latency for Little's law and its slowdown), against its idle
+   * service time; with a deadline, also what it tolerated and whether it met it, {@code sinceArrivalMs} after it arrived.
+   * What a pool records of every successful completion.
+   */
+  public void recordServed(long nowMs, double serviceMs, double idleServiceMs, double deadlineMs, double sinceArrivalMs) {
+    recordCompletion(nowMs, Math.round(serviceMs));
+    recordSlowdown(nowMs, idleServiceMs, serviceMs);
+    recordDeadline(nowMs, deadlineMs, idleServiceMs, sinceArrivalMs);
+  }
+
   /** A request finished successfully after {@code latencyMs}. */
   public void recordCompletion(long nowMs, long latencyMs) {
     int i = bucket(nowMs);

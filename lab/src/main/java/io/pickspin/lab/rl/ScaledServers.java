@@ -111,9 +111,7 @@ public final class ScaledServers implements ServingSimulator {
       public void served(double latencyMs, double serviceMs) {
         long at = (long) servers.nowMs();
         // as the gateway reports it: the time on a replica, so a wait for one is not counted as load
-        stats[model].recordCompletion(at, Math.round(serviceMs));
-        stats[model].recordDeadline(at, deadlineMs, idleMs, latencyMs);
-        stats[model].recordSlowdown(at, idleMs, serviceMs);
+        stats[model].recordServed(at, serviceMs, idleMs, deadlineMs, latencyMs);
         done.served(latencyMs, serviceMs);
       }
     });
