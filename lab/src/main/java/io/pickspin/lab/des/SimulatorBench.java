@@ -449,10 +449,6 @@ public final class SimulatorBench {
       this(safety, windowS, percentile, maxWindowS, regretS, 0, 0);
     }
 
-    Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback) {
-      this(safety, windowS, percentile, maxWindowS, regretS, feedback, 0);
-    }
-
     ScalingSettings apply(ScalingSettings s) {
       ScalingSettings.Slo slo = s.slo().withSafety(safety).withFeedback(feedback).withCalibration(Duration.ofSeconds(calibrationS));
       return s.withSlo(slo).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
@@ -482,7 +478,7 @@ public final class SimulatorBench {
     g.add(new Knobs(1.1, 1800, 0.9, 1800, 0));
     // the measured on-time share corrects the slack
     for (double feedback : new double[] {5, 15}) {
-      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback));
+      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback, 0));
     }
     // the measured slowdown corrects the planning model (SlowdownCalibration)
     for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600));
