@@ -356,24 +356,15 @@ public final class Simulation implements ReplicaServer.Listener {
       r.readyAt = events.now() + fleet.latency().coldStartMs(p.deployment);
       events.after(fleet.latency().coldStartMs(p.deployment), () -> ready(p, r));
     }
-    int remove = live - desired;
-    List<ReplicaServer> all = new ArrayList<>(p.replicas.values());
-    for (int i = all.size() - 1; i >= 0 && remove > 0; i--) {
-      if (all.get(i).phase == ReplicaPhase.STARTING) {
-        removeReplica(p, all.get(i));
-        remove--;
+    for (ReplicaServer r : ScaleDownOrder.leaving(new ArrayList<>(p.replicas.values()), live - desired, x -> x.phase,
+        ReplicaServer::load)) {
+      if (r.phase == ReplicaPhase.STARTING) {
+        removeReplica(p, r);
+      } else {
+        p.account(events.now(), timeline);
+        r.phase = ReplicaPhase.DRAINING;
+        if (r.idle()) removeReplica(p, r);
       }
-    }
-    while (remove > 0) {
-      ReplicaServer least = null;
-      for (ReplicaServer r : p.replicas.values()) {
-        if (r.phase == ReplicaPhase.READY && (least == null || r.load() < least.load())) least = r;
-      }
-      if (least == null) break;
-      p.account(events.now(), timeline);
-      least.phase = ReplicaPhase.DRAINING;
-      if (least.idle()) removeReplica(p, least);
-      remove--;
     }
     p.peakReplicas = Math.max(p.peakReplicas, p.live());
     handle(p, p.core.updateReplicas(p.statuses(), events.nowMs()));

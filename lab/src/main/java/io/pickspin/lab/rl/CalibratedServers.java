@@ -3,6 +3,7 @@ package io.pickspin.lab.rl;
 import io.pickspin.lab.des.BatchingEngine;
 import io.pickspin.lab.des.EventQueue;
 import io.pickspin.lab.des.LatencyModel;
+import io.pickspin.lab.des.ScaleDownOrder;
 import io.pickspin.scaling.driver.ReplicaPhase;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -176,20 +177,13 @@ public final class CalibratedServers implements ServingSimulator {
       pool.add(r);
       events.after(coldStartMs, () -> ready(r));
     }
-    int remove = live - desired;
-    for (int i = pool.size() - 1; i >= 0 && remove > 0; i--) {
-      Replica r = pool.get(i);
+    for (Replica r : ScaleDownOrder.leaving(List.copyOf(pool), live - desired, x -> x.phase, x -> x.slots)) {
       if (r.phase == ReplicaPhase.STARTING) {
         remove(r);
-        remove--;
+      } else {
+        r.phase = ReplicaPhase.DRAINING;
+        if (r.slots == 0) remove(r);
       }
-    }
-    for (; remove > 0; remove--) {
-      Replica least = null;
-      for (Replica r : pool) if (r.phase == ReplicaPhase.READY && (least == null || r.slots < least.slots)) least = r;
-      if (least == null) break;
-      least.phase = ReplicaPhase.DRAINING;
-      if (least.slots == 0) remove(least);
     }
   }
 
