@@ -49,7 +49,8 @@ import java.util.Optional;
  * plans at sigma / kappa (never denser than the model: kappa >= 1).
  *
  * <p><b>Scale-up</b> to the target happens at once, planned with the rate of the last seconds when it is a burst
- * ({@link #BURST}). A scale-up for load at most doubles the ready replicas (or adds {@link #GROWTH_STEP}) until the
+ * ({@link #BURST}) beyond the pool's usual range ({@link ScalingSettings.Burst}: a spike within it is queued through,
+ * since the replicas it would order arrive a cold start later). A scale-up for load at most doubles the ready replicas (or adds {@link #GROWTH_STEP}) until the
  * replicas it ordered are ready: a replica ordered during a burst shorter than a cold start arrives after the burst,
  * and replicas ordered while earlier ones start cannot serve sooner than those. This is Kubernetes HPA's default
  * scale-up policy (double or +4), counted per cold start instead of per 15 s.
@@ -146,6 +147,8 @@ public final class ScalingPolicy {
    * @param lastScaleDownMs when the load last scaled this model down, -1 if never
    * @param backoff how many times the scale-down window is doubled after regretted scale-downs
    * @param backoffSinceMs since when the backoff has its level
+   * @param calibration how far the latency model is off for this pool
+   * @param longRun the pool's long-run arrival rate, against which a burst is judged
    */
   public record Watch(
       long observingSinceMs,
@@ -156,19 +159,21 @@ public final class ScalingPolicy {
       long lastScaleDownMs,
       int backoff,
       long backoffSinceMs,
-      SlowdownCalibration calibration) {
+      SlowdownCalibration calibration,
+      LongRunRate longRun) {
     public Watch {
       if (calibration == null) calibration = SlowdownCalibration.NONE;
+      if (longRun == null) longRun = LongRunRate.NONE;
     }
 
     public static Watch startedAt(long nowMs) {
-      return new Watch(nowMs, -1, nowMs, new long[0], new int[0], -1, 0, nowMs, SlowdownCalibration.NONE);
+      return new Watch(nowMs, -1, nowMs, new long[0], new int[0], -1, 0, nowMs, SlowdownCalibration.NONE, LongRunRate.NONE);
     }
 
     /** After a change: sampling starts again. */
     Watch reset(long nowMs, long lastArrival) {
       return new Watch(observingSinceMs, lastArrival, nowMs, new long[0], new int[0], lastScaleDownMs, backoff,
-          backoffSinceMs, calibration);
+          backoffSinceMs, calibration, longRun);
     }
 
     /** The samples within {@code windowMs} and this one. */
@@ -187,22 +192,27 @@ public final class ScalingPolicy {
       at[j] = nowMs;
       t[j] = target;
       return new Watch(observingSinceMs, lastArrival, sampledSinceMs, at, t, lastScaleDownMs, backoff, backoffSinceMs,
-          calibration);
+          calibration, longRun);
     }
 
     Watch withBackoff(int level, long sinceMs) {
       return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs, level,
-          sinceMs, calibration);
+          sinceMs, calibration, longRun);
     }
 
     Watch scaledDownAt(long nowMs) {
       return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, nowMs, backoff,
-          backoffSinceMs, calibration);
+          backoffSinceMs, calibration, longRun);
     }
 
     Watch calibrated(SlowdownCalibration c) {
       return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs,
-          backoff, backoffSinceMs, c);
+          backoff, backoffSinceMs, c, longRun);
+    }
+
+    Watch withLongRun(LongRunRate r) {
+      return new Watch(observingSinceMs, lastArrivalMs, sampledSinceMs, sampleAtMs, sampleTarget, lastScaleDownMs,
+          backoff, backoffSinceMs, calibration, r);
     }
 
     /** The nearest-rank percentile of the samples' targets (small non-negative integers: counted, not sorted). */
@@ -362,12 +372,15 @@ public final class ScalingPolicy {
     double predicted = predictedSlowdown(spec, t.ratePerSecond(), latencyMs(spec, t), t.ready());
     watch = watch.calibrated(
         watch.calibration().after(t, predicted, nowMs, t.windowMs(), settings.slo().calibration().toMillis()));
+    ScalingSettings.Burst burstCfg = settings.burst();
+    watch = watch.withLongRun(watch.longRun().after(t.ratePerSecond(), nowMs, burstCfg.longRun().toMillis()));
     Sizing z = size(spec, t, watch.calibration().kappa());
     int c = z.concurrency();
     double latencyMs = z.latencyMs();
     double load = z.load();
     double upLoad = load;
-    if (t.recentRatePerSecond() > 0 && t.recentRatePerSecond() >= BURST * t.ratePerSecond()) {
+    if (t.recentRatePerSecond() > 0 && t.recentRatePerSecond() >= BURST * t.ratePerSecond()
+        && watch.longRun().exceeds(t.recentRatePerSecond(), burstCfg.aboveLongRun())) {
       double r = t.recentRatePerSecond();
       upLoad = Math.max(load, size(spec, r, r * latencyMs / 1000.0, latencyMs, z.sigma()).load());
     }

@@ -33,6 +33,7 @@ import java.util.Map;
  * @param slo how the pool's deadlines set the slack
  * @param scaleDown how a scale-down is decided
  * @param consolidation when a pool goes to zero because another warm model can absorb its traffic
+ * @param burst which bursts the scale-up plans with at once
  */
 public record ScalingSettings(
     Duration tickInterval,
@@ -49,7 +50,8 @@ public record ScalingSettings(
     double latencySlack,
     Slo slo,
     ScaleDown scaleDown,
-    Consolidation consolidation) {
+    Consolidation consolidation,
+    Burst burst) {
 
   /**
    * SLO-driven sizing ({@code pickspin.scaling.slo}). A completed request with a deadline D and an idle service time S
@@ -151,6 +153,30 @@ public record ScalingSettings(
   }
 
   /**
+   * Bursts ({@code pickspin.scaling.burst}). The scale-up plans with the rate of the last seconds when it is a burst
+   * (see {@link ScalingPolicy}), but only when that rate is also at least {@code aboveLongRun} times the pool's long-run
+   * rate ({@link LongRunRate}, averaged over {@code longRun}). Replicas ordered for a spike arrive a cold start later,
+   * usually after it, and a steady workload's spikes recur within its usual range: those are queued through, as a
+   * static deployment does. A ramp beyond that range, or a pool waking from little traffic, is met at once.
+   *
+   * @param longRun time constant of the long-run rate
+   * @param aboveLongRun how many times the long-run rate a burst must reach to be planned with (0: every burst)
+   */
+  public record Burst(Duration longRun, double aboveLongRun) {
+    public Burst {
+      if (longRun == null || longRun.isNegative()) {
+        throw new IllegalArgumentException("pickspin.scaling.burst.long-run must be >= 0");
+      }
+      if (!(aboveLongRun >= 0)) throw new IllegalArgumentException("pickspin.scaling.burst.above-long-run must be >= 0");
+    }
+
+    /** Every burst is planned with. */
+    public static Burst always() {
+      return new Burst(Duration.ZERO, 0);
+    }
+  }
+
+  /**
    * Consolidation ({@code pickspin.scaling.consolidation}): a pool goes to zero while another warm model absorbs its
    * traffic within SLO and that saves GPUs, see {@link Consolidation}.
    *
@@ -213,7 +239,7 @@ public record ScalingSettings(
       int recentDecisions,
       double latencySlack) {
     this(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool, assumedOutputTokens,
-        telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, null, null, null);
+        telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, null, null, null, null);
   }
 
   public ScalingSettings {
@@ -238,6 +264,7 @@ public record ScalingSettings(
     if (slo == null) slo = Slo.off();
     if (scaleDown == null) scaleDown = new ScaleDown(cooldown, 1.0);
     if (consolidation == null) consolidation = Consolidation.off();
+    if (burst == null) burst = Burst.always();
   }
 
   /** Reads the {@code pickspin.scaling} block. */
@@ -274,7 +301,8 @@ public record ScalingSettings(
                 c.hasPath("consolidation.profile-quality-tolerance")
                     ? tolerances(c.getConfig("consolidation.profile-quality-tolerance"))
                     : Map.of())
-            : null);
+            : null,
+        c.hasPath("burst") ? new Burst(c.getDuration("burst.long-run"), c.getDouble("burst.above-long-run")) : null);
   }
 
   private static Map<Profile, Double> tolerances(Config c) {
@@ -287,39 +315,45 @@ public record ScalingSettings(
   public ScalingSettings forProfile(Profile profile) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
-        scaleDown, consolidation.forProfile(profile));
+        scaleDown, consolidation.forProfile(profile), burst);
   }
 
   /** The same settings with another latency slack (0 = plan replicas at their max batch). */
   public ScalingSettings withLatencySlack(double slack) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, slack, slo, scaleDown,
-        consolidation);
+        consolidation, burst);
   }
 
   /** The same settings with another warm pool per tier. */
   public ScalingSettings withWarmPool(Map<Tier, Integer> warm) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warm,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
-        scaleDown, consolidation);
+        scaleDown, consolidation, burst);
   }
 
   public ScalingSettings withSlo(Slo s) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, s,
-        scaleDown, consolidation);
+        scaleDown, consolidation, burst);
   }
 
   public ScalingSettings withScaleDown(Duration newCooldown, ScaleDown s) {
     return new ScalingSettings(tickInterval, telemetryWindow, newCooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo, s,
-        consolidation);
+        consolidation, burst);
   }
 
   public ScalingSettings withConsolidation(Consolidation c) {
     return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
         assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
-        scaleDown, c);
+        scaleDown, c, burst);
+  }
+
+  public ScalingSettings withBurst(Burst b) {
+    return new ScalingSettings(tickInterval, telemetryWindow, cooldown, idleTimeout, scaleDownHeadroom, warmPool,
+        assumedOutputTokens, telemetryTimeout, snapshotEvery, keepSnapshots, recentDecisions, latencySlack, slo,
+        scaleDown, consolidation, b);
   }
 
   public int warm(Tier tier) {

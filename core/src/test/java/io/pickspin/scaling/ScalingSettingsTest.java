@@ -65,6 +65,8 @@ class ScalingSettingsTest {
     assertEquals(
         "pickspin.scaling.consolidation.quality-tolerance must be in [0,1)",
         scalingError("consolidation.quality-tolerance = 1.5"));
+    assertEquals("pickspin.scaling.burst.above-long-run must be >= 0", scalingError("burst.above-long-run = -1"));
+    assertEquals("pickspin.scaling.burst.long-run must be >= 0", scalingError("burst.long-run = -1s"));
   }
 
   private static String scalingError(String override) {

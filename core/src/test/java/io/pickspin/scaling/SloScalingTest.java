@@ -22,7 +22,7 @@ class SloScalingTest {
     return new ScalingSettings(Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(300),
         0.1, Map.of(), 128, Duration.ofSeconds(1), 2, 1, 20, 0.3,
         new ScalingSettings.Slo(0.95, safety, 0.1, 3.0, 20, 0), new ScalingSettings.ScaleDown(Duration.ofSeconds(120), 0.9),
-        ScalingSettings.Consolidation.off());
+        ScalingSettings.Consolidation.off(), ScalingSettings.Burst.always());
   }
 
   /** {@code n} completed requests that tolerated a slowdown of {@code factor} each. */

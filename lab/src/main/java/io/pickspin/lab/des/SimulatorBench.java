@@ -444,21 +444,23 @@ public final class SimulatorBench {
 
   /** One point of the grid. */
   record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback,
-      long calibrationS) {
+      long calibrationS, double burstAboveLongRun, long burstLongRunS) {
     Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS) {
-      this(safety, windowS, percentile, maxWindowS, regretS, 0, 0);
+      this(safety, windowS, percentile, maxWindowS, regretS, 0, 0, 0, 0);
     }
 
     ScalingSettings apply(ScalingSettings s) {
       ScalingSettings.Slo slo = s.slo().withSafety(safety).withFeedback(feedback).withCalibration(Duration.ofSeconds(calibrationS));
-      return s.withSlo(slo).withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
-          Duration.ofSeconds(windowS), percentile, Duration.ofSeconds(maxWindowS), Duration.ofSeconds(regretS)));
+      return s.withSlo(slo).withBurst(new ScalingSettings.Burst(Duration.ofSeconds(burstLongRunS), burstAboveLongRun))
+          .withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
+              Duration.ofSeconds(windowS), percentile, Duration.ofSeconds(maxWindowS), Duration.ofSeconds(regretS)));
     }
 
     String label() {
-      return String.format(Locale.ROOT, "safety %.1f%s%s, scale-down p%.0f over %d s%s", safety,
+      return String.format(Locale.ROOT, "safety %.1f%s%s%s, scale-down p%.0f over %d s%s", safety,
           feedback > 0 ? String.format(Locale.ROOT, ", on-time feedback %.0f", feedback) : "",
           calibrationS > 0 ? String.format(Locale.ROOT, ", slowdown calibration over %d s", calibrationS) : "",
+          burstAboveLongRun > 0 ? String.format(Locale.ROOT, ", bursts planned above %.0fx the %d s rate", burstAboveLongRun, burstLongRunS) : "",
           100 * percentile, windowS,
           maxWindowS > windowS ? String.format(Locale.ROOT, " (up to %d s after a scale-down regretted within %d s)", maxWindowS, regretS) : "");
     }
@@ -478,11 +480,15 @@ public final class SimulatorBench {
     g.add(new Knobs(1.1, 1800, 0.9, 1800, 0));
     // the measured on-time share corrects the slack
     for (double feedback : new double[] {5, 15}) {
-      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback, 0));
+      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback, 0, 0, 0));
     }
     // the measured slowdown corrects the planning model (SlowdownCalibration)
-    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600));
-    for (long tau : new long[] {300, 1200}) g.add(new Knobs(0.9, 120, 0.9, 900, 600, 0, tau));
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 0, 0));
+    for (long tau : new long[] {300, 1200}) g.add(new Knobs(0.9, 120, 0.9, 900, 600, 0, tau, 0, 0));
+    // a burst is planned with only above a multiple of the pool's long-run rate (ScalingSettings.Burst)
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 3, 1800));
+    for (double above : new double[] {2, 5}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, above, 1800));
+    for (long longRun : new long[] {900, 3600}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, 3, longRun));
     return g;
   }
 
@@ -519,7 +525,7 @@ public final class SimulatorBench {
       }
     }
     StringBuilder md = new StringBuilder();
-    md.append("The scaler's free parameters (the SLO safety factor, the scale-down window and percentile, the on-time feedback and the slowdown calibration) chosen on the ")
+    md.append("The scaler's free parameters (the SLO safety factor, the scale-down window and percentile, the on-time feedback, the slowdown calibration and the burst gate) chosen on the ")
         .append("first half of every trace, before the benchmark runs the second half (`bin/simulate`, --split test). ")
         .append(String.format(Locale.ROOT, "%d seed(s) per cell; static single-model deployments sized per seed as in the benchmark. ", seeds.size()))
         .append("Each cell: the product default's success against the best static deployment (percentage points) / its GPU-hours relative to it. ")
@@ -601,10 +607,11 @@ public final class SimulatorBench {
         .append("no consolidation, no spill, the LOW tier warm), on the same requests.\n\n");
     md.append(String.format(Locale.ROOT, "**Shipped scaler settings under test**: SLO on-time %.2f with safety %.2f and on-time feedback %.0f (latency slack within [%.2f, %.2f], fixed %.2f until %d deadlines are known), "
         + "the planning model calibrated by each pool's measured slowdown over %d s (0: off), "
+        + "a burst planned with at once when it is at least %.1fx the pool's rate averaged over %d s (0: every burst), "
         + "scale-down to the p%.0f of a %d s window (up to %d s after a scale-down regretted within %d s) after a %d s cooldown with %.0f%% headroom, idle timeout %d s, consolidation %s (quality tolerance %.0f%%), "
         + "warm pool low/medium/high %d/%d/%d, telemetry window %d s; hold queue %d, max hold %d s, spill to a warm model when a cold start would miss the deadline.%n%n",
         s.slo().onTime(), s.slo().safety(), s.slo().feedback(), s.slo().minSlack(), s.slo().maxSlack(), s.latencySlack(), s.slo().minSamples(),
-        s.slo().calibration().toSeconds(),
+        s.slo().calibration().toSeconds(), s.burst().aboveLongRun(), s.burst().longRun().toSeconds(),
         100 * s.scaleDown().percentile(), s.scaleDown().window().toSeconds(), s.scaleDown().maxWindow().toSeconds(),
         s.scaleDown().regret().toSeconds(), s.cooldown().toSeconds(), 100 * s.scaleDownHeadroom(),
         s.idleTimeout().toSeconds(), s.consolidation().enabled() ? "on" : "off", 100 * s.consolidation().qualityTolerance(),
