@@ -1,5 +1,7 @@
 package io.pickspin.scaling;
 
+import io.pickspin.model.ModelSpec;
+
 /**
  * Whether a request should leave a pool that has no ready replica for a warm model instead of waiting for a cold
  * start. A cold start takes tens of seconds to minutes (weights, engine start-up, health checks); a request whose
@@ -22,5 +24,23 @@ public final class Spill {
   public static boolean shouldSpill(
       boolean autoRouted, long deadlineMs, double waitedMs, double coldStartLeftMs, double serviceMs) {
     return autoRouted && deadlineMs > 0 && waitedMs + coldStartLeftMs + serviceMs > deadlineMs;
+  }
+
+  /**
+   * The rule as the simulators apply it with the fleet's scaler in the loop (the discrete-event simulator and the RL
+   * router's environment): an automatically routed request whose model has no ready replica leaves it for a warm
+   * model when the wait would miss its deadline ({@link #shouldSpill}, the service time the model's profile gives the
+   * scaler's assumed answer length), or when the scaler keeps the pool closed because a warm model absorbs its traffic
+   * (one request does not reopen it, see {@link Consolidator}).
+   *
+   * @param fleet the scaler whose last consolidation advice counts
+   * @param model the model the router chose, with no ready replica
+   * @param deadlineMs the request's latency budget from its arrival, 0 or less for none
+   * @param coldStartLeftMs how long until the pool's first replica is ready (a full cold start if none is starting)
+   */
+  public static boolean shouldLeave(FleetScaler fleet, ModelSpec model, long deadlineMs, double coldStartLeftMs) {
+    if (fleet.advice(model.id()).consolidatedInto() != null) return true;
+    double serviceMs = model.latency().serviceMs(fleet.policy().settings().assumedOutputTokens());
+    return shouldSpill(true, deadlineMs, 0, coldStartLeftMs, serviceMs);
   }
 }

@@ -1,6 +1,7 @@
 package io.pickspin.routing.rl;
 
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The router's Q-network evaluated in plain Java: dense layers with ReLU between them and a linear output (one Q-value
@@ -76,6 +77,13 @@ public final class QNetwork {
       a = y;
     }
     return a;
+  }
+
+  /** The indices from the largest value to the smallest; ties go to the lower index first (the first is {@link #argMax}). */
+  public static int[] ranking(float[] q) {
+    return IntStream.range(0, q.length).boxed()
+        .sorted((a, b) -> q[a] != q[b] ? Float.compare(q[b], q[a]) : Integer.compare(a, b))
+        .mapToInt(Integer::intValue).toArray();
   }
 
   /** Index of the largest value; ties go to the lower index. */

@@ -107,9 +107,7 @@ public final class RlRoutingPolicy implements RoutingPolicy {
     Classification c = classifier.classify(request.prompt());
     Tier tier = c.tier();
     float[] q = policy.qValues(state(tier, request.deadlineMs() > 0 ? request.deadlineMs() : defaultDeadlineMs, now));
-    Integer[] order = new Integer[q.length];
-    for (int i = 0; i < q.length; i++) order[i] = i;
-    java.util.Arrays.sort(order, (a, b) -> q[a] != q[b] ? Float.compare(q[b], q[a]) : Integer.compare(a, b));
+    int[] order = QNetwork.ranking(q);
     String chosen = actionModels[order[0]];
     List<String> fallbacks = new ArrayList<>(q.length - 1);
     Map<String, Double> scores = new LinkedHashMap<>();

@@ -324,7 +324,7 @@ public final class RlRouterBench {
           Setup.one("large-only, 8 GPUs", largeOnly8, sim -> Routers.fixed(large)),
           Setup.one("small-only", smallOnly, sim -> Routers.fixed(small)),
           Setup.one(String.format(Locale.ROOT, "threshold (small above %.3g/s)", th), smallLarge,
-              sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, th, sim)),
+              sim -> threshold(small, large, th, sim)),
           Setup.one("hybrid, balanced profile", mixed, sim -> Routers.complexity(x, RouterKind.HYBRID, Profile.BALANCED)),
           new Setup("rl (Double DQN)", mixed, rl));
 
@@ -392,7 +392,7 @@ public final class RlRouterBench {
           new Setup("large-only (scaler)", largeOnly, List.of(sim -> Routers.fixed(large)), true),
           new Setup("small-only (scaler)", smallOnly, List.of(sim -> Routers.fixed(small)), true),
           new Setup(String.format(Locale.ROOT, "threshold (scaler, small above %.3g/s)", t), smallLarge,
-              List.of(sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, t, sim)), true),
+              List.of(sim -> threshold(small, large, t, sim)), true),
           new Setup("hybrid, balanced (scaler)", mixed,
               List.of(sim -> Routers.complexity(x, RouterKind.HYBRID, Profile.BALANCED)), true),
           new Setup("rl (Double DQN, scaler)", mixed, scalerPolicies.routers(x), true),
@@ -411,17 +411,19 @@ public final class RlRouterBench {
               + "second and nudged when a request waits with nothing free (`io.pickspin.lab.rl.ScaledServers`); its telemetry is "
               + "built as a pool builds it (arrivals, completions with their time on a replica, deadlines). A new replica serves "
               + "after the latency model's cold start; a request for a pool without a replica waits for one (scale from zero) "
-              + "until its give-up time. Each row starts from its fixed row's deployment (large-only ").append(replicas(largeOnly))
+              + "until its give-up time, unless it spills (below). Each row starts from its fixed row's deployment (large-only ")
+          .append(replicas(largeOnly))
           .append(", small-only ").append(replicas(smallOnly)).append(", threshold ").append(replicas(smallLarge))
           .append(", hybrid and DQN ").append(replicas(mixed)).append("). GPU-hours: every replica from its start (cold start "
               + "included) to its removal, over the workload's span; the mean GPUs in use are those GPU-hours over the span. "
-              + "Same workloads and seeds as sections 1 and 2; no spill to a warm model (the routers choose). The scaler's "
-              + "consolidation closes a pool whose traffic a warm model could absorb within SLO (its anchor keeps one "
-              + "replica of the fleet's anchor model warm); the product's gateway would then spill that pool's automatically "
-              + "routed requests to a warm model, here the router's choice stands and its requests wait for a cold start. "
-              + "That is why on time falls below 90 % at 1-2 req/s in every row (large-only at 1 req/s, workload seed 7000: "
-              + "the qwen3-32b pool is consolidated into qwen3-14b at 240 s and scaled from zero again at once; 53 of its 54 "
-              + "late requests arrive after that).\n\n")
+              + "Same workloads and seeds as sections 1 and 2. The product's spill (`io.pickspin.scaling.Spill`, as the "
+              + "gateway and the discrete-event simulator apply it): a request routed to a pool without a ready replica goes "
+              + "to the first of its decision's fallbacks that has one when the cold start would make it miss its deadline or "
+              + "the scaler keeps the pool closed (consolidated into a warm model: its anchor keeps one replica of the fleet's "
+              + "anchor model warm); it is then credited, charged and counted by the scaler as the warm model's. Fallbacks: "
+              + "the DQN's other models in Q-value order and the hybrid router's by score (the product's decisions), the "
+              + "threshold heuristic's other model, then the fleet's remaining ones; large-only and small-only have none "
+              + "(static serving: the client names the model, and its request waits for a cold start, as in the product).\n\n")
           .append("The DQN (scaler) row runs the policies trained with the scaler in the loop (state layout ")
           .append(best.policy().layout().fileName())
           .append(": each model's ready and starting replicas are features); their checkpoint and weight were chosen on the "
@@ -452,6 +454,11 @@ public final class RlRouterBench {
           + "seed: ").append(every).append(".\n");
     }
 
+    /** The threshold heuristic on {@code sim}: the small model above {@code ratePerSecond}, else the large one. */
+    RoutingEnv.Router threshold(int small, int large, double ratePerSecond, ServingSimulator sim) {
+      return Routers.threshold(x.env.rateTimeConstantMs(), small, large, ratePerSecond, x.routing.models().size(), sim);
+    }
+
     int[] only(int model, int replicas) {
       int[] r = new int[x.routing.models().size()];
       r[model] = replicas;
@@ -468,8 +475,7 @@ public final class RlRouterBench {
       int n = 16;
       for (int i = 0; i <= n; i++) {
         double t = x.env.rateMin() * Math.pow(x.env.rateMax() / x.env.rateMin(), (double) i / n);
-        double q = TrainRlRouter.validate(x, sim -> Routers.threshold(x.env.rateTimeConstantMs(), small, large, t, sim),
-            replicas, scaled);
+        double q = TrainRlRouter.validate(x, sim -> threshold(small, large, t, sim), replicas, scaled);
         grid.add(new double[] {t, q});
         if (q > best) {
           best = q;

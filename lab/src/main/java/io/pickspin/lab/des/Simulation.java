@@ -184,7 +184,8 @@ public final class Simulation implements ReplicaServer.Listener {
 
   /**
    * The model an automatically routed request goes to: its choice, unless that pool has no ready replica and the wait
-   * for one would take the request past its deadline ({@link Spill}); then the first fallback with a ready replica.
+   * for one would take the request past its deadline or the scaler keeps the pool closed ({@link Spill#shouldLeave});
+   * then the first fallback with a ready replica.
    */
   private String spillTarget(Job job, String model) {
     SimPool p = pools.get(model);
@@ -193,10 +194,7 @@ public final class Simulation implements ReplicaServer.Listener {
     for (ReplicaServer r : p.replicas.values()) {
       if (r.phase == ReplicaPhase.STARTING) coldLeft = Math.min(coldLeft, Math.max(0, r.readyAt - events.now()));
     }
-    double service = p.spec.latency().serviceMs(scaling.assumedOutputTokens());
-    // a pool the scaler keeps closed because a warm model absorbs its traffic is not opened by one request either
-    boolean consolidated = fleetScaler.advice(model).consolidatedInto() != null;
-    if (!consolidated && !Spill.shouldSpill(true, Math.round(job.request.deadlineMs()), 0, coldLeft, service)) return model;
+    if (!Spill.shouldLeave(fleetScaler, p.spec, Math.round(job.request.deadlineMs()), coldLeft)) return model;
     for (String f : job.decision.fallbacks()) {
       SimPool q = pools.get(f);
       if (q != null && q.count(ReplicaPhase.READY) > 0) {

@@ -208,6 +208,16 @@ public final class CalibratedServers implements ServingSimulator {
     return n;
   }
 
+  /** How long until model {@code model}'s first starting replica is ready; a full cold start when none is starting. */
+  public double coldStartLeftMs(int model) {
+    double coldStartMs = latency.coldStartMs(deployments.get(model));
+    double left = coldStartMs;
+    for (Replica r : replicas[model]) {
+      if (r.phase == ReplicaPhase.STARTING) left = Math.min(left, Math.max(0, r.addedMs + coldStartMs - events.now()));
+    }
+    return left;
+  }
+
   /** Milliseconds model {@code model}'s replicas existed up to {@code untilMs}, each from its start to its removal. */
   public double replicaMs(int model, double untilMs) {
     double ms = removedReplicaMs[model];

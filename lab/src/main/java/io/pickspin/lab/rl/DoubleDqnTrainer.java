@@ -155,10 +155,19 @@ public final class DoubleDqnTrainer implements AutoCloseable {
 
   /** Epsilon-greedy action for {@code state}; advances the epsilon schedule. */
   public int act(float[] state) {
+    return explore() ? rng.nextInt(actions) : QNetwork.argMax(qValues(state));
+  }
+
+  /** As {@link #act(float[])} for a state whose Q-values ({@link #qValues}) the caller has already computed. */
+  public int actOnQValues(float[] q) {
+    return explore() ? rng.nextInt(actions) : QNetwork.argMax(q);
+  }
+
+  /** Whether this step explores (a random action); advances the epsilon schedule. */
+  private boolean explore() {
     double eps = epsilon();
     actSteps++;
-    if (rng.nextDouble() < eps) return rng.nextInt(actions);
-    return QNetwork.argMax(qValues(state));
+    return rng.nextDouble() < eps;
   }
 
   /** The online network's Q-values of one state. */

@@ -3,12 +3,15 @@ package io.pickspin.lab.rl;
 import io.pickspin.pool.Outcome;
 import io.pickspin.routing.ComplexityRoutingPolicy;
 import io.pickspin.routing.Profile;
+import io.pickspin.routing.RouteDecision;
 import io.pickspin.routing.RouteRequest;
 import io.pickspin.routing.RouterKind;
 import io.pickspin.routing.matrix.ServiceMatrix;
 import io.pickspin.routing.rl.ArrivalRateEstimator;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.RlRoutingPolicy;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The routers the environment compares, each running the product's own policy class on the simulator: static
@@ -18,30 +21,47 @@ import io.pickspin.routing.rl.RlRoutingPolicy;
 public final class Routers {
   private Routers() {}
 
-  /** Every request to one model. */
+  /** Every request to one model, which it waits for (static serving: the clients name the model). */
   public static RoutingEnv.Router fixed(int model) {
-    return a -> model;
+    RoutingEnv.Choice only = RoutingEnv.Choice.only(model);
+    return a -> only;
   }
 
   /**
    * The arrival-rate threshold heuristic: the large model while the estimated arrival rate (the RL router's own
-   * estimator) is at most {@code ratePerSecond}, the small model above it.
+   * estimator) is at most {@code ratePerSecond}, the small model above it. Its fallbacks: the other one of the two,
+   * then the fleet's remaining models in order ({@code models} in all), so that it may spill to any warm model.
    */
-  public static RoutingEnv.Router threshold(double rateTimeConstantMs, int small, int large, double ratePerSecond, ServingSimulator sim) {
+  public static RoutingEnv.Router threshold(double rateTimeConstantMs, int small, int large, double ratePerSecond, int models,
+      ServingSimulator sim) {
     ArrivalRateEstimator rate = new ArrivalRateEstimator(rateTimeConstantMs);
+    RoutingEnv.Choice toSmall = otherFirst(small, large, models);
+    RoutingEnv.Choice toLarge = otherFirst(large, small, models);
     return a -> {
       long now = (long) sim.nowMs();
       rate.recordArrival(now);
-      return rate.ratePerSecond(now) > ratePerSecond ? small : large;
+      return rate.ratePerSecond(now) > ratePerSecond ? toSmall : toLarge;
     };
+  }
+
+  /** {@code model}, with {@code other} as its first fallback and the fleet's remaining models after it. */
+  private static RoutingEnv.Choice otherFirst(int model, int other, int models) {
+    List<Integer> fallbacks = new ArrayList<>(List.of(other));
+    for (int m = 0; m < models; m++) if (m != model && m != other) fallbacks.add(m);
+    return new RoutingEnv.Choice(model, fallbacks);
   }
 
   /** The product's {@link RlRoutingPolicy} with the simulator's queues and virtual clock. */
   public static RoutingEnv.Router rl(RlExperiment x, DqnPolicy policy, ServingSimulator sim) {
     RlRoutingPolicy router = new RlRoutingPolicy(x.catalog, policy, x.rlClassifier, x.routing.poolView(sim),
         new ArrivalRateEstimator(x.env.rateTimeConstantMs()), RoutingEnv.clock(sim), 0);
-    return a -> x.routing.indexOf(router.decide(
-        new RouteRequest(RouteRequest.AUTO, a.prompt().text(), Profile.BALANCED, RouterKind.RL, a.deadlineMs())).model());
+    return a -> choice(x, router.decide(
+        new RouteRequest(RouteRequest.AUTO, a.prompt().text(), Profile.BALANCED, RouterKind.RL, a.deadlineMs())));
+  }
+
+  /** A product decision as the environment's choice: its model and its fallbacks, in order. */
+  static RoutingEnv.Choice choice(RlExperiment x, RouteDecision d) {
+    return new RoutingEnv.Choice(x.routing.indexOf(d.model()), d.fallbacks().stream().map(x.routing::indexOf).toList());
   }
 
   /**
@@ -52,9 +72,8 @@ public final class Routers {
     ComplexityRoutingPolicy policy = x.complexityRouter();
     return new RoutingEnv.Router() {
       @Override
-      public int route(Workload.Arrival a) {
-        return x.routing.indexOf(policy.decide(
-            new RouteRequest(RouteRequest.AUTO, a.prompt().text(), profile, kind, a.deadlineMs())).model());
+      public RoutingEnv.Choice route(Workload.Arrival a) {
+        return choice(x, policy.decide(new RouteRequest(RouteRequest.AUTO, a.prompt().text(), profile, kind, a.deadlineMs())));
       }
 
       @Override

@@ -29,13 +29,40 @@ import java.util.Map;
  * deadline in soft mode, where a late answer keeps some value until then): a best-effort server does not spend capacity
  * on answers that would come too late, so overload degrades availability instead of collapsing it. The same rule holds
  * for every router.
+ *
+ * <p>A simulator with the scaler in the loop may send a request to one of its decision's fallbacks instead (the
+ * product's spill, {@link ServingSimulator#destination}); the request is then credited, charged and reported as the
+ * fallback's.
  */
 public final class RoutingEnv {
   /** Chooses the model of each arrival (index into {@link #models()}) and hears how it went. */
   public interface Router {
-    int route(Workload.Arrival a);
+    Choice route(Workload.Arrival a);
 
+    /** @param model the model that took the request: the choice, or the fallback it spilled to */
     default void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {}
+  }
+
+  /**
+   * A routing decision: the model, then the models to try instead, best first (the decision's fallbacks, where a
+   * request spills when its model is cold, see {@link ServingSimulator#destination}).
+   */
+  public record Choice(int model, List<Integer> fallbacks) {
+    public Choice {
+      fallbacks = List.copyOf(fallbacks);
+    }
+
+    /** No fallbacks: the request waits for its model, as one whose client named the model does. */
+    public static Choice only(int model) {
+      return new Choice(model, List.of());
+    }
+
+    /** {@code model}, the other models of {@code ranking} (model indices, best first) as its fallbacks in that order. */
+    public static Choice ranked(int model, int[] ranking) {
+      List<Integer> fallbacks = new ArrayList<>(ranking.length);
+      for (int m : ranking) if (m != model) fallbacks.add(m);
+      return new Choice(model, fallbacks);
+    }
   }
 
   private final List<ModelSpec> models;
@@ -167,7 +194,9 @@ public final class RoutingEnv {
     List<ServingMetrics.Served> out = new ArrayList<>(arrivals.size());
     for (Workload.Arrival a : arrivals) {
       sim.runUntil(a.timeMs());
-      int m = router.route(a);
+      Choice choice = router.route(a);
+      // the model that takes it (the choice unless it spills): its credit, GPU cost and give-up time are that model's
+      int m = sim.destination(choice.model(), choice.fallbacks(), a.deadlineMs());
       double peak = a.prompt().utility()[peakModel];
       double giveUpAt = a.timeMs() + giveUpAfterMs(a) - servers.fullBatchServiceMs(m, a.inputTokens(), a.outputTokens());
       sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, a.deadlineMs(), (served, latency) -> {

@@ -6,6 +6,7 @@ import io.pickspin.scaling.FleetScaler;
 import io.pickspin.scaling.ScaleDecision;
 import io.pickspin.scaling.ScalingPolicy;
 import io.pickspin.scaling.ScalingSettings;
+import io.pickspin.scaling.Spill;
 import io.pickspin.scaling.Telemetry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +22,9 @@ import java.util.Map;
  * replica; deadlines against the request's idle service time) and the pool's in-flight, held, backlog age, ready and
  * starting counts. A decision resizes the pool at once; new replicas serve after the calibrated cold start, and each
  * replica costs GPU time from its start to its removal ({@link #gpuMs}), so GPU-hours follow the routing choices.
+ *
+ * <p>A request routed to a pool without a ready replica spills to a warm fallback as the product's gateway and the
+ * discrete-event simulator send it ({@link #destination}); the warm model's pool then counts it.
  */
 public final class ScaledServers implements ServingSimulator {
   private final CalibratedServers servers;
@@ -88,6 +92,19 @@ public final class ScaledServers implements ServingSimulator {
   private boolean busy() {
     for (int m = 0; m < models.size(); m++) if (servers.inFlight(m) > 0 || servers.queued(m) > 0) return true;
     return false;
+  }
+
+  /**
+   * The product's spill ({@link Spill#shouldLeave}, as the discrete-event simulator applies it): a request for a pool
+   * without a ready replica goes to the first of its fallbacks that has one when the cold start would make it miss
+   * its deadline or the scaler keeps the pool closed; else it waits for the pool's replica.
+   */
+  @Override
+  public int destination(int model, List<Integer> fallbacks, double deadlineMs) {
+    if (servers.replicas(model) > 0) return model;
+    if (!Spill.shouldLeave(scaler, models.get(model), Math.round(deadlineMs), servers.coldStartLeftMs(model))) return model;
+    for (int f : fallbacks) if (servers.replicas(f) > 0) return f;
+    return model;
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.pickspin.lab.rl;
 
+import java.util.List;
+
 /**
  * What the RL router's environment needs from a simulator of model servers in virtual time ({@link CalibratedServers}
  * implements it on the discrete-event simulator's calibrated latency model). Models are addressed by their index in the
@@ -9,6 +11,7 @@ package io.pickspin.lab.rl;
  *   <li>a virtual clock and the ability to run events up to a time (the environment routes each arrival at its
  *       arrival time, after every earlier event has happened);
  *   <li>per-model queue state at routing time: requests in service, requests waiting, replicas;
+ *   <li>the model a routed request goes to: its choice, or with a scaler in the loop a warm fallback (spill);
  *   <li>submission of a request to a chosen model with a time at which a still-waiting request gives up, and a
  *       completion callback with whether it was served and its end-to-end latency (queueing + service).
  * </ul>
@@ -35,6 +38,15 @@ public interface ServingSimulator {
    */
   default void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, Completion done) {
     submit(model, inputTokens, outputTokens, giveUpAtMs, done);
+  }
+
+  /**
+   * The model an automatically routed request for {@code model} goes to, {@code fallbacks} being the decision's other
+   * models, best first; due {@code deadlineMs} after it arrives. A fixed deployment keeps the choice; a simulator with
+   * a scaler in the loop spills it to a warm fallback as the product does ({@link ScaledServers}).
+   */
+  default int destination(int model, List<Integer> fallbacks, double deadlineMs) {
+    return model;
   }
 
   int inFlight(int model);

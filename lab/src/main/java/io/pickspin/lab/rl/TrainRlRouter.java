@@ -208,11 +208,12 @@ public final class TrainRlRouter {
     long[] decisions = {0};
     env.run(arrivals, sim, new RoutingEnv.Router() {
       @Override
-      public int route(Workload.Arrival a) {
+      public RoutingEnv.Choice route(Workload.Arrival a) {
         long now = (long) sim.nowMs();
         rate.recordArrival(now);
         float[] s = encoder.encode(a.prompt().routerTier(), pools, rate.ratePerSecond(now), a.deadlineMs());
-        int act = trainer.act(s);
+        float[] q = trainer.qValues(s);
+        int act = trainer.actOnQValues(q);
         transitions.decided(a.id(), s, act);
         chosen[act]++;
         if (++decisions[0] % every == 0) {
@@ -222,11 +223,13 @@ public final class TrainRlRouter {
             acc[2]++;
           }
         }
-        return act;
+        // the fallbacks in Q-value order, as the product's RlRoutingPolicy gives them
+        return RoutingEnv.Choice.ranked(act, QNetwork.ranking(q));
       }
 
       @Override
       public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
+        // the outcome of the model that took the request: a spilled one earns the fallback's reward for this action
         double r = env.reward(model, a, served, latencyMs);
         transitions.rewarded(a.id(), r);
         acc[0] += r;

@@ -71,7 +71,7 @@ class RoutingEnvTest {
     // five requests at once to the one-slot slow model: two fit in the deadline, the others give up while queued
     List<Workload.Arrival> burst = new ArrayList<>();
     for (int i = 0; i < 5; i++) burst.add(arrival(i, 0, deadline));
-    List<ServingMetrics.Served> served = e.run(burst, e.newSimulator(new int[] {0, 1}), a -> 1);
+    List<ServingMetrics.Served> served = e.run(burst, e.newSimulator(new int[] {0, 1}), a -> RoutingEnv.Choice.only(1));
     assertEquals(5, served.size());
     assertEquals(2, served.stream().filter(ServingMetrics.Served::onTime).count());
     assertEquals(2 * 0.8, served.stream().mapToDouble(ServingMetrics.Served::credit).sum(), 1e-9);
@@ -89,7 +89,7 @@ class RoutingEnvTest {
         arrival(2, service * 0.3, 100_000), arrival(3, service * 1.5, 100_000));
     e.run(arrivals, sim, a -> {
       seen.add(view.load("slow"));
-      return 1;
+      return RoutingEnv.Choice.only(1);
     });
     assertEquals(List.of(new PoolStateView.ModelLoad(0, 0, 1), new PoolStateView.ModelLoad(1, 0, 1),
         new PoolStateView.ModelLoad(1, 1, 1), new PoolStateView.ModelLoad(1, 1, 1)), seen);

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pickspin.model.Catalog;
+import io.pickspin.model.LatencyProfile;
+import io.pickspin.model.ModelSpec;
+import io.pickspin.model.Tier;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.PoolStateView;
 import io.pickspin.scaling.ScaleDecision;
@@ -85,5 +89,90 @@ class ScaledServersTest {
     assertEquals(1, s.replicas(1));
     assertEquals(idleMs * 1 + 400_000 * 2, s.gpuMs(400_000), 1000 + 1e-6);
     s.runToEnd();
+  }
+
+  /** {@code fallback} after {@code model}, and every outcome the environment reports, with the model it names. */
+  static final class Recording implements RoutingEnv.Router {
+    final RoutingEnv.Choice choice;
+    final List<Integer> outcomeModels = new ArrayList<>();
+
+    Recording(int model, int fallback) {
+      this.choice = new RoutingEnv.Choice(model, List.of(fallback));
+    }
+
+    @Override
+    public RoutingEnv.Choice route(Workload.Arrival a) {
+      return choice;
+    }
+
+    @Override
+    public void outcome(Workload.Arrival a, int model, boolean served, double latencyMs, boolean onTime) {
+      outcomeModels.add(model);
+    }
+  }
+
+  static Workload.Arrival arrival(double t, long deadlineMs) {
+    return new Workload.Arrival(0, t, new Workload.Prompt("p", Tier.HIGH, Tier.HIGH, new double[] {0.6, 0.8}), 500, 100, deadlineMs);
+  }
+
+  static RoutingEnv env(Catalog catalog) {
+    return new RoutingEnv(catalog, DesFixture.servers(8, 8), new DqnPolicy.Reward("hard", 0.5), 0);
+  }
+
+  /** The fixture's models, the slow one cheaper per GPU: it has the higher value, and the scaler consolidates into it. */
+  static Catalog consolidating() {
+    return new Catalog(List.of(
+        new ModelSpec("fast", Tier.LOW, "fast", 0.5, 1, 1, new LatencyProfile(50, 12, 8, 0), 0, 4, List.of()),
+        new ModelSpec("slow", Tier.HIGH, "slow", 1.0, 2, 0.4, new LatencyProfile(85, 19, 8, 0), 0, 4, List.of())));
+  }
+
+  @Test
+  void aRequestForAPoolTheScalerKeepsClosedSpillsToTheWarmModelAndIsCreditedToIt() {
+    Catalog catalog = consolidating();
+    CalibratedServers.Model m = DesFixture.servers(8, 8);
+    ScaledServers s = new ScaledServers(m.newSimulator(new int[] {0, 1}), m, catalog.models(), SCALING, new int[] {0, 1});
+    Recording router = new Recording(0, 1);
+    // a deadline the fast model's cold start would meet: only the consolidation sends it away
+    long deadline = Math.round(DesFixture.latency().coldStartMs(DesFixture.SMALL) * 10);
+    List<ServingMetrics.Served> served = env(catalog).run(List.of(arrival(30_000, deadline)), s, router);
+    assertEquals(1, served.size());
+    assertEquals(1, served.get(0).model(), "served by the warm slow model");
+    assertTrue(served.get(0).onTime());
+    assertEquals(0.8, served.get(0).credit(), 1e-12, "credited with the slow model's utility");
+    assertEquals(List.of(1), router.outcomeModels);
+    assertTrue(s.decisions().stream().noneMatch(d -> d.model().equals("fast")), "the closed pool stays closed: " + s.decisions());
+  }
+
+  @Test
+  void aRequestWhoseDeadlineTheColdStartMeetsWaitsForItsModel() {
+    // fast warm; slow, the anchor, starts its warm replica at the first tick
+    ScaledServers s = scaled(new int[] {1, 0});
+    s.runUntil(1000);
+    assertEquals(1, s.starting(1));
+    double coldLeft = DesFixture.latency().coldStartMs(DesFixture.LARGE) - 1000;
+    double service = DesFixture.catalog(8, 8).models().get(1).latency().serviceMs(SCALING.assumedOutputTokens());
+    assertEquals(1, s.destination(1, List.of(0), coldLeft + service + 1000), "the cold start meets the deadline");
+    assertEquals(0, s.destination(1, List.of(0), coldLeft + service - 1000), "it would miss this one");
+    Recording router = new Recording(1, 0);
+    List<ServingMetrics.Served> served =
+        env(DesFixture.catalog(8, 8)).run(List.of(arrival(1000, Math.round(coldLeft + service + 60_000))), s, router);
+    assertEquals(1, served.get(0).model());
+    assertTrue(served.get(0).onTime());
+    assertEquals(List.of(1), router.outcomeModels);
+  }
+
+  @Test
+  void withNoWarmModelARequestWaitsInItsOwnPool() {
+    ScaledServers s = scaled(new int[] {0, 0});
+    s.runUntil(1000);
+    assertEquals(0, s.replicas(0) + s.replicas(1));
+    // a deadline the cold start misses, and the fallback is cold as well
+    Recording router = new Recording(0, 1);
+    List<ServingMetrics.Served> served = env(DesFixture.catalog(8, 8)).run(List.of(arrival(1000, 5_000)), s, router);
+    assertEquals(0, served.get(0).model());
+    assertFalse(served.get(0).onTime());
+    assertEquals(List.of(0), router.outcomeModels);
+    assertTrue(s.decisions().stream().anyMatch(d -> d.model().equals("fast") && d.from() == 0 && d.to() > 0),
+        "it waits in its own pool, which scales from zero: " + s.decisions());
   }
 }
