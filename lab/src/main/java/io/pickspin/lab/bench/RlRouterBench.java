@@ -252,9 +252,10 @@ public final class RlRouterBench {
         - **Thinking lengths.** No thinking-mode answer lengths are in ../shared/data; the factor on qwen3-spread is an
           assumption that gives the paper's ~50x spread (section 5 of that fleet).
         - **The scaler in the loop.** Sections 1-6 run fixed deployments; section 7 runs the product's scaler in the loop
-          (qwen3 fleet; the thinking-mode fleet's servers are not resizable in the environment). The training reward has
-          no GPU term: the scaler turns load into GPU-hours, and with the scaler the checkpoint, the reward weight and the
-          threshold are chosen by validation quality x GPU factor.
+          (qwen3 fleet; the thinking-mode fleet's servers are not resizable in the environment). With the scaler the
+          training reward also charges each choice's GPU time (the gpu weight), and the checkpoint, the reward weights and
+          the threshold are chosen by validation quality x GPU factor. A request routed to a pool the scaler has closed, or
+          whose cold start would miss its deadline, spills to its decision's first warm fallback as in the product.
         - **Inference.** The product evaluates the Q-network in plain Java (`QNetwork`, same weights as the DJL network, a
           test checks they agree to 1e-5); section 4 measures DJL's PyTorch forward on the same policy, slower at p50 and
           p99 on this machine and a JNI call on the request path, which is why the product does not use it.
