@@ -53,6 +53,8 @@ class MessageSerializationTest {
     roundTrip(new ModelPool.Acquire(new LeaseRequest("m", Set.of("a", "b"), Duration.ofMillis(1500)), reply.getRef()));
     roundTrip(new ModelPool.Acquire(
         new LeaseRequest("m", Set.of(), Duration.ofMillis(1500), new long[] {-3, Long.MAX_VALUE, 7}), reply.getRef()));
+    roundTrip(new ModelPool.Acquire(
+        new LeaseRequest("m", Set.of(), Duration.ofMillis(1500), new long[0], true), reply.getRef()));
     roundTrip(new ModelPool.Granted(lease));
     roundTrip(new ModelPool.Refused(PoolException.Reason.OVERLOADED, "full", 3));
     roundTrip(new ModelPool.Release(lease, Outcome.failure(12, "connect", true)));

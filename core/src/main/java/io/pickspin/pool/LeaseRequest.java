@@ -13,8 +13,11 @@ import java.util.Set;
  * @param maxWait how long the request may be held while the model scales from zero or all replicas are busy
  * @param promptBlocks the prompt's block hashes ({@link io.pickspin.prefix.PromptBlocks}), for a prefix-aware replica
  *     choice; empty when unknown
+ * @param named the client named this model (not "auto"): its request cannot go to another model, so the pool's
+ *     traffic includes some that no other model absorbs (see {@link io.pickspin.scaling.Consolidator})
  */
-public record LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait, long[] promptBlocks) {
+public record LeaseRequest(
+    String model, Set<String> excludeBackends, Duration maxWait, long[] promptBlocks, boolean named) {
   private static final long[] NONE = new long[0];
 
   public LeaseRequest {
@@ -23,8 +26,14 @@ public record LeaseRequest(String model, Set<String> excludeBackends, Duration m
     promptBlocks = promptBlocks == null || promptBlocks.length == 0 ? NONE : promptBlocks.clone();
   }
 
+  /** A request the router chose the model for. */
+  public LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait, long[] promptBlocks) {
+    this(model, excludeBackends, maxWait, promptBlocks, false);
+  }
+
+  /** A request the router chose the model for, without prompt blocks. */
   public LeaseRequest(String model, Set<String> excludeBackends, Duration maxWait) {
-    this(model, excludeBackends, maxWait, NONE);
+    this(model, excludeBackends, maxWait, NONE, false);
   }
 
   @Override
@@ -35,17 +44,17 @@ public record LeaseRequest(String model, Set<String> excludeBackends, Duration m
   @Override
   public boolean equals(Object o) {
     return o instanceof LeaseRequest r && model.equals(r.model) && excludeBackends.equals(r.excludeBackends)
-        && maxWait.equals(r.maxWait) && Arrays.equals(promptBlocks, r.promptBlocks);
+        && maxWait.equals(r.maxWait) && Arrays.equals(promptBlocks, r.promptBlocks) && named == r.named;
   }
 
   @Override
   public String toString() {
     return "LeaseRequest[model=" + model + ", excludeBackends=" + excludeBackends + ", maxWait=" + maxWait
-        + ", promptBlocks=" + promptBlocks.length + "]";
+        + ", promptBlocks=" + promptBlocks.length + ", named=" + named + "]";
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(model, excludeBackends, maxWait, Arrays.hashCode(promptBlocks));
+    return Objects.hash(model, excludeBackends, maxWait, Arrays.hashCode(promptBlocks), named);
   }
 }

@@ -175,7 +175,7 @@ public final class PoolCore<H> {
 
   /** Leases a replica now, refuses now, or (empty) holds the request: its reply comes from a later call. */
   public Optional<Reply<H>> acquire(LeaseRequest request, H handle, long nowMs) {
-    stats.recordArrival(nowMs);
+    stats.recordArrival(nowMs, request.named());
     if (maxReplicas == 0) {
       return Optional.of(refuse(handle, PoolException.Reason.UNAVAILABLE, noReplicasMessage(), nowMs));
     }

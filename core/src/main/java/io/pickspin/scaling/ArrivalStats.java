@@ -22,6 +22,7 @@ public final class ArrivalStats {
   private final long bucketMs;
   private final long[] bucketEpoch;
   private final long[] arrivals;
+  private final long[] namedArrivals; // arrivals whose client named this model
   private final long[] completions;
   private final double[] latencySumMs;
   private final int[][] slack; // [time bucket][slowdown bin]
@@ -47,6 +48,7 @@ public final class ArrivalStats {
     this.windowMs = bucketMs * buckets;
     this.bucketEpoch = new long[buckets];
     this.arrivals = new long[buckets];
+    this.namedArrivals = new long[buckets];
     this.completions = new long[buckets];
     this.latencySumMs = new double[buckets];
     this.slack = new int[buckets][BINS];
@@ -62,8 +64,16 @@ public final class ArrivalStats {
     this(window, (int) Math.min(60, Math.max(1, window.toMillis())));
   }
 
+  /** An arrival the router chose this model for. */
   public void recordArrival(long nowMs) {
-    arrivals[bucket(nowMs)]++;
+    recordArrival(nowMs, false);
+  }
+
+  /** An arrival; {@code named}: its client named this model, so no other model can take it. */
+  public void recordArrival(long nowMs, boolean named) {
+    int i = bucket(nowMs);
+    arrivals[i]++;
+    if (named) namedArrivals[i]++;
     lastArrivalMs = Math.max(lastArrivalMs, nowMs);
   }
 
@@ -183,15 +193,22 @@ public final class ArrivalStats {
   }
 
   public long arrivals(long nowMs) {
+    return windowSum(arrivals, nowMs);
+  }
+
+  /** Arrivals within the window whose client named this model. */
+  public long namedArrivals(long nowMs) {
+    return windowSum(namedArrivals, nowMs);
+  }
+
+  private long windowSum(long[] perBucket, long nowMs) {
     long n = 0;
-    for (int i = 0; i < arrivals.length; i++) if (live(i, nowMs)) n += arrivals[i];
+    for (int i = 0; i < perBucket.length; i++) if (live(i, nowMs)) n += perBucket[i];
     return n;
   }
 
   public long completions(long nowMs) {
-    long n = 0;
-    for (int i = 0; i < completions.length; i++) if (live(i, nowMs)) n += completions[i];
-    return n;
+    return windowSum(completions, nowMs);
   }
 
   /** Mean latency of the requests completed within the window, or -1 when none completed. */
@@ -222,6 +239,7 @@ public final class ArrivalStats {
     if (bucketEpoch[i] != epoch) {
       bucketEpoch[i] = epoch;
       arrivals[i] = 0;
+      namedArrivals[i] = 0;
       completions[i] = 0;
       latencySumMs[i] = 0;
       java.util.Arrays.fill(slack[i], 0);

@@ -33,7 +33,8 @@ import java.util.Map;
  *
  * <p>The absorber is advised to grow to the combined size first ({@link ScalingPolicy.Advice#absorbTarget()}); m is
  * closable once the absorber has that many replicas ready, and its policy then lets it go to zero after the
- * scale-down window. A model with held requests (clients waiting for it) is never closed. Requests routed to a closed
+ * scale-down window. A model with held requests (clients waiting for it), or whose window holds requests from clients
+ * that named it, is never closed: that traffic cannot move. Requests routed to a closed
  * pool go elsewhere (the router sees the cold start; a request held there spills to a warm model, see {@link Spill}).
  *
  * <p>Pure: time-free, a function of the readings. Not thread-safe only in the sense that it is stateless.
@@ -99,7 +100,8 @@ public final class Consolidator {
       // a closed model without traffic needs nothing; one with traffic (its window still holds arrivals from before it
       // closed, or clients reach it) stays closed while another model absorbs that traffic
       boolean hasTraffic = m.desired() > 0 || m.rate > 0 || m.pool.telemetry().inFlight() > 0;
-      if (m.absorbTarget > 0 || m.pool.telemetry().held() > 0) continue;
+      // clients that named m (held, or arriving within the window) cannot be served by another model: m stays open
+      if (m.absorbTarget > 0 || m.pool.telemetry().held() > 0 || m.pool.telemetry().namedArrivals() > 0) continue;
       Acc best = null;
       int bestNeed = 0;
       for (int i = byValue.size() - 1; i >= 0; i--) { // highest value first

@@ -25,6 +25,8 @@ import io.pickspin.CborSerializable;
  *     when unknown
  * @param meanSlowdown the window's completed requests' service time over their idle service time ({@link
  *     ArrivalStats#meanSlowdown}), what the scaler calibrates its latency model with; -1 when unknown
+ * @param namedArrivals arrivals within the window whose client named this model: traffic no other model can absorb
+ *     ({@link Consolidator})
  */
 public record Telemetry(
     String model,
@@ -42,7 +44,8 @@ public record Telemetry(
     long lastArrivalMs,
     DeadlineSlack deadlines,
     double recentRatePerSecond,
-    double meanSlowdown)
+    double meanSlowdown,
+    long namedArrivals)
     implements CborSerializable {
 
   /** The span of {@link #recentRatePerSecond}. */
@@ -68,7 +71,7 @@ public record Telemetry(
       int starting,
       long lastArrivalMs) {
     this(model, atMs, windowMs, arrivals, ratePerSecond, completions, meanLatencyMs, inFlight, held, backlogAgeMs,
-        ready, starting, lastArrivalMs, DeadlineSlack.NONE, -1, -1);
+        ready, starting, lastArrivalMs, DeadlineSlack.NONE, -1, -1, 0);
   }
 
   /** A model nobody has sent anything to. */
@@ -102,6 +105,7 @@ public record Telemetry(
         stats.lastArrivalMs(),
         stats.deadlines(nowMs),
         stats.recentRatePerSecond(nowMs, RECENT_MS),
-        stats.meanSlowdown(nowMs));
+        stats.meanSlowdown(nowMs),
+        stats.namedArrivals(nowMs));
   }
 }

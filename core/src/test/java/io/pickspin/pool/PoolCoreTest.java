@@ -104,6 +104,16 @@ class PoolCoreTest {
   }
 
   @Test
+  void theTelemetryCountsRequestsWhoseClientNamedTheModel() {
+    PoolCore<String> p = core();
+    p.updateReplicas(List.of(ready("a")), 0);
+    p.acquire(new LeaseRequest("m", Set.of(), WAIT, new long[0], true), "named", 0);
+    p.acquire(request(WAIT), "routed", 0);
+    assertEquals(2, p.telemetry(100).arrivals());
+    assertEquals(1, p.telemetry(100).namedArrivals(), "the consolidator keeps a pool with such traffic open");
+  }
+
+  @Test
   void leasesGoToTheReplicaWithFewestOutstandingRequests() {
     PoolCore<String> p = core();
     p.updateReplicas(List.of(ready("a"), ready("b"), ready("c")), 0);

@@ -85,6 +85,30 @@ class ConsolidatorTest {
   }
 
   @Test
+  void aPoolWhoseClientsNamedItStaysOpen() {
+    // the same light traffic as above: small would go to medium, but one request in its window named small
+    Consolidator.Pool named = withNamedArrivals(pool(SMALL, 1, 1, 0), 1);
+    Map<String, ScalingPolicy.Advice> a = ON.advise(List.of(named, pool(MEDIUM, 1, 1, 0), pool(LARGE, 1, 0.5, 0)));
+    assertNull(a.get("small").consolidatedInto(), "a named model's requests cannot move: " + a);
+    assertEquals("medium", a.get("large").consolidatedInto(), "the others still consolidate");
+    // through a pool's telemetry: PoolCore counts what LeaseRequest.named says
+    ArrivalStats stats = new ArrivalStats(java.time.Duration.ofSeconds(60));
+    stats.recordArrival(1000, true);
+    stats.recordArrival(1500, false);
+    assertEquals(1, Telemetry.of("small", stats, 2000, 0, 0, 0, 1, 0).namedArrivals());
+    assertEquals(2, Telemetry.of("small", stats, 2000, 0, 0, 0, 1, 0).arrivals());
+    assertEquals(0, Telemetry.of("small", stats, 62_000, 0, 0, 0, 1, 0).namedArrivals(), "out of the window");
+  }
+
+  private static Consolidator.Pool withNamedArrivals(Consolidator.Pool p, long named) {
+    Telemetry t = p.telemetry();
+    Telemetry n = new Telemetry(t.model(), t.atMs(), t.windowMs(), t.arrivals(), t.ratePerSecond(), t.completions(),
+        t.meanLatencyMs(), t.inFlight(), t.held(), t.backlogAgeMs(), t.ready(), t.starting(), t.lastArrivalMs(),
+        t.deadlines(), t.recentRatePerSecond(), t.meanSlowdown(), named);
+    return new Consolidator.Pool(p.spec(), n, p.memory());
+  }
+
+  @Test
   void aClosedIdlePoolStaysClosedWhileAnAbsorberHasRoom() {
     Map<String, ScalingPolicy.Advice> a = ON.advise(List.of(pool(SMALL, 0, 0, 0), pool(MEDIUM, 1, 1, 0)));
     assertEquals("medium", a.get("small").consolidatedInto());

@@ -107,7 +107,7 @@ class SloScalingTest {
 
   /** 20 requests a second, 2 s each: 40 in the system, with the deadlines recorded in {@code s}. */
   private static Telemetry reading(ArrivalStats s) {
-    return new Telemetry("m", 60_000, 60_000, 1200, 20, 1200, 2000, 40, 0, 0, 0, 0, 59_000, s.deadlines(60_000), -1, -1);
+    return new Telemetry("m", 60_000, 60_000, 1200, 20, 1200, 2000, 40, 0, 0, 0, 0, 59_000, s.deadlines(60_000), -1, -1, 0);
   }
 
   @Test

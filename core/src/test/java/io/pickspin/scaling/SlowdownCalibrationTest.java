@@ -13,7 +13,7 @@ class SlowdownCalibrationTest {
   /** A reading of a pool with {@code ready} replicas at 20 req/s, W 2 s, whose requests were {@code slowdown} x idle. */
   static Telemetry reading(long atMs, int ready, double slowdown) {
     return new Telemetry("m", atMs, WINDOW, 1200, 20, 1200, 2000, 40, 0, 0, ready, 0, 0, DeadlineSlack.NONE, -1,
-        slowdown);
+        slowdown, 0);
   }
 
   /** Readings every second from {@code fromMs} for {@code seconds}, the model predicting {@code predicted}. */

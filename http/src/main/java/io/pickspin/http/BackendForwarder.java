@@ -323,7 +323,10 @@ final class BackendForwarder {
     }
     long askedNanos = System.nanoTime();
     Set<String> exclude = a.tried.getOrDefault(model, Set.of());
-    CompletionStage<Lease> leased = leases.acquire(new LeaseRequest(model, exclude, a.holdLeft(), a.promptBlocks()));
+    // the model the client named is not one the router may move: the pool's consolidation must know
+    boolean named = !a.request.route().isAuto() && a.modelIndex == 0;
+    CompletionStage<Lease> leased =
+        leases.acquire(new LeaseRequest(model, exclude, a.holdLeft(), a.promptBlocks(), named));
     if (!leased.toCompletableFuture().isDone()) a.waitedForReplica = true;
     return leased
         .handleAsync(

@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.Test;
 
-/** With a prefix-aware pool, the gateway's lease request carries the prompt's block hashes. */
+/**
+ * With a prefix-aware pool, the gateway's lease request carries the prompt's block hashes; it says whether the client
+ * named the model.
+ */
 class GatewayPromptBlocksTest {
   @Test
   void theLeaseRequestCarriesThePromptsBlocks() throws Exception {
@@ -52,6 +55,15 @@ class GatewayPromptBlocksTest {
         LeaseRequest request = asked.poll(5, TimeUnit.SECONDS);
         assertTrue(request != null, "no lease was asked for");
         assertArrayEquals(PromptBlocks.ofWords("you answer in French What is the capital of France?", 4), request.promptBlocks());
+        assertTrue(request.named(), "the client named the model: its pool must not be consolidated away");
+        HttpResponse<String> auto = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(30)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.replace("\"small\"", "\"auto\""))).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, auto.statusCode(), auto.body());
+        LeaseRequest routed = asked.poll(5, TimeUnit.SECONDS);
+        assertTrue(routed != null && !routed.named(), "the router chose the model: " + routed);
       } finally {
         g.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
