@@ -199,7 +199,9 @@ public final class RoutingEnv {
       int m = sim.destination(choice.model(), choice.fallbacks(), a.deadlineMs());
       double peak = a.prompt().utility()[peakModel];
       double giveUpAt = a.timeMs() + giveUpAfterMs(a) - servers.fullBatchServiceMs(m, a.inputTokens(), a.outputTokens());
-      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, a.deadlineMs(), (served, latency) -> {
+      // a choice without fallbacks is a client that named its model (Choice.only)
+      boolean named = choice.fallbacks().isEmpty();
+      sim.submit(m, a.inputTokens(), a.outputTokens(), giveUpAt, a.deadlineMs(), named, (served, latency) -> {
         boolean onTime = served && latency <= a.deadlineMs();
         double credit = credit(m, a, served, latency); // hard: utility or 0; soft: scaled by lateness
         out.add(new ServingMetrics.Served((long) a.timeMs(), onTime, credit, peak, m));

@@ -109,13 +109,14 @@ public final class ScaledServers implements ServingSimulator {
 
   @Override
   public void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, Completion done) {
-    submit(model, inputTokens, outputTokens, giveUpAtMs, 0, done);
+    submit(model, inputTokens, outputTokens, giveUpAtMs, 0, false, done);
   }
 
   @Override
-  public void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, Completion done) {
+  public void submit(
+      int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, boolean named, Completion done) {
     long now = (long) servers.nowMs();
-    stats[model].recordArrival(now);
+    stats[model].recordArrival(now, named);
     double idleMs = serviceTimes.idleServiceMs(model, inputTokens, outputTokens);
     int heldBefore = servers.queued(model);
     servers.submit(model, inputTokens, outputTokens, giveUpAtMs, new Completion() {

@@ -33,10 +33,12 @@ public interface ServingSimulator {
   void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, Completion done);
 
   /**
-   * As {@link #submit(int, int, int, double, Completion)} for a request due {@code deadlineMs} after it arrives: a
-   * simulator with a scaler in the loop reports the deadline to the scaler, as a pool does (SLO-driven sizing).
+   * As {@link #submit(int, int, int, double, Completion)} for a request due {@code deadlineMs} after it arrives, whose
+   * client named the model if {@code named}: a simulator with a scaler in the loop reports both to the scaler, as a pool
+   * does (SLO-driven sizing; a named model's pool is not consolidated away).
    */
-  default void submit(int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, Completion done) {
+  default void submit(
+      int model, int inputTokens, int outputTokens, double giveUpAtMs, double deadlineMs, boolean named, Completion done) {
     submit(model, inputTokens, outputTokens, giveUpAtMs, done);
   }
 

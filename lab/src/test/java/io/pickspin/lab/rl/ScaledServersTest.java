@@ -38,7 +38,7 @@ class ScaledServersTest {
     List<Done> done = new ArrayList<>();
     s.runUntil(1000);
     assertEquals(0, s.replicas(0) + s.starting(0));
-    s.submit(0, 500, 100, 1e12, 1e12, (ok, lat) -> done.add(new Done(s.nowMs(), ok, lat)));
+    s.submit(0, 500, 100, 1e12, 1e12, false, (ok, lat) -> done.add(new Done(s.nowMs(), ok, lat)));
     assertTrue(done.isEmpty(), "held, not refused as a fixed deployment without a replica refuses it");
     assertEquals(1, s.queued(0));
     assertEquals(1, s.starting(0), "the held request nudged the scaler: scale from zero at once");
@@ -64,7 +64,7 @@ class ScaledServersTest {
     for (int i = 0; i < 400; i++) {
       t += 250;
       s.runUntil(t);
-      s.submit(0, 1000, 600, t + 600_000, 600_000, (ok, lat) -> done.add(new Done(s.nowMs(), ok, lat)));
+      s.submit(0, 1000, 600, t + 600_000, 600_000, false, (ok, lat) -> done.add(new Done(s.nowMs(), ok, lat)));
     }
     List<ScaleDecision> ups = s.decisions().stream().filter(d -> d.model().equals("fast") && d.to() > d.from()).toList();
     assertFalse(ups.isEmpty(), "the scaler added replicas: " + s.decisions());
@@ -159,6 +159,25 @@ class ScaledServersTest {
     assertEquals(1, served.get(0).model());
     assertTrue(served.get(0).onTime());
     assertEquals(List.of(1), router.outcomeModels);
+  }
+
+  @Test
+  void aPoolWhoseRequestsNamedItsModelIsNotConsolidatedAway() {
+    // ten minutes of 1 req/s for the fast model, both pools warm: routed with a fallback, the scaler closes the fast
+    // pool into the slow one (of higher value); named (no fallback, as a client that asked for it), it stays open
+    List<Workload.Arrival> arrivals = new ArrayList<>();
+    for (int i = 0; i < 600; i++) arrivals.add(arrival(1000 + 1000.0 * i, 600_000));
+    Catalog catalog = consolidating();
+    CalibratedServers.Model m = DesFixture.servers(8, 8);
+    ScaledServers routed = new ScaledServers(m.newSimulator(new int[] {1, 1}), m, catalog.models(), SCALING, new int[] {1, 1});
+    env(catalog).run(arrivals, routed, new Recording(0, 1));
+    assertTrue(routed.decisions().stream().anyMatch(d -> d.model().equals("fast") && d.to() == 0),
+        "routed traffic is consolidated: " + routed.decisions());
+    ScaledServers named = new ScaledServers(m.newSimulator(new int[] {1, 1}), m, catalog.models(), SCALING, new int[] {1, 1});
+    List<ServingMetrics.Served> served = env(catalog).run(arrivals, named, a -> RoutingEnv.Choice.only(0));
+    assertTrue(named.decisions().stream().noneMatch(d -> d.model().equals("fast") && d.to() == 0),
+        "named traffic keeps its pool: " + named.decisions());
+    assertTrue(served.stream().allMatch(ServingMetrics.Served::onTime), "no named request waits out a cold start");
   }
 
   @Test
