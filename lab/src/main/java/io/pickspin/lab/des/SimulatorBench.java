@@ -444,23 +444,26 @@ public final class SimulatorBench {
 
   /** One point of the grid. */
   record Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS, double feedback,
-      long calibrationS, double burstAboveLongRun, long burstLongRunS) {
+      long calibrationS, double burstAboveLongRun, long burstLongRunS, int anchorWarm) {
     Knobs(double safety, long windowS, double percentile, long maxWindowS, long regretS) {
-      this(safety, windowS, percentile, maxWindowS, regretS, 0, 0, 0, 0);
+      this(safety, windowS, percentile, maxWindowS, regretS, 0, 0, 0, 0, 1);
     }
 
     ScalingSettings apply(ScalingSettings s) {
       ScalingSettings.Slo slo = s.slo().withSafety(safety).withFeedback(feedback).withCalibration(Duration.ofSeconds(calibrationS));
+      ScalingSettings.Consolidation c = s.consolidation();
       return s.withSlo(slo).withBurst(new ScalingSettings.Burst(Duration.ofSeconds(burstLongRunS), burstAboveLongRun))
+          .withConsolidation(new ScalingSettings.Consolidation(c.enabled(), c.qualityTolerance(), anchorWarm, c.toleranceByProfile()))
           .withScaleDown(s.cooldown(), new ScalingSettings.ScaleDown(
               Duration.ofSeconds(windowS), percentile, Duration.ofSeconds(maxWindowS), Duration.ofSeconds(regretS)));
     }
 
     String label() {
-      return String.format(Locale.ROOT, "safety %.1f%s%s%s, scale-down p%.0f over %d s%s", safety,
+      return String.format(Locale.ROOT, "safety %.1f%s%s%s%s, scale-down p%.0f over %d s%s", safety,
           feedback > 0 ? String.format(Locale.ROOT, ", on-time feedback %.0f", feedback) : "",
           calibrationS > 0 ? String.format(Locale.ROOT, ", slowdown calibration over %d s", calibrationS) : "",
           burstAboveLongRun > 0 ? String.format(Locale.ROOT, ", bursts planned above %.0fx the %d s rate", burstAboveLongRun, burstLongRunS) : "",
+          anchorWarm != 1 ? String.format(Locale.ROOT, ", anchor keeps %d warm", anchorWarm) : "",
           100 * percentile, windowS,
           maxWindowS > windowS ? String.format(Locale.ROOT, " (up to %d s after a scale-down regretted within %d s)", maxWindowS, regretS) : "");
     }
@@ -480,15 +483,17 @@ public final class SimulatorBench {
     g.add(new Knobs(1.1, 1800, 0.9, 1800, 0));
     // the measured on-time share corrects the slack
     for (double feedback : new double[] {5, 15}) {
-      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback, 0, 0, 0));
+      for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 1800, 600, feedback, 0, 0, 0, 1));
     }
     // the measured slowdown corrects the planning model (SlowdownCalibration)
-    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 0, 0));
-    for (long tau : new long[] {300, 1200}) g.add(new Knobs(0.9, 120, 0.9, 900, 600, 0, tau, 0, 0));
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 0, 0, 1));
+    for (long tau : new long[] {300, 1200}) g.add(new Knobs(0.9, 120, 0.9, 900, 600, 0, tau, 0, 0, 1));
     // a burst is planned with only above a multiple of the pool's long-run rate (ScalingSettings.Burst)
-    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 3, 1800));
-    for (double above : new double[] {2, 5}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, above, 1800));
-    for (long longRun : new long[] {900, 3600}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, 3, longRun));
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 3, 1800, 1));
+    for (double above : new double[] {2, 5}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, above, 1800, 1));
+    for (long longRun : new long[] {900, 3600}) g.add(new Knobs(1.1, 120, 0.9, 900, 600, 0, 600, 3, longRun, 1));
+    // the fleet's anchor keeps two replicas warm instead of one: the first minutes of a ramp from idle are served
+    for (double safety : new double[] {0.9, 1.1, 1.3}) g.add(new Knobs(safety, 120, 0.9, 900, 600, 0, 600, 3, 1800, 2));
     return g;
   }
 
@@ -525,7 +530,7 @@ public final class SimulatorBench {
       }
     }
     StringBuilder md = new StringBuilder();
-    md.append("The scaler's free parameters (the SLO safety factor, the scale-down window and percentile, the on-time feedback, the slowdown calibration and the burst gate) chosen on the ")
+    md.append("The scaler's free parameters (the SLO safety factor, the scale-down window and percentile, the on-time feedback, the slowdown calibration, the burst gate and the anchor's warm replicas) chosen on the ")
         .append("first half of every trace, before the benchmark runs the second half (`bin/simulate`, --split test). ")
         .append(String.format(Locale.ROOT, "%d seed(s) per cell; static single-model deployments sized per seed as in the benchmark. ", seeds.size()))
         .append("Each cell: the product default's success against the best static deployment (percentage points) / its GPU-hours relative to it. ")
