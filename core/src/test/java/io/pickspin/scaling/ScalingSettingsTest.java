@@ -22,7 +22,7 @@ class ScalingSettingsTest {
     assertEquals(Duration.ofSeconds(300), s.idleTimeout());
     assertEquals(0, s.warm(Tier.LOW));
     assertEquals(0, s.warm(Tier.MEDIUM));
-    assertEquals(1, s.consolidation().anchorWarm());
+    assertEquals(2, s.consolidation().anchorWarm());
     assertEquals(0, s.warm(Tier.HIGH));
     assertEquals(0.95, s.slo().onTime(), 1e-12);
     assertEquals(Duration.ofSeconds(120), s.scaleDown().window());
