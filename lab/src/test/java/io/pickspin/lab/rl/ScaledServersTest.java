@@ -20,8 +20,15 @@ import org.junit.jupiter.api.Test;
 
 /** The product's scaler in the loop of the RL environment's servers. */
 class ScaledServersTest {
-  static final ScalingSettings SCALING =
-      ScalingSettings.fromConfig(RlExperiment.loadConfig(Map.of()).getConfig("pickspin.scaling"));
+  /** The shipped settings with the anchor keeping one replica warm, the count these tests are written for. */
+  static final ScalingSettings SCALING = anchorWarm(
+      ScalingSettings.fromConfig(RlExperiment.loadConfig(Map.of()).getConfig("pickspin.scaling")), 1);
+
+  static ScalingSettings anchorWarm(ScalingSettings s, int replicas) {
+    ScalingSettings.Consolidation c = s.consolidation();
+    return s.withConsolidation(
+        new ScalingSettings.Consolidation(c.enabled(), c.qualityTolerance(), replicas, c.toleranceByProfile()));
+  }
 
   static ScaledServers scaled(int[] replicas) {
     CalibratedServers.Model m = DesFixture.servers(8, 8);
