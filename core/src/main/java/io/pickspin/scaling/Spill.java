@@ -40,7 +40,15 @@ public final class Spill {
    */
   public static boolean shouldLeave(FleetScaler fleet, ModelSpec model, long deadlineMs, double coldStartLeftMs) {
     if (fleet.advice(model.id()).consolidatedInto() != null) return true;
-    double serviceMs = model.latency().serviceMs(fleet.policy().settings().assumedOutputTokens());
-    return shouldSpill(true, deadlineMs, 0, coldStartLeftMs, serviceMs);
+    return coldStartMisses(model, fleet.policy().settings().assumedOutputTokens(), deadlineMs, coldStartLeftMs);
+  }
+
+  /**
+   * {@link #shouldSpill} for an automatically routed request that just arrived: whether waiting {@code coldStartLeftMs}
+   * for {@code model} and then its service (the profile's for {@code assumedOutputTokens} answer tokens, the answer's
+   * length being unknown yet) would miss the deadline.
+   */
+  public static boolean coldStartMisses(ModelSpec model, int assumedOutputTokens, long deadlineMs, double coldStartLeftMs) {
+    return shouldSpill(true, deadlineMs, 0, coldStartLeftMs, model.latency().serviceMs(assumedOutputTokens));
   }
 }

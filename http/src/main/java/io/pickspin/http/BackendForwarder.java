@@ -192,8 +192,7 @@ final class BackendForwarder {
     if (models.size() < 2 || pools.load(models.get(0)).replicas() > 0) return;
     ModelSpec cold = catalog.find(models.get(0)).orElse(null);
     if (cold == null) return;
-    double serviceMs = cold.latency().serviceMs(assumedOutputTokens);
-    if (!Spill.shouldSpill(true, deadlineMs, 0, cold.latency().coldStartMs(), serviceMs)) return;
+    if (!Spill.coldStartMisses(cold, assumedOutputTokens, deadlineMs, cold.latency().coldStartMs())) return;
     for (int i = 1; i < models.size(); i++) {
       if (pools.load(models.get(i)).replicas() > 0) {
         models.add(0, models.remove(i));
