@@ -275,9 +275,6 @@ public final class RlRouterBench {
     final long t0;
     final String fleet;
     final Policies policies;
-    final List<Candidate> candidates;
-    final double weight;
-    final List<Candidate> chosen;
     /** The policies trained with the scaler in the loop (lab/policies/FLEET-scaler), if any. */
     final Policies scalerPolicies;
     double threshold;
@@ -290,15 +287,8 @@ public final class RlRouterBench {
       this.t0 = t0;
       this.fleet = x.fleet.name();
       this.policies = Policies.read(o.policies.resolve(fleet));
-      this.candidates = policies.candidates();
-      this.weight = policies.weight();
-      this.chosen = policies.chosen();
       Path scalerDir = o.policies.resolve(fleet + "-scaler");
       this.scalerPolicies = o.scaler && Files.isDirectory(scalerDir) ? Policies.read(scalerDir) : null;
-    }
-
-    Candidate best() {
-      return policies.best();
     }
 
     void run(StringBuilder md, StringBuilder summary, Map<String, String> headline, boolean inference) throws IOException {
@@ -345,12 +335,12 @@ public final class RlRouterBench {
       md.append(tables);
       if (inference) {
         log(t0, "inference latency ...");
-        inference(md, x, best().policy());
+        inference(md, x, policies.best().policy());
       }
       limits(md, setups);
       if (!SpreadFleet.NAME.equals(fleet)) {
         log(t0, "%s: the DES itself ...", fleet);
-        desCrossCheck(md, x, best().policy(), Math.min(2, o.seeds), t0);
+        desCrossCheck(md, x, policies.best().policy(), Math.min(2, o.seeds), t0);
       }
       if (scalerPolicies != null) scalerRows(md, summary, headline, small, large, largeOnly, smallOnly, smallLarge, mixed);
     }
@@ -420,8 +410,8 @@ public final class RlRouterBench {
               + "Same workloads and seeds as sections 1 and 2. The product's spill (`io.pickspin.scaling.Spill`, as the "
               + "gateway and the discrete-event simulator apply it): a request routed to a pool without a ready replica goes "
               + "to the first of its decision's fallbacks that has one when the cold start would make it miss its deadline or "
-              + "the scaler keeps the pool closed (consolidated into a warm model: its anchor keeps one replica of the fleet's "
-              + "anchor model warm); it is then credited, charged and counted by the scaler as the warm model's. Fallbacks: "
+              + "the scaler keeps the pool closed (consolidated into a warm model: the fleet's anchor model keeps "
+              + x.scaling.consolidation().anchorWarm() + " replica(s) warm); it is then credited, charged and counted by the scaler as the warm model's. Fallbacks: "
               + "the DQN's other models in Q-value order and the hybrid router's by score (the product's decisions), the "
               + "threshold heuristic's other model, then the fleet's remaining ones; large-only and small-only have none "
               + "(static serving: the client names the model, and its request waits for a cold start, as in the product).\n\n")
@@ -555,7 +545,7 @@ public final class RlRouterBench {
               + "time is left of its deadline. Reward / credit mode: ").append(x.env.reward().mode())
           .append(String.format(Locale.ROOT, ". %.0f s of virtual time per point (unpredictable: %.0f s), %d workload seeds; "
               + "cells are mean ± 95 %% confidence half-width over runs (the DQN row: %d policies x %d workload seeds).%n%n",
-              o.seconds, 3 * o.seconds, o.seeds, chosen.size(), o.seeds));
+              o.seconds, 3 * o.seconds, o.seeds, policies.chosen().size(), o.seeds));
       md.append("**Protocol.** Validation workloads (checkpoint, reward weight and threshold selection): ")
           .append(TrainRlRouter.validationText(x))
           .append("; the benchmark replays trace shapes all (stable) and ").append(x.env.burstyShape())
@@ -565,20 +555,20 @@ public final class RlRouterBench {
           .append(String.format(Locale.ROOT, "%.3g-%.3g/s", x.env.rateMin(), x.env.rateMax()))
           .append(") on the benchmark's two trace shapes.\n\n| policy | regret weight | training seed | best episode | validation quality | used in the DQN row |\n|---|---|---|---|---|---|\n");
       policyRows(md, policies, o.policies.resolve(fleet));
-      boolean selected = candidates.stream().mapToDouble(Candidate::weight).distinct().count() > 1;
+      boolean selected = policies.candidates().stream().mapToDouble(Candidate::weight).distinct().count() > 1;
       md.append(String.format(Locale.ROOT, selected
           ? "%nThe weight (%.0f) is the one with the best validation quality at the first training seed; the DQN row runs every seed trained at it."
           : "%nOnly weight %.0f was trained on this fleet: it was not selected on this fleet's validation but taken from the qwen3 fleet's "
-              + "(the best there among the weights trained by then), to fit the training time.", weight));
+              + "(the best there among the weights trained by then), to fit the training time.", policies.weight()));
       md.append(String.format(Locale.ROOT, " Threshold heuristic: the large model while the estimated arrival rate (the RL "
           + "router's estimator) is at most the threshold, the small model above it; threshold chosen on the same validation "
           + "workloads from 17 log-spaced values over the training rates: %.3g/s (validation quality %.4f; ", threshold,
           thresholdValidation));
       md.append(new ThresholdChoice(threshold, thresholdValidation, thresholdGrid).gridText());
-      md.append(")\n\nRL policies: ").append(best().policy().training().getOrDefault("algorithm", "?")).append(", ")
-          .append(best().policy().training().getOrDefault("episodes", "?")).append(" episodes each, hidden ")
-          .append(best().policy().training().getOrDefault("hidden", "?")).append(", tier source ")
-          .append(best().policy().training().getOrDefault("tierSource", "?"))
+      md.append(")\n\nRL policies: ").append(policies.best().policy().training().getOrDefault("algorithm", "?")).append(", ")
+          .append(policies.best().policy().training().getOrDefault("episodes", "?")).append(" episodes each, hidden ")
+          .append(policies.best().policy().training().getOrDefault("hidden", "?")).append(", tier source ")
+          .append(policies.best().policy().training().getOrDefault("tierSource", "?"))
           .append(" (the training reward of an on-time answer is 1 - weight x (accuracy of the large model - accuracy of the "
               + "chosen one) on that prompt, -late penalty when late; the metrics credit the raw accuracy).\n");
     }

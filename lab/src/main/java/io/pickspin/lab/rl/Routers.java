@@ -10,8 +10,7 @@ import io.pickspin.routing.matrix.ServiceMatrix;
 import io.pickspin.routing.rl.ArrivalRateEstimator;
 import io.pickspin.routing.rl.DqnPolicy;
 import io.pickspin.routing.rl.RlRoutingPolicy;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The routers the environment compares, each running the product's own policy class on the simulator: static
@@ -46,9 +45,8 @@ public final class Routers {
 
   /** {@code model}, with {@code other} as its first fallback and the fleet's remaining models after it. */
   private static RoutingEnv.Choice otherFirst(int model, int other, int models) {
-    List<Integer> fallbacks = new ArrayList<>(List.of(other));
-    for (int m = 0; m < models; m++) if (m != model && m != other) fallbacks.add(m);
-    return new RoutingEnv.Choice(model, fallbacks);
+    return RoutingEnv.Choice.ranked(model,
+        IntStream.concat(IntStream.of(other), IntStream.range(0, models).filter(m -> m != other)).toArray());
   }
 
   /** The product's {@link RlRoutingPolicy} with the simulator's queues and virtual clock. */
