@@ -25,8 +25,9 @@ import java.util.stream.Stream;
 /**
  * A program's results file (bench/results/NAME.md, chaos/results/NAME.md): the last run in full (command, date,
  * commit and machine, then the program's tables and the statements it computed from them), then a dated history
- * table of every run's headline numbers, one row per run, oldest first. A run rewrites everything above the history
- * and appends its row to it.
+ * table of the runs' headline numbers, oldest first. A run rewrites everything above the history and appends its row
+ * to it, unless the row before holds the same numbers and options (a re-run that reproduced them adds no row: the
+ * history records when the numbers changed, the header above which run is the last).
  */
 public final class ResultsFile {
   static final String HISTORY = "## History";
@@ -82,26 +83,38 @@ public final class ResultsFile {
 
   /** The new text of a results file whose current text is {@code existing} (empty for a new file). */
   static String render(String existing, String title, Run run, String body, Map<String, String> headline) {
-    List<Map<String, String>> history = history(existing);
+    List<Map<String, String>> history = new ArrayList<>();
     Map<String, String> row = new LinkedHashMap<>();
     row.put("date", run.started().withZoneSameInstant(ZoneOffset.UTC).format(HISTORY_DATE));
     row.put("commit", run.commit());
     row.put("options", run.options().isEmpty() ? "(defaults)" : "`" + run.options() + "`");
     row.putAll(headline);
-    history.add(row);
+    for (Map<String, String> r : Stream.concat(history(existing).stream(), Stream.of(row)).toList()) {
+      if (history.isEmpty() || !sameNumbers(history.get(history.size() - 1), r)) history.add(r);
+    }
     // this run's columns first, then any that only earlier runs had, so that no recorded number is dropped
     Set<String> columns = new LinkedHashSet<>(RUN_COLUMNS);
     columns.addAll(headline.keySet());
     history.forEach(r -> columns.addAll(r.keySet()));
     StringBuilder out = new StringBuilder("# ").append(title).append("\n\n").append(run.header()).append('\n')
         .append(body.strip()).append("\n\n").append(HISTORY).append("\n\n")
-        .append("Headline numbers of every run, oldest first; the tables above are the last run's.\n\n");
+        .append("Headline numbers of every run that changed them, oldest first; the tables above are the last run's.\n\n");
     out.append(columns.stream().map(ResultsFile::cell).collect(Collectors.joining(" | ", "| ", " |\n")));
     out.append(columns.stream().map(c -> "---").collect(Collectors.joining("|", "|", "|\n")));
     for (Map<String, String> r : history) {
       out.append(columns.stream().map(c -> cell(r.getOrDefault(c, ""))).collect(Collectors.joining(" | ", "| ", " |\n")));
     }
     return out.toString();
+  }
+
+  /** Whether two history rows hold the same options and headline numbers (their dates and commits aside). */
+  static boolean sameNumbers(Map<String, String> a, Map<String, String> b) {
+    Set<String> columns = new LinkedHashSet<>(a.keySet());
+    columns.addAll(b.keySet());
+    columns.remove("date");
+    columns.remove("commit");
+    for (String c : columns) if (!a.getOrDefault(c, "").equals(b.getOrDefault(c, ""))) return false;
+    return true;
   }
 
   /** The rows of the history table in a results file's text, each by column name; empty when it has none. */

@@ -38,6 +38,20 @@ class ResultsFileTest {
   }
 
   @Test
+  void aReRunThatReproducedTheNumbersAddsNoRow() {
+    String first = ResultsFile.render("", "Bench", run(1, ""), "body", headline("p99 ms", "2.5"));
+    String again = ResultsFile.render(first, "Bench", run(2, ""), "body", headline("p99 ms", "2.5"));
+    List<Map<String, String>> history = ResultsFile.history(again);
+    assertEquals(1, history.size(), "the same numbers: the first run that produced them stays");
+    assertEquals("2026-12-01 08:30Z", history.get(0).get("date"));
+    assertTrue(again.contains("Date: 2026-12-02T08:30:00Z"), "the header is the last run's");
+    String changed = ResultsFile.render(again, "Bench", run(3, ""), "body", headline("p99 ms", "2.4"));
+    assertEquals(2, ResultsFile.history(changed).size());
+    String otherOptions = ResultsFile.render(changed, "Bench", run(4, "--rounds 3"), "body", headline("p99 ms", "2.4"));
+    assertEquals(3, ResultsFile.history(otherOptions).size(), "other options are another row");
+  }
+
+  @Test
   void aColumnThatOnlyEarlierRunsHadIsKept() {
     String first = ResultsFile.render("", "Bench", run(1, ""), "body", headline("old metric", "a|b"));
     String second = ResultsFile.render(first, "Bench", run(2, ""), "body", headline("new metric", "7"));
